@@ -1,0 +1,368 @@
+"""Convolution, max-pooling, ReLU and affine layers, forward and backward.
+
+Channels-last throughout: images are ``(N, H, W, C)``, convolution weights
+``(K, K, C, F)``. The convolution is im2col: a strided view gathers every
+K x K x C window into one row of a matrix, and one matrix product with the
+flattened weights does all the multiply-adds. The backward pass is two more
+products and a scatter-add of the window gradients back onto the image, a
+loop over the K*K kernel offsets (never over pixels).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+class ConvCache(NamedTuple):
+    """What `conv2d_backward` needs from `conv2d_forward`.
+
+    ``cols`` is the im2col matrix ``(N * H_out * W_out, K * K * C)``; its
+    shape and ``w``'s give the size of the product the kernel performs.
+    """
+
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    stride: int
+    pad: int
+    cols: np.ndarray
+
+
+def _check_array(name: str, a, ndim: int, layout: str) -> None:
+    if not isinstance(a, np.ndarray):
+        raise TypeError(
+            f"{name} must be a numpy array {layout}, got {type(a).__name__}"
+        )
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D {layout}, got shape {a.shape}")
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(
+            f"{name} must have a floating dtype (float32 or float64), got {a.dtype}"
+        )
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_dout(dout, expected: tuple) -> None:
+    if not isinstance(dout, np.ndarray):
+        raise TypeError(f"dout must be a numpy array, got {type(dout).__name__}")
+    if dout.shape != expected:
+        raise ValueError(
+            f"dout must have the forward output's shape {expected}, got {dout.shape}"
+        )
+
+
+def _windows(xp: np.ndarray, K: int, stride: int, H_out: int, W_out: int):
+    """Read-only strided view ``(N, H_out, W_out, K, K, C)`` of the windows."""
+    sN, sH, sW, sC = xp.strides
+    shape = (xp.shape[0], H_out, W_out, K, K, xp.shape[3])
+    strides = (sN, stride * sH, stride * sW, sH, sW, sC)
+    return as_strided(xp, shape=shape, strides=strides, writeable=False)
+
+
+def _scatter_windows(dwin: np.ndarray, shape: tuple, stride: int) -> np.ndarray:
+    """Adjoint of `_windows`: add every window's gradient back onto the image.
+
+    dwin : (N, H_out, W_out, K, K, C); returns an array of `shape` (N, H, W, C).
+    Overlapping windows (K > stride) add up; one strided slice per offset.
+    """
+    N, H_out, W_out, K, _, C = dwin.shape
+    out = np.zeros(shape, dtype=dwin.dtype)
+    h_span = stride * (H_out - 1) + 1
+    w_span = stride * (W_out - 1) + 1
+    for i in range(K):
+        for j in range(K):
+            out[:, i : i + h_span : stride, j : j + w_span : stride, :] += dwin[
+                :, :, :, i, j, :
+            ]
+    return out
+
+
+def conv_output_size(size: int, kernel: int, stride: int, pad: int) -> int:
+    """Output length of a convolution or pool along one axis.
+
+    ``floor((size + 2 * pad - kernel) / stride) + 1``; rows that do not fit a
+    whole window at the end are dropped.
+    """
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None):
+    r"""2-D convolution (cross-correlation) of a batch of images.
+
+    Parameters
+    ----------
+    x : (N, H, W, C) ndarray
+    w : (K, K, C, F) ndarray
+        F filters of size K x K over C channels.
+    b : (F,) ndarray
+    stride : int
+        Step between windows, >= 1, the same along H and W.
+    pad : int or None
+        Zeros added on every side; None means ``(K - 1) // 2`` ("same" for
+        odd K at stride 1).
+
+    Returns
+    -------
+    out : (N, H_out, W_out, F) ndarray
+        ``H_out = (H + 2 pad - K) // stride + 1``, likewise W_out.
+    cache : ConvCache
+        ``(x, w, b, stride, pad, cols)``.
+
+    Notes
+    -----
+    .. math::
+        out[n, i, j, f] = b_f + \sum_{p, q < K} \sum_{c}
+            x_{pad}[n, s i + p, s j + q, c] \; w[p, q, c, f]
+
+    With ``cols`` the matrix whose rows are the flattened windows, this is
+    ``cols @ w.reshape(K*K*C, F) + b``: 2 K^2 C F H_out W_out FLOPs per image
+    (bias adds not counted).
+
+    References
+    ----------
+    K. Chellapilla, S. Puri, P. Simard, "High performance convolutional
+    neural networks for document processing", IWFHR 2006 (im2col + GEMM).
+    """
+    _check_array("x", x, 4, "(N, H, W, C)")
+    _check_array("w", w, 4, "(K, K, C, F)")
+    _check_array("b", b, 1, "(F,)")
+    N, H, W, C = x.shape
+    K, K2, Cw, F = w.shape
+    if K != K2:
+        raise ValueError(f"w must have a square kernel (K, K, C, F), got {w.shape}")
+    if Cw != C:
+        raise ValueError(
+            f"x has {C} channels (shape {x.shape}) but w expects {Cw} "
+            f"(shape {w.shape}); channels must agree"
+        )
+    if b.shape != (F,):
+        raise ValueError(
+            f"b must have shape ({F},) to match w {w.shape}, got {b.shape}"
+        )
+    stride = _check_int("stride", stride, 1)
+    pad = (K - 1) // 2 if pad is None else _check_int("pad", pad, 0)
+    if K > H + 2 * pad or K > W + 2 * pad:
+        raise ValueError(
+            f"kernel {K}x{K} (w {w.shape}) is larger than the padded input "
+            f"{H + 2 * pad}x{W + 2 * pad} (x {x.shape}, pad {pad})"
+        )
+    H_out = conv_output_size(H, K, stride, pad)
+    W_out = conv_output_size(W, K, stride, pad)
+    dtype = np.result_type(x, w, b)
+
+    xp = np.pad(x.astype(dtype, copy=False), ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    # The reshape of the strided view is the one copy im2col makes.
+    cols = _windows(xp, K, stride, H_out, W_out).reshape(-1, K * K * C)  # (M, KKC)
+    out = cols @ w.astype(dtype, copy=False).reshape(-1, F)  # (M, F)
+    out += b
+    out = out.reshape(N, H_out, W_out, F)
+    return out, ConvCache(x, w, b, stride, pad, cols)
+
+
+def conv2d_backward(dout, cache: ConvCache):
+    """Backward pass of `conv2d_forward`.
+
+    Parameters
+    ----------
+    dout : (N, H_out, W_out, F) ndarray
+        Gradient of the loss with respect to the convolution's output.
+    cache : ConvCache
+        From `conv2d_forward`.
+
+    Returns
+    -------
+    dx : (N, H, W, C) ndarray
+    dw : (K, K, C, F) ndarray
+    db : (F,) ndarray
+
+    Notes
+    -----
+    With ``out2d = cols @ W2d + b``: ``dW2d = cols^T dout2d``,
+    ``dcols = dout2d W2d^T`` and ``db = sum_rows dout2d``; ``dx`` is the
+    adjoint of im2col applied to ``dcols`` (overlapping windows add), with
+    the padding border cut off.
+    """
+    x, w, b, stride, pad, cols = cache
+    N, H, W, C = x.shape
+    K, _, _, F = w.shape
+    H_out = conv_output_size(H, K, stride, pad)
+    W_out = conv_output_size(W, K, stride, pad)
+    _check_dout(dout, (N, H_out, W_out, F))
+    dout2d = dout.reshape(-1, F).astype(cols.dtype, copy=False)  # (M, F)
+
+    dw = (cols.T @ dout2d).reshape(K, K, C, F)
+    db = dout2d.sum(axis=0)  # (F,)
+    dcols = dout2d @ w.astype(cols.dtype, copy=False).reshape(-1, F).T  # (M, KKC)
+    dwin = dcols.reshape(N, H_out, W_out, K, K, C)
+    dxp = _scatter_windows(dwin, (N, H + 2 * pad, W + 2 * pad, C), stride)
+    dx = dxp[:, pad : pad + H, pad : pad + W, :]  # (N, H, W, C)
+    return dx, dw.astype(w.dtype, copy=False), db.astype(b.dtype, copy=False)
+
+
+def maxpool_forward(x, size: int = 2, stride: int = 2):
+    """Max-pooling over size x size windows, channel by channel.
+
+    Parameters
+    ----------
+    x : (N, H, W, C) ndarray
+    size : int
+        Window side, >= 1 and no larger than H or W.
+    stride : int
+        Step between windows, >= 1. No padding: trailing rows/columns that do
+        not fill a window are dropped.
+
+    Returns
+    -------
+    out : (N, H_out, W_out, C) ndarray
+        ``H_out = (H - size) // stride + 1``.
+    cache : tuple
+        ``(x, argmax, size, stride)``; argmax ``(N, H_out, W_out, C)`` is the
+        flat index within each window of its (first) largest entry.
+
+    Notes
+    -----
+    ``out[n, i, j, c] = max_{p, q < size} x[n, s i + p, s j + q, c]``. The
+    gradient flows to the arg-max only; ties go to the first in row-major
+    order, a valid subgradient.
+    """
+    _check_array("x", x, 4, "(N, H, W, C)")
+    size = _check_int("size", size, 1)
+    stride = _check_int("stride", stride, 1)
+    N, H, W, C = x.shape
+    if size > H or size > W:
+        raise ValueError(
+            f"pool size {size} is larger than the input {H}x{W} (x {x.shape})"
+        )
+    H_out = conv_output_size(H, size, stride, 0)
+    W_out = conv_output_size(W, size, stride, 0)
+    win = _windows(x, size, stride, H_out, W_out).reshape(N, H_out, W_out, -1, C)
+    argmax = win.argmax(axis=3)  # (N, H_out, W_out, C)
+    out = np.take_along_axis(win, argmax[:, :, :, None, :], axis=3)[:, :, :, 0, :]
+    return out, (x, argmax, size, stride)
+
+
+def maxpool_backward(dout, cache):
+    """Backward pass of `maxpool_forward`.
+
+    Parameters
+    ----------
+    dout : (N, H_out, W_out, C) ndarray
+    cache : tuple
+        From `maxpool_forward`.
+
+    Returns
+    -------
+    dx : (N, H, W, C) ndarray
+        ``dout`` routed to the arg-max of each window (summed where windows
+        overlap), zero elsewhere.
+    """
+    x, argmax, size, stride = cache
+    _check_dout(dout, argmax.shape)
+    N, H_out, W_out, C = argmax.shape
+    offsets = np.arange(size * size)[:, None]  # (size*size, 1)
+    onehot = offsets == argmax[:, :, :, None, :]  # (N, H_out, W_out, size*size, C)
+    dwin = (onehot * dout[:, :, :, None, :]).astype(x.dtype, copy=False)
+    dwin = dwin.reshape(N, H_out, W_out, size, size, C)
+    return _scatter_windows(dwin, x.shape, stride)
+
+
+def relu_forward(x):
+    """Rectified linear unit, elementwise.
+
+    Parameters
+    ----------
+    x : ndarray of any shape
+
+    Returns
+    -------
+    out : ndarray shaped like x
+        ``max(x, 0)``.
+    cache : ndarray
+        x itself.
+
+    References
+    ----------
+    V. Nair, G. Hinton, "Rectified linear units improve restricted Boltzmann
+    machines", ICML 2010.
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be a numpy array, got {type(x).__name__}")
+    return np.maximum(x, 0), x
+
+
+def relu_backward(dout, cache):
+    """Backward pass of `relu_forward`.
+
+    Returns
+    -------
+    dx : ndarray shaped like x
+        ``dout * (x > 0)``: the gradient at x == 0 is taken as 0.
+    """
+    x = cache
+    _check_dout(dout, x.shape)
+    return dout * (x > 0)
+
+
+def linear_forward(x, w, b):
+    """Affine layer ``x @ w + b``.
+
+    Parameters
+    ----------
+    x : (N, D) ndarray
+    w : (D, M) ndarray
+    b : (M,) ndarray
+
+    Returns
+    -------
+    out : (N, M) ndarray
+    cache : tuple
+        ``(x, w, b)``.
+    """
+    _check_array("x", x, 2, "(N, D)")
+    _check_array("w", w, 2, "(D, M)")
+    _check_array("b", b, 1, "(M,)")
+    D, (Dw, M) = x.shape[1], w.shape
+    if Dw != D:
+        raise ValueError(
+            f"x has D={D} features (shape {x.shape}) but w expects {Dw} "
+            f"(shape {w.shape})"
+        )
+    if b.shape != (M,):
+        raise ValueError(
+            f"b must have shape ({M},) to match w {w.shape}, got {b.shape}"
+        )
+    return x @ w + b, (x, w, b)  # (N, M)
+
+
+def linear_backward(dout, cache):
+    """Backward pass of `linear_forward`.
+
+    Parameters
+    ----------
+    dout : (N, M) ndarray
+    cache : tuple
+        From `linear_forward`.
+
+    Returns
+    -------
+    dx : (N, D) ndarray
+        ``dout @ w.T``
+    dw : (D, M) ndarray
+        ``x.T @ dout``
+    db : (M,) ndarray
+        ``dout.sum(axis=0)``
+    """
+    x, w, b = cache
+    _check_dout(dout, (x.shape[0], w.shape[1]))
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0)

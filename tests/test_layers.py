@@ -1,0 +1,297 @@
+"""Conv, max-pool, ReLU and linear kernels against loop references and
+centred finite differences."""
+
+import numpy as np
+import pytest
+
+from nnlab.gradcheck import check_gradient, rel_error
+from nnlab.layers import (
+    conv2d_backward,
+    conv2d_forward,
+    linear_backward,
+    linear_forward,
+    maxpool_backward,
+    maxpool_forward,
+    relu_backward,
+    relu_forward,
+)
+
+# Every layer here is affine (conv, linear) or piecewise affine (pool, ReLU)
+# in each input, so centred differences have no truncation error as long as
+# the step does not cross a kink; a larger step than the default 1e-6 then
+# only shrinks roundoff, which otherwise reaches ~1e-6 relative on entries
+# near zero. Test inputs keep kinks further than H_STEP away.
+H_STEP = 1e-3
+# With that step float64 agrees to ~1e-10; 1e-7 leaves room without hiding
+# an indexing bug (those give O(1) errors).
+GRAD_TOL = 1e-7
+
+
+def naive_conv(x, w, b, stride, pad):
+    """Direct loop over output pixels: the definition, nothing clever."""
+    N, H, W, C = x.shape
+    K, _, _, F = w.shape
+    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    H_out = (H + 2 * pad - K) // stride + 1
+    W_out = (W + 2 * pad - K) // stride + 1
+    out = np.zeros((N, H_out, W_out, F))
+    for i in range(H_out):
+        for j in range(W_out):
+            win = xp[:, i * stride : i * stride + K, j * stride : j * stride + K, :]
+            out[:, i, j, :] = np.tensordot(win, w, axes=([1, 2, 3], [0, 1, 2])) + b
+    return out
+
+
+def naive_maxpool(x, size, stride):
+    N, H, W, C = x.shape
+    H_out = (H - size) // stride + 1
+    W_out = (W - size) // stride + 1
+    out = np.zeros((N, H_out, W_out, C))
+    for i in range(H_out):
+        for j in range(W_out):
+            win = x[:, i * stride : i * stride + size, j * stride : j * stride + size]
+            out[:, i, j, :] = win.max(axis=(1, 2))
+    return out
+
+
+# (N, H, W, C, K, F, stride, pad): strides 1 and 2, pad 0 and "same" (None)
+# and a larger pad, K = 1, 2, 3, 5, odd sizes, non-square images, N = 1.
+CONV_CASES = [
+    (2, 5, 5, 3, 3, 4, 1, None),
+    (2, 5, 5, 3, 3, 4, 1, 0),
+    (1, 7, 6, 2, 3, 3, 2, None),
+    (2, 7, 7, 2, 3, 2, 2, 0),
+    (1, 6, 5, 3, 1, 4, 1, None),
+    (2, 5, 7, 2, 1, 3, 2, 0),
+    (1, 6, 6, 2, 2, 3, 2, 0),
+    (2, 5, 5, 2, 2, 2, 1, 1),
+    (1, 7, 7, 2, 5, 2, 1, None),
+    (1, 9, 8, 1, 5, 2, 2, 0),
+    (1, 3, 3, 2, 3, 2, 1, 2),
+]
+
+
+def _conv_inputs(case, seed=0):
+    N, H, W, C, K, F, stride, pad = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, H, W, C))
+    w = rng.standard_normal((K, K, C, F))
+    b = rng.standard_normal(F)
+    return x, w, b, stride, pad
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_forward_matches_loops(case):
+    x, w, b, stride, pad = _conv_inputs(case)
+    K = w.shape[0]
+    p = (K - 1) // 2 if pad is None else pad
+    out, _ = conv2d_forward(x, w, b, stride=stride, pad=pad)
+    ref = naive_conv(x, w, b, stride, p)
+    assert out.shape == ref.shape
+    assert rel_error(out, ref) < 1e-12
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_backward_gradcheck(case):
+    x, w, b, stride, pad = _conv_inputs(case)
+    out, cache = conv2d_forward(x, w, b, stride=stride, pad=pad)
+    dout = np.random.default_rng(1).standard_normal(out.shape)
+    dx, dw, db = conv2d_backward(dout, cache)
+
+    def fx(v):
+        return conv2d_forward(v, w, b, stride=stride, pad=pad)[0]
+
+    def fw(v):
+        return conv2d_forward(x, v, b, stride=stride, pad=pad)[0]
+
+    def fb(v):
+        return conv2d_forward(x, w, v, stride=stride, pad=pad)[0]
+
+    assert check_gradient(fx, x, dx, dout, h=H_STEP) < GRAD_TOL
+    assert check_gradient(fw, w, dw, dout, h=H_STEP) < GRAD_TOL
+    assert check_gradient(fb, b, db, dout, h=H_STEP) < GRAD_TOL
+
+
+def test_conv_im2col_matrix_has_the_gemm_shape():
+    x, w, b, stride, pad = _conv_inputs((2, 7, 6, 3, 3, 5, 2, 1))
+    out, cache = conv2d_forward(x, w, b, stride=stride, pad=pad)
+    N, H_out, W_out, F = out.shape
+    assert (H_out, W_out) == (4, 3)  # (7 + 2 - 3)//2 + 1, (6 + 2 - 3)//2 + 1
+    assert cache.cols.shape == (N * H_out * W_out, 3 * 3 * 3)
+
+
+def test_conv_float32_stays_float32_and_agrees_with_float64():
+    x, w, b, stride, pad = _conv_inputs((2, 6, 6, 3, 3, 4, 1, None))
+    x32, w32, b32 = (a.astype(np.float32) for a in (x, w, b))
+    out32, cache = conv2d_forward(x32, w32, b32)
+    out64, _ = conv2d_forward(x, w, b)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-4)
+    dout = np.ones_like(out32)
+    grads = conv2d_backward(dout, cache)
+    assert [g.dtype for g in grads] == [np.float32] * 3
+
+
+# (N, H, W, C, size, stride): standard, odd sizes that drop a row,
+# overlapping windows, stride 1, N = 1.
+POOL_CASES = [
+    (2, 4, 4, 3, 2, 2),
+    (1, 5, 7, 2, 2, 2),
+    (2, 5, 5, 2, 3, 2),
+    (1, 4, 5, 2, 2, 1),
+    (1, 6, 6, 1, 3, 3),
+]
+
+
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_maxpool_forward_matches_loops(case):
+    N, H, W, C, size, stride = case
+    x = np.random.default_rng(2).standard_normal((N, H, W, C))
+    out, _ = maxpool_forward(x, size, stride)
+    np.testing.assert_array_equal(out, naive_maxpool(x, size, stride))
+
+
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_maxpool_backward_gradcheck(case):
+    N, H, W, C, size, stride = case
+    # Distinct, well-separated values: no tie is within h of flipping.
+    rng = np.random.default_rng(3)
+    x = rng.permutation(N * H * W * C).reshape(N, H, W, C) * 0.1
+    out, cache = maxpool_forward(x, size, stride)
+    dout = rng.standard_normal(out.shape)
+    dx = maxpool_backward(dout, cache)
+
+    def f(v):
+        return maxpool_forward(v, size, stride)[0]
+
+    assert check_gradient(f, x, dx, dout, h=H_STEP) < GRAD_TOL
+
+
+def test_maxpool_ties_route_to_one_element():
+    x = np.zeros((1, 4, 4, 2))
+    out, cache = maxpool_forward(x)
+    dx = maxpool_backward(np.ones_like(out), cache)
+    # Each of the 2x2x2 windows sends its unit to exactly one input.
+    assert dx.sum() == out.size
+    assert np.count_nonzero(dx) == out.size
+
+
+def test_relu_forward_backward():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 4, 5, 2))
+    x[np.abs(x) < 1e-2] = 0.5  # keep the kink further than H_STEP away
+    out, cache = relu_forward(x)
+    np.testing.assert_array_equal(out, np.where(x > 0, x, 0.0))
+    dout = rng.standard_normal(x.shape)
+    dx = relu_backward(dout, cache)
+    assert (
+        check_gradient(lambda v: relu_forward(v)[0], x, dx, dout, h=H_STEP) < GRAD_TOL
+    )
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 3), (5, 7, 2)])
+def test_linear_forward_backward(shape):
+    N, D, M = shape
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((N, D))
+    w = rng.standard_normal((D, M))
+    b = rng.standard_normal(M)
+    out, cache = linear_forward(x, w, b)
+    ref = np.array([[x[n] @ w[:, m] + b[m] for m in range(M)] for n in range(N)])
+    assert rel_error(out, ref) < 1e-12
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = linear_backward(dout, cache)
+    assert (
+        check_gradient(lambda v: linear_forward(v, w, b)[0], x, dx, dout, h=H_STEP)
+        < GRAD_TOL
+    )
+    assert (
+        check_gradient(lambda v: linear_forward(x, v, b)[0], w, dw, dout, h=H_STEP)
+        < GRAD_TOL
+    )
+    assert (
+        check_gradient(lambda v: linear_forward(x, w, v)[0], b, db, dout, h=H_STEP)
+        < GRAD_TOL
+    )
+
+
+def _xwb(x_shape=(1, 5, 5, 3), w_shape=(3, 3, 3, 4), F=4):
+    return np.zeros(x_shape), np.zeros(w_shape), np.zeros(F)
+
+
+def test_conv_rejects_channel_mismatch_naming_shapes():
+    x, w, b = _xwb(w_shape=(3, 3, 2, 4))
+    with pytest.raises(
+        ValueError, match=r"x has 3 channels .*\(1, 5, 5, 3\).*w expects 2"
+    ):
+        conv2d_forward(x, w, b)
+
+
+def test_conv_rejects_kernel_larger_than_padded_input():
+    x, w, b = _xwb(x_shape=(1, 4, 4, 3), w_shape=(7, 7, 3, 4))
+    with pytest.raises(
+        ValueError, match=r"kernel 7x7 .* larger than the padded input 6x6"
+    ):
+        conv2d_forward(x, w, b, pad=1)
+
+
+@pytest.mark.parametrize("stride", [0, -1])
+def test_conv_rejects_stride_below_one(stride):
+    x, w, b = _xwb()
+    with pytest.raises(
+        ValueError, match=f"stride must be an integer >= 1, got {stride}"
+    ):
+        conv2d_forward(x, w, b, stride=stride)
+
+
+@pytest.mark.parametrize("kwargs", [{"stride": 1.5}, {"pad": 0.5}, {"stride": True}])
+def test_conv_rejects_non_integer_sizes(kwargs):
+    x, w, b = _xwb()
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=f"{name} must be an integer"):
+        conv2d_forward(x, w, b, **kwargs)
+
+
+def test_conv_rejects_bad_weight_and_bias_shapes():
+    x, _, b = _xwb()
+    with pytest.raises(ValueError, match=r"square kernel .* got \(3, 2, 3, 4\)"):
+        conv2d_forward(x, np.zeros((3, 2, 3, 4)), b)
+    with pytest.raises(ValueError, match=r"b must have shape \(4,\) .* got \(5,\)"):
+        conv2d_forward(x, np.zeros((3, 3, 3, 4)), np.zeros(5))
+    with pytest.raises(ValueError, match=r"x must be 4-D \(N, H, W, C\), got shape"):
+        conv2d_forward(np.zeros((5, 5, 3)), np.zeros((3, 3, 3, 4)), b)
+
+
+def test_conv_rejects_non_arrays_and_integer_dtypes():
+    x, w, b = _xwb()
+    with pytest.raises(TypeError, match="x must be a numpy array .* got list"):
+        conv2d_forward(x.tolist(), w, b)
+    with pytest.raises(TypeError, match="floating dtype .* got int64"):
+        conv2d_forward(x.astype(np.int64), w, b)
+
+
+def test_backward_rejects_dout_of_wrong_shape():
+    x, w, b = _xwb()
+    _, cache = conv2d_forward(x, w, b)
+    with pytest.raises(
+        ValueError, match=r"dout must have .* \(1, 5, 5, 4\), got \(1, 5, 5, 3\)"
+    ):
+        conv2d_backward(np.zeros((1, 5, 5, 3)), cache)
+    _, cache = maxpool_forward(x)
+    with pytest.raises(ValueError, match=r"\(1, 2, 2, 3\), got \(1, 2, 2\)"):
+        maxpool_backward(np.zeros((1, 2, 2)), cache)
+
+
+def test_maxpool_rejects_bad_sizes():
+    x = np.zeros((1, 3, 3, 2))
+    with pytest.raises(ValueError, match=r"pool size 4 is larger than the input 3x3"):
+        maxpool_forward(x, size=4)
+    with pytest.raises(ValueError, match="stride must be an integer >= 1, got 0"):
+        maxpool_forward(x, stride=0)
+    with pytest.raises(ValueError, match="size must be an integer >= 1, got 2.0"):
+        maxpool_forward(x, size=2.0)
+
+
+def test_linear_rejects_feature_mismatch():
+    with pytest.raises(ValueError, match=r"x has D=3 .* w expects 4"):
+        linear_forward(np.zeros((2, 3)), np.zeros((4, 5)), np.zeros(5))
