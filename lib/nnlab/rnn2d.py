@@ -1,0 +1,710 @@
+"""A 2D RNN module in place of a convolution: RNN A along rows, RNN B down columns.
+
+RNN A runs left to right along every row of x and produces H^A; RNN B runs
+top to bottom along every column of H^A and produces H^B, the output. Every
+row (then every column) of every image advances together, so a sweep is one
+batched `nnlab.rnn.rnn_step_forward` per column (then per row): W + H
+dependent steps in all. The four-direction variant (ReNet) runs both
+directions in each sweep and concatenates them.
+
+The module also counts its own FLOPs twice: by formula (`rnn2d_flops`) and
+by watching the matmuls numpy actually performs (`count_flops`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+from nnlab import layers
+from nnlab.rnn import rnn_step_backward, rnn_step_forward
+
+# Sweep name -> (direction suffixes, reversed?) for the two module variants.
+_ONE_WAY = {"a": (("a", False),), "b": (("b", False),)}
+_FOUR_WAY = {
+    "a": (("a", False), ("a_rev", True)),
+    "b": (("b", False), ("b_rev", True)),
+}
+
+
+class Rnn2dCache(NamedTuple):
+    """What `rnn2d_backward` / `renet_backward` need from the forward pass."""
+
+    x_shape: tuple
+    dirs: dict  # _ONE_WAY or _FOUR_WAY
+    steps_a: dict  # suffix -> list of step caches, indexed by column
+    steps_b: dict  # suffix -> list of step caches, indexed by row
+    hidden: int  # Ch
+
+
+def param_shapes(C: int, Ch: int, four_way: bool = False) -> dict:
+    """Shape of every parameter of the module.
+
+    Parameters
+    ----------
+    C : int
+        Input channels.
+    Ch : int
+        Hidden size of every RNN (one direction).
+    four_way : bool
+        False for the one-way module (`rnn2d_forward`), True for ReNet
+        (`renet_forward`), whose B RNNs read the 2 Ch channels of H^A.
+
+    Returns
+    -------
+    dict
+        key -> shape tuple, in the order the module uses them.
+    """
+    dirs = _FOUR_WAY if four_way else _ONE_WAY
+    d_in = {"a": C, "b": Ch * len(dirs["a"])}
+    shapes = {}
+    for sweep, suffixes in dirs.items():
+        for s, _ in suffixes:
+            shapes[f"Wx_{s}"] = (d_in[sweep], Ch)
+            shapes[f"Wh_{s}"] = (Ch, Ch)
+            shapes[f"b_{s}"] = (Ch,)
+    return shapes
+
+
+def init_params(
+    C: int, Ch: int, four_way: bool = False, rng: np.random.Generator | int = 0
+) -> dict:
+    """Random parameters for the one-way module or ReNet.
+
+    Weights are drawn from N(0, 1 / fan_in) (Xavier/LeCun scaling, which
+    keeps the tanh pre-activations of order one); biases are zero.
+
+    Parameters
+    ----------
+    C, Ch, four_way : see `param_shapes`.
+    rng : numpy Generator or int seed
+
+    Returns
+    -------
+    dict of float64 ndarrays, keys and shapes as in `param_shapes`.
+    """
+    rng = np.random.default_rng(rng)
+    params = {}
+    for key, shape in param_shapes(C, Ch, four_way).items():
+        if key.startswith("b_"):
+            params[key] = np.zeros(shape)
+        else:
+            params[key] = rng.standard_normal(shape) / np.sqrt(shape[0])
+    return params
+
+
+def _validate(x, params, four_way: bool) -> int:
+    """Check x and params; return the hidden size Ch (read from Wx_a)."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be a numpy array, got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"x must be (N, H, W, C), got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"x must be a floating-point array, got dtype {x.dtype}")
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict, got {type(params).__name__}")
+    C = x.shape[3]
+    wx = params.get("Wx_a")
+    if not isinstance(wx, np.ndarray) or wx.ndim != 2 or wx.shape[0] != C:
+        got = "missing" if wx is None else f"got {getattr(wx, 'shape', wx)!r}"
+        raise ValueError(
+            f"params['Wx_a'] must have shape (C, Ch) with C={C} from x {x.shape}, {got}"
+        )
+    Ch = wx.shape[1]
+    expected = param_shapes(C, Ch, four_way)
+    missing = [k for k in expected if k not in params]
+    if missing:
+        raise ValueError(
+            "params is missing "
+            + ", ".join(f"key {k!r} (expected shape {expected[k]})" for k in missing)
+        )
+    bad = [
+        k
+        for k in expected
+        if not isinstance(params[k], np.ndarray) or params[k].shape != expected[k]
+    ]
+    if bad:
+        raise ValueError(
+            f"with C={C} and Ch={Ch} (from Wx_a): "
+            + ", ".join(
+                f"params[{k!r}] must have shape {expected[k]}, "
+                f"got {getattr(params[k], 'shape', type(params[k]).__name__)}"
+                for k in bad
+            )
+        )
+    return Ch
+
+
+# Time-major layouts: a sweep reads (T, M, D), time T, batch M.
+def _rows(a):
+    N, H, W, D = a.shape
+    return a.transpose(2, 0, 1, 3).reshape(W, N * H, D)  # (W, N*H, D)
+
+
+def _from_rows(s, N: int, H: int):
+    W, _, D = s.shape
+    return s.reshape(W, N, H, D).transpose(1, 2, 0, 3)  # (N, H, W, D)
+
+
+def _cols(a):
+    N, H, W, D = a.shape
+    return a.transpose(1, 0, 2, 3).reshape(H, N * W, D)  # (H, N*W, D)
+
+
+def _from_cols(s, N: int, W: int):
+    H, _, D = s.shape
+    return s.reshape(H, N, W, D).transpose(1, 0, 2, 3)  # (N, H, W, D)
+
+
+def _sweep_forward(seq, Wx, Wh, b, reverse: bool):
+    """Run one RNN over time-major seq (T, M, D) from a zero state."""
+    T, M, _ = seq.shape
+    h = np.zeros((M, Wh.shape[0]), dtype=seq.dtype)
+    hs = np.empty((T, M, Wh.shape[0]), dtype=seq.dtype)  # (T, M, Ch)
+    steps = [None] * T
+    for t in reversed(range(T)) if reverse else range(T):
+        h, steps[t] = rnn_step_forward(seq[t], h, Wx, Wh, b)
+        hs[t] = h
+    return hs, steps
+
+
+def _sweep_backward(dhs, steps, reverse: bool):
+    """Backward of `_sweep_forward`: dhs (T, M, Ch) -> dseq, dWx, dWh, db."""
+    T = dhs.shape[0]
+    dseq = None
+    dh_next = np.zeros_like(dhs[0])
+    for t in range(T) if reverse else reversed(range(T)):
+        dxt, dh_next, dWx_t, dWh_t, db_t = rnn_step_backward(dhs[t] + dh_next, steps[t])
+        if dseq is None:
+            dseq = np.empty((T, *dxt.shape), dtype=dxt.dtype)  # (T, M, D)
+            dWx, dWh, db = dWx_t, dWh_t, db_t
+        else:
+            dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+        dseq[t] = dxt
+    return dseq, dWx, dWh, db
+
+
+def _forward(x, params, dirs):
+    N, H, W, _ = x.shape
+    seq = _rows(x)  # (W, N*H, C)
+    steps_a, hs = {}, []
+    for s, rev in dirs["a"]:
+        h, steps_a[s] = _sweep_forward(
+            seq, params[f"Wx_{s}"], params[f"Wh_{s}"], params[f"b_{s}"], rev
+        )
+        hs.append(h)
+    ha = _from_rows(np.concatenate(hs, axis=-1), N, H)  # H^A: (N, H, W, k Ch)
+    seq = _cols(ha)  # (H, N*W, k Ch)
+    steps_b, hs = {}, []
+    for s, rev in dirs["b"]:
+        h, steps_b[s] = _sweep_forward(
+            seq, params[f"Wx_{s}"], params[f"Wh_{s}"], params[f"b_{s}"], rev
+        )
+        hs.append(h)
+    out = _from_cols(np.concatenate(hs, axis=-1), N, W)  # H^B: (N, H, W, k Ch)
+    Ch = params["Wh_a"].shape[0]
+    return out, Rnn2dCache(x.shape, dirs, steps_a, steps_b, Ch)
+
+
+def _sweeps_backward(dseq_out, dirs, steps, Ch: int, dparams: dict):
+    """Backward of the directions of one sweep, whose outputs are concatenated.
+
+    dseq_out (T, M, k Ch) -> dL/d(sweep input) (T, M, D); every direction read
+    the whole input, so their input gradients add.
+    """
+    dseq = 0.0
+    for k, (s, rev) in enumerate(dirs):
+        d, *dp = _sweep_backward(dseq_out[..., k * Ch : (k + 1) * Ch], steps[s], rev)
+        dseq = dseq + d
+        dparams.update(zip((f"Wx_{s}", f"Wh_{s}", f"b_{s}"), dp, strict=True))
+    return dseq
+
+
+def _backward(dout, cache: Rnn2dCache):
+    x_shape, dirs, steps_a, steps_b, Ch = cache
+    N, H, W, C = x_shape
+    expected = (N, H, W, Ch * len(dirs["b"]))
+    if not isinstance(dout, np.ndarray) or dout.shape != expected:
+        raise ValueError(
+            f"dout must have the output's shape {expected}, "
+            f"got {getattr(dout, 'shape', type(dout).__name__)}"
+        )
+    dparams = {}
+    dseq = _sweeps_backward(_cols(dout), dirs["b"], steps_b, Ch, dparams)
+    dha = _from_cols(dseq, N, W)  # dL/dH^A: (N, H, W, k Ch)
+    dseq = _sweeps_backward(_rows(dha), dirs["a"], steps_a, Ch, dparams)
+    dx = _from_rows(dseq, N, H)  # (N, H, W, C)
+    order = param_shapes(C, Ch, four_way=len(dirs["a"]) == 2)
+    return dx, {k: dparams[k] for k in order}
+
+
+def rnn2d_forward(x, params):
+    """Forward pass of the one-way 2D RNN module (rows, then columns).
+
+    Parameters
+    ----------
+    x : (N, H, W, C) ndarray
+    params : dict
+        ``Wx_a`` (C, Ch), ``Wh_a`` (Ch, Ch), ``b_a`` (Ch,) for RNN A and
+        ``Wx_b`` (Ch, Ch), ``Wh_b`` (Ch, Ch), ``b_b`` (Ch,) for RNN B. The
+        hidden size Ch is read from ``Wx_a``.
+
+    Returns
+    -------
+    out : (N, H, W, Ch) ndarray
+        H^B.
+    cache : Rnn2dCache
+        ``(x_shape, dirs, steps_a, steps_b, hidden)``: the step caches of
+        every column of A and every row of B.
+
+    Notes
+    -----
+    With zero initial states :math:`h^A_{i,-1} = h^B_{-1,j} = 0`,
+
+    .. math::
+
+        h^A_{i,j} = \\tanh(x_{i,j} W_x^A + h^A_{i,j-1} W_h^A + b^A)
+
+        h^B_{i,j} = \\tanh(h^A_{i,j} W_x^B + h^B_{i-1,j} W_h^B + b^B)
+
+    A advances the N*H rows one column at a time, B the N*W columns one
+    row at a time: W + H dependent steps, each one batched matmul pair.
+    Output (i, j) depends on exactly the inputs x[:i+1, :j+1].
+
+    Raises
+    ------
+    ValueError
+        A missing key or a parameter of the wrong shape, naming the key and
+        the expected shape.
+    """
+    _validate(x, params, four_way=False)
+    return _forward(x, params, _ONE_WAY)
+
+
+def rnn2d_backward(dout, cache):
+    """Backward pass of `rnn2d_forward`.
+
+    Parameters
+    ----------
+    dout : (N, H, W, Ch) ndarray
+        G = dL/dH^B.
+    cache : Rnn2dCache
+        From `rnn2d_forward`.
+
+    Returns
+    -------
+    dx : (N, H, W, C) ndarray
+    dparams : dict
+        Gradients with the keys and shapes of ``params``.
+
+    Notes
+    -----
+    B is back-propagated through time down each column first; its input
+    gradient is dL/dH^A, which is then back-propagated along each row
+    through A. Writing :math:`\\delta^B_{i,j} = (G_{i,j} + \\delta^B_{i+1,j}
+    (W_h^B)^\\top) \\odot (1 - (h^B_{i,j})^2)`,
+    :math:`dH^A_{i,j} = \\delta^B_{i,j} (W_x^B)^\\top`, and the same recursion
+    along rows with dH^A in place of G gives dx and A's gradients.
+    """
+    return _backward(dout, cache)
+
+
+def renet_forward(x, params):
+    """Forward pass of the four-direction module (ReNet, Visin et al. 2015).
+
+    Parameters
+    ----------
+    x : (N, H, W, C) ndarray
+    params : dict
+        One-way keys plus the reversed directions: ``*_a`` (left to right),
+        ``*_a_rev`` (right to left), each ``Wx`` (C, Ch); ``*_b`` (top to
+        bottom), ``*_b_rev`` (bottom to top), each ``Wx`` (2 Ch, Ch); every
+        ``Wh`` (Ch, Ch), every ``b`` (Ch,). See `param_shapes`.
+
+    Returns
+    -------
+    out : (N, H, W, 2 Ch) ndarray
+        [down ; up] sweeps of the columns of H^A = [right ; left] sweeps of
+        the rows of x.
+    cache : Rnn2dCache
+
+    Notes
+    -----
+    H^A_{i,j} summarises all of row i, so each B direction at (i, j) sees
+    every row above (or below) it entirely, and the concatenation sees the
+    whole image.
+
+    References
+    ----------
+    F. Visin, K. Kastner, K. Cho, M. Matteucci, A. Courville, Y. Bengio,
+    "ReNet: A Recurrent Neural Network Based Alternative to Convolutional
+    Networks", arXiv:1505.00393, 2015.
+    """
+    _validate(x, params, four_way=True)
+    return _forward(x, params, _FOUR_WAY)
+
+
+def renet_backward(dout, cache):
+    """Backward pass of `renet_forward`: returns (dx, dparams)."""
+    return _backward(dout, cache)
+
+
+# ---------------------------------------------------------------- FLOPs
+class FlopCount(NamedTuple):
+    """FLOPs of one forward and one backward pass (a multiply-add is 2)."""
+
+    forward: float
+    backward: float
+
+
+def rnn2d_flops(
+    N: int, H: int, W: int, C: int, Ch: float, four_way: bool = False
+) -> FlopCount:
+    """Matmul FLOPs the one-way module or ReNet performs, by formula.
+
+    Parameters
+    ----------
+    N, H, W, C : int
+        Input shape (N, H, W, C).
+    Ch : float
+        Hidden size of one direction (may be fractional in a formula).
+    four_way : bool
+        ReNet (two directions per sweep) instead of the one-way module.
+
+    Returns
+    -------
+    FlopCount
+        ``forward``, ``backward``.
+
+    Notes
+    -----
+    Each of the k directions of a sweep (k = 1, or 2 for ReNet) does, at
+    every one of the N H W positions, one product with W_x and one with W_h
+    (also at the first step, whose state is zero). A reads C channels, B
+    reads k Ch, so
+
+    .. math::
+
+        F_{fwd} = 2NHW\\,k\\,[(C\\,C_h + C_h^2) + (k\\,C_h\\,C_h + C_h^2)].
+
+    The backward pass multiplies each step's da by W_x^T and W_h^T and
+    forms x^T da and h_prev^T da, two products of each size:
+    F_bwd = 2 F_fwd. For k = 1, C_h = C this is 8NHWC^2 forward.
+    """
+    k = 2 if four_way else 1
+    a = 2 * N * H * W * k * (C * Ch + Ch * Ch)
+    b = 2 * N * H * W * k * (k * Ch * Ch + Ch * Ch)
+    return FlopCount(a + b, 2 * (a + b))
+
+
+def rnn2d_nonzero_flops(
+    N: int, H: int, W: int, C: int, Ch: float, four_way: bool = False
+) -> float:
+    """Forward matmul FLOPs whose two factors are both nonzero.
+
+    `rnn2d_flops` minus the products with the zero initial state: the first
+    step of each A direction (N H rows) and of each B direction (N W
+    columns), 2 N (H + W) k Ch^2 in all.
+    """
+    k = 2 if four_way else 1
+    zero_state = 2 * N * (H + W) * k * Ch * Ch
+    return rnn2d_flops(N, H, W, C, Ch, four_way).forward - zero_state
+
+
+def conv_flops(N: int, H: int, W: int, C: int, F: int, K: int = 3) -> FlopCount:
+    """Matmul FLOPs of `nnlab.layers.conv2d_*`, K x K 'same', C -> F, stride 1.
+
+    Forward 2 N H W K^2 C F (every output reads K^2 C inputs, padding
+    included). The backward pass forms dw and dx, each as large again, and
+    db as a product of ones with dout (2 N H W F), as `nnlab.layers` does.
+    """
+    f = 2 * N * H * W * K * K * C * F
+    return FlopCount(f, 2 * f + 2 * N * H * W * F)
+
+
+def conv_nonzero_flops(N: int, H: int, W: int, C: int, F: int, K: int = 3) -> int:
+    """Forward FLOPs of a 'same' K x K convolution that skip the zero padding.
+
+    Along an axis of length L, output o reads the taps o - p .. o + p
+    (p = (K - 1) // 2) that fall inside 0 .. L - 1; the taps of a 2-D
+    output are the product of the two axes' counts.
+    """
+    p = (K - 1) // 2
+
+    def taps(L: int) -> int:
+        o = np.arange(L)
+        return int(np.sum(np.minimum(o + p, L - 1) - np.maximum(o - p, 0) + 1))
+
+    return 2 * N * taps(H) * taps(W) * C * F
+
+
+def flop_ratio(
+    H: int, W: int, C: int, four_way: bool = False, count: str = "matmul"
+) -> float:
+    """Forward FLOPs of the module over those of a 3x3 convolution C -> C.
+
+    The module keeps C output channels: Ch = C one-way, Ch = C / 2 for
+    ReNet (two directions concatenated).
+
+    Parameters
+    ----------
+    H, W, C : int
+    four_way : bool
+    count : {"matmul", "nonzero", "all"}
+        ``"matmul"``: the products the kernels perform (the ratio of the
+        backward passes is the same). ``"nonzero"``: without products with
+        the zero initial state or the zero padding. ``"all"``: matmuls plus
+        the elementwise work, one FLOP per add, bias add and tanh (3 Ch per
+        position and direction; 1 bias add per conv output).
+    """
+    if count not in ("matmul", "nonzero", "all"):
+        raise ValueError(f"count must be 'matmul', 'nonzero' or 'all', got {count!r}")
+    k = 2 if four_way else 1
+    Ch = C / k
+    if count == "nonzero":
+        return rnn2d_nonzero_flops(1, H, W, C, Ch, four_way) / conv_nonzero_flops(
+            1, H, W, C, C
+        )
+    rnn = rnn2d_flops(1, H, W, C, Ch, four_way).forward
+    conv = conv_flops(1, H, W, C, C).forward
+    if count == "all":
+        rnn += 2 * k * 3 * Ch * H * W  # two sweeps of k directions
+        conv += C * H * W
+    return rnn / conv
+
+
+# A stack of logs so that a count inside a count does not leak outwards.
+_LOGS: list[list] = []
+_UNCOUNTED = {np.dot, np.vdot, np.inner, np.outer, np.tensordot, np.einsum, np.kron}
+
+
+class _Counted(np.ndarray):
+    """An ndarray view whose matmuls are logged while `count_flops` runs."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        plain = [a.view(np.ndarray) if isinstance(a, _Counted) else a for a in inputs]
+        if out is not None:
+            kwargs["out"] = tuple(
+                o.view(np.ndarray) if isinstance(o, _Counted) else o for o in out
+            )
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        if ufunc is np.matmul and method == "__call__" and _LOGS:
+            _LOGS[-1].append(_matmul_flops(plain[0], plain[1]))
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        if isinstance(result, np.ndarray):
+            return result.view(_Counted)
+        return result
+
+    def __array_function__(self, func, types, args, kwargs):
+        # A product through np.dot or einsum would escape the count: refuse.
+        if func in _UNCOUNTED:
+            raise TypeError(f"count_flops sees only matmul (@), got np.{func.__name__}")
+        return super().__array_function__(func, types, args, kwargs)
+
+
+def _matmul_flops(a, b) -> tuple[int, int]:
+    """(performed, nonzero) FLOPs of np.matmul(a, b), batch dims included."""
+    a2 = a[None, :] if a.ndim == 1 else a  # (..., m, k)
+    b2 = b[:, None] if b.ndim == 1 else b  # (..., k, n)
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    m, k, n = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+    performed = 2 * int(np.prod(batch, dtype=np.int64)) * m * k * n
+    # Products a[i, l] * b[l, j] with both factors nonzero, summed over l.
+    na = np.count_nonzero(a2, axis=-2)  # (..., k)
+    nb = np.count_nonzero(b2, axis=-1)  # (..., k)
+    nonzero = 2 * int(np.sum(np.broadcast_to(na * nb, (*batch, k)), dtype=np.int64))
+    return performed, nonzero
+
+
+class FlopLog(NamedTuple):
+    """What `count_flops` saw: matmul calls and their FLOPs."""
+
+    calls: int
+    performed: int  # 2 m k n per (m, k) @ (k, n)
+    nonzero: int  # only products whose two factors are nonzero
+
+
+def count_flops(fn: Callable, *args, **kwargs):
+    """Call ``fn(*args, **kwargs)`` and count the FLOPs of its matmuls.
+
+    Every ndarray argument, and every ndarray value of a dict argument, is
+    passed as a view of a subclass whose ``__array_ufunc__`` logs each
+    ``np.matmul`` (``@``) that touches it, however deep inside `fn`; arrays
+    derived from it stay counted, so a cache from a counted forward pass
+    counts the backward pass too. np.dot, einsum and friends raise
+    TypeError rather than go uncounted.
+
+    Returns
+    -------
+    result
+        What `fn` returned (its arrays are counted views; np.asarray
+        gives plain ones).
+    FlopLog
+        ``(calls, performed, nonzero)`` for this call only.
+    """
+
+    def wrap(a):
+        if isinstance(a, np.ndarray) and not isinstance(a, _Counted):
+            return a.view(_Counted)
+        if isinstance(a, Mapping):
+            return {k: wrap(v) for k, v in a.items()}
+        return a
+
+    log: list[tuple[int, int]] = []
+    _LOGS.append(log)
+    try:
+        result = fn(*[wrap(a) for a in args], **kwargs)
+    finally:
+        _LOGS.pop()
+    return result, FlopLog(len(log), sum(p for p, _ in log), sum(nz for _, nz in log))
+
+
+def measured_flops(
+    N: int, H: int, W: int, C: int, Ch: int, four_way: bool = False, seed: int = 0
+) -> tuple[FlopLog, FlopLog]:
+    """Count the matmuls of one forward and one backward pass on random data.
+
+    Returns
+    -------
+    (FlopLog, FlopLog)
+        Forward, backward.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, H, W, C))
+    params = init_params(C, Ch, four_way, rng)
+    fwd, bwd = (renet_forward, renet_backward) if four_way else _PAIR
+    (out, cache), f = count_flops(fwd, x, params)
+    _, b = count_flops(bwd, rng.standard_normal(out.shape), cache)
+    return f, b
+
+
+_PAIR = (rnn2d_forward, rnn2d_backward)
+
+
+# ------------------------------------------------------- receptive fields
+def input_gradient_map(x, params, i: int, j: int, four_way: bool = False):
+    """|d out[0, i, j, :] / dx[0]| summed over channels: where (i, j) looks.
+
+    Parameters
+    ----------
+    x : (1, H, W, C) ndarray
+    params : dict
+        For `rnn2d_forward` (or `renet_forward` if `four_way`).
+    i, j : int
+        Output location, 0 <= i < H, 0 <= j < W.
+    four_way : bool
+
+    Returns
+    -------
+    (H, W) ndarray
+        Sum over c, c' of |d out[0, i, j, c'] / d x[0, :, :, c]|, one
+        backward pass per output channel c'. Its support (entries > 0) is
+        the receptive field: an input outside it has no path to (i, j), so
+        its gradient is an exact 0.0, not merely small.
+    """
+    if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[0] != 1:
+        raise ValueError(
+            f"x must be (1, H, W, C), got {getattr(x, 'shape', type(x).__name__)}"
+        )
+    H, W = x.shape[1:3]
+    if not (0 <= i < H and 0 <= j < W):
+        raise ValueError(f"(i, j) must lie in the {H}x{W} image, got ({i}, {j})")
+    fwd, bwd = (renet_forward, renet_backward) if four_way else _PAIR
+    out, cache = fwd(x, params)
+    total = np.zeros((H, W))
+    for c in range(out.shape[3]):
+        dout = np.zeros_like(out)
+        dout[0, i, j, c] = 1.0
+        dx, _ = bwd(dout, cache)
+        total += np.abs(dx[0]).sum(axis=-1)  # (H, W)
+    return total
+
+
+def conv_stack_gradient_map(x, weights, i: int, j: int):
+    """Like `input_gradient_map` for a stack of 'same' convolutions.
+
+    Parameters
+    ----------
+    x : (1, H, W, C) ndarray
+    weights : list of (K, K, C, C) ndarrays
+        One per layer, applied in order with zero bias and no nonlinearity
+        (an elementwise nonlinearity with a nonzero slope, tanh say, would
+        change the magnitudes but not the support).
+    i, j : int
+
+    Returns
+    -------
+    (H, W) ndarray
+        Its support is the square of side 1 + (K - 1) L around (i, j),
+        clipped to the image.
+    """
+    caches = []
+    h = x
+    for w in weights:
+        h, cache = layers.conv2d_forward(h, w, np.zeros(w.shape[3]))
+        caches.append(cache)
+    total = np.zeros(x.shape[1:3])
+    for c in range(h.shape[3]):
+        d = np.zeros_like(h)
+        d[0, i, j, c] = 1.0
+        for cache in reversed(caches):
+            d, _, _ = layers.conv2d_backward(d, cache)
+        total += np.abs(d[0]).sum(axis=-1)  # (H, W)
+    return total
+
+
+def equal_flop_conv_layers(H: int, W: int, C: int, four_way: bool = False) -> int:
+    """The fewest 3x3 C -> C layers whose FLOPs reach the module's.
+
+    ``ceil`` of the forward-plus-backward matmul FLOP ratio (C output
+    channels, Ch as in `flop_ratio`): the cheapest whole conv stack that is
+    not given less compute than the module.
+    """
+    k = 2 if four_way else 1
+    rnn = sum(rnn2d_flops(1, H, W, C, C / k, four_way))
+    conv = sum(conv_flops(1, H, W, C, C))
+    return max(1, int(np.ceil(rnn / conv - 1e-12)))
+
+
+# ---------------------------------------------------------------- timing
+def time_forward_backward(
+    N: int, H: int, W: int, C: int, repeats: int = 5, seed: int = 0
+) -> dict:
+    """Median wall time of forward + backward, one-way module vs 3x3 conv.
+
+    Both map (N, H, W, C) to (N, H, W, C) (Ch = C), in float64; each is run
+    once to warm up, then `repeats` times.
+
+    Returns
+    -------
+    dict
+        ``{"rnn2d": seconds, "conv2d": seconds}``.
+    """
+    import time
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, H, W, C))
+    dout = rng.standard_normal((N, H, W, C))
+    params = init_params(C, C, rng=rng)
+    w = rng.standard_normal((3, 3, C, C)) / np.sqrt(9 * C)
+    b = np.zeros(C)
+
+    def rnn():
+        rnn2d_backward(dout, rnn2d_forward(x, params)[1])
+
+    def conv():
+        layers.conv2d_backward(dout, layers.conv2d_forward(x, w, b)[1])
+
+    times = {}
+    for name, fn in (("rnn2d", rnn), ("conv2d", conv)):
+        fn()
+        runs = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            runs.append(time.perf_counter() - t0)
+        times[name] = float(np.median(runs))
+    return times
