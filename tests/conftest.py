@@ -1,5 +1,62 @@
-"""Test-wide settings: a non-interactive matplotlib backend, no windows."""
+"""Test-wide settings and the headless Chromium that browser tests share."""
+
+import os
+import shutil
+from pathlib import Path
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    # Without these Chromium phones home at start; the network here is closed.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium (``apt-get install chromium``), if installed."""
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium driven by playwright, shared by the session.
+
+    Locally the browser tests skip, saying why, when no Chromium is
+    installed; under CI (CI=true) a missing browser is a failure, so CI
+    never skips them.
+    """
+    path = chromium_path()
+    if path is None:
+        message = "no Chromium found on PATH: apt-get install chromium"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests, but {message}")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chrome = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield chrome
+        finally:
+            chrome.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -32,7 +32,7 @@ STATIC = Path(__file__).parent / "_static"
 ROOT = Path(__file__).resolve().parents[2]
 KEY_FIGURE_TAG = "key-figure"
 ASSETS = {
-    "mathjax": "static/mathjax/MathJax.js?config=nnlab",
+    "mathjax": "static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,nnlab",
     "require": "static/require.js",
     "widgets": "static/embed-amd.js",
 }
@@ -50,8 +50,8 @@ def execute_notebook(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
-        timeout=timeout,
         kernel_name="python3",
+        timeout=timeout,
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     )

@@ -1,14 +1,22 @@
-/* MathJax 2 configuration for offline handouts.
- * jupyter-server-mathjax ships MathJax 2 with the STIX-Web fonts only, so the
- * usual TeX-AMS_CHTML config (TeX fonts) cannot load. SVG output draws glyphs
- * from JavaScript font data: no web-font files, which Chromium may refuse to
- * load across file:// origins. */
+/* MathJax 2 settings for offline handouts, loaded after the combined
+ * TeX-AMS-MML_HTMLorMML-full configuration (input and HTML-CSS output in one
+ * file). jupyter-server-mathjax ships the STIX-Web fonts only, so MathJax
+ * must not look for its default TeX fonts, and has no image fonts to fall
+ * back on. */
 MathJax.Hub.Config({
-  jax: ["input/TeX", "output/SVG"],
-  extensions: ["tex2jax.js", "MathMenu.js", "MathZoom.js"],
-  TeX: {extensions: ["AMSmath.js", "AMSsymbols.js", "noErrors.js", "noUndefined.js"]},
-  SVG: {font: "STIX-Web", linebreaks: {automatic: true}},
-  menuSettings: {renderer: "SVG"},
+  "HTML-CSS": {
+    availableFonts: ["STIX-Web"],
+    preferredFont: "STIX-Web",
+    webFont: "STIX-Web",
+    imageFont: null,
+    linebreaks: {automatic: true},
+    // MathJax measures text against a blank web font loaded from about:blank,
+    // which Chromium refuses (and logs) on a file:// page; a local() source
+    // that matches no installed font is just as blank and makes no request.
+    styles: {
+      "@font-face": {"font-family": "MathJax_Blank", src: "local('nnlab-no-such-font')"}
+    }
+  },
   messageStyle: "none"
 });
 MathJax.Ajax.loadComplete("[MathJax]/config/nnlab.js");
