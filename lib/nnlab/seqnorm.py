@@ -1,0 +1,577 @@
+"""Sequence normalization: each feature normalized over time, full or causal.
+
+For one sequence x of shape (T, D),
+
+    mu_j = mean_t x[t, j],   var_j = mean_t (x[t, j] - mu_j)**2,
+    y = gamma * (x - mu) / sqrt(var + eps) + beta.
+
+With ``causal=True`` the statistics at step t cover x[0..t] only, so y[t]
+never depends on a later step. Layer normalization (over D at each t) is
+here too, as the comparison that never mixes time steps.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import numpy as np
+
+
+class SeqNormCache(NamedTuple):
+    """What `seqnorm_backward` needs; `z` and `mz` are None unless causal."""
+
+    xhat: np.ndarray  # (..., T, D) normalized input
+    gamma: np.ndarray  # (D,)
+    inv_std: np.ndarray  # (..., 1, D) full, (..., T, D) causal, (D,) eval
+    z: np.ndarray | None  # (..., T, D) x - x[0], causal only
+    mz: np.ndarray | None  # (..., T, D) prefix means of z, causal only
+    mode: str  # "full", "causal" or "eval"
+
+
+class RunningStats(NamedTuple):
+    """Momentum averages of the per-sequence mean and variance."""
+
+    mean: np.ndarray  # (D,)
+    var: np.ndarray  # (D,)
+
+
+def _check_x(x, name: str = "x") -> None:
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"{name} must have a floating dtype, got {x.dtype}")
+    if x.ndim not in (2, 3):
+        raise ValueError(
+            f"{name} must be (T, D) or (N, T, D), got {x.ndim}-D shape {x.shape}"
+        )
+    if x.shape[-2] == 0 or x.shape[-1] == 0:
+        raise ValueError(
+            f"{name} needs T >= 1 steps and D >= 1 features, got shape {x.shape} "
+            f"(T={x.shape[-2]}, D={x.shape[-1]})"
+        )
+    if not np.all(np.isfinite(x)):
+        bad = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(
+            f"{name} must be finite, got {x[tuple(bad)]} at index {tuple(bad)}"
+        )
+
+
+def _check_affine(gamma, beta, D: int) -> None:
+    for name, p in (("gamma", gamma), ("beta", beta)):
+        if not isinstance(p, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array, got {type(p).__name__}")
+        if p.shape != (D,):
+            raise ValueError(
+                f"{name} must have shape (D,) = ({D},), one entry a feature, "
+                f"got {p.shape}"
+            )
+        if not np.all(np.isfinite(p)):
+            raise ValueError(f"{name} must be finite, got {p}")
+
+
+def _check_eps(eps: float) -> None:
+    if not np.isfinite(eps) or eps <= 0:
+        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+
+
+def _prefix_stats(x):
+    """Shifted prefix moments along axis -2, vectorised Welford.
+
+    Returns ``z = x - x[0]``, ``mz`` (prefix means of z) and ``var``
+    (prefix variances), all shaped like x. Everything at step t is computed
+    from steps 0..t only, so no later step can change it by a single bit.
+    """
+    T = x.shape[-2]
+    n = np.arange(1, T + 1, dtype=x.dtype)[:, None]  # (T, 1)
+    # Shifting by x[0] removes a large common offset before any sum.
+    z = x - x[..., :1, :]  # (..., T, D)
+    mz = np.cumsum(z, axis=-2) / n
+    # Welford: M2_t = M2_{t-1} + (z_t - mz_{t-1})**2 (t) / (t + 1), a sum of
+    # non-negative terms, so nothing cancels.
+    delta = z.copy()
+    delta[..., 1:, :] -= mz[..., :-1, :]
+    m2 = np.cumsum(delta * delta * ((n - 1) / n), axis=-2)
+    return z, mz, m2 / n
+
+
+def prefix_moments(x, method: str = "welford"):
+    """Mean and variance of every prefix x[0..t], for each feature.
+
+    Parameters
+    ----------
+    x : (T, D) or (N, T, D) ndarray
+    method : {"welford", "naive"}
+        "welford" shifts by x[0] and accumulates non-negative Welford
+        increments; "naive" takes ``cumsum(x**2)/n - (cumsum(x)/n)**2``,
+        kept to show how it cancels catastrophically for large offsets.
+
+    Returns
+    -------
+    mean, var : ndarrays shaped like x
+        ``mean[..., t, :] = x[..., :t+1, :].mean(-2)``, ``var`` likewise
+        (biased, divided by t + 1).
+
+    Notes
+    -----
+    The naive variance is a difference of two numbers of size mean**2; its
+    absolute rounding error is about ``T * 2**-53 * mean**2``, which for a
+    mean of 1e4 is ~1e-8 * T: larger than a variance of 1e-6.
+    """
+    _check_x(x)
+    if method == "welford":
+        z, mz, var = _prefix_stats(x)
+        return x[..., :1, :] + mz, var
+    if method == "naive":
+        n = np.arange(1, x.shape[-2] + 1, dtype=x.dtype)[:, None]
+        mean = np.cumsum(x, axis=-2) / n
+        return mean, np.cumsum(x * x, axis=-2) / n - mean * mean
+    raise ValueError(f"method must be 'welford' or 'naive', got {method!r}")
+
+
+def seqnorm_forward(x, gamma, beta, eps: float = 1e-5, causal: bool = False):
+    """Normalize every feature over the time axis of each sequence.
+
+    Parameters
+    ----------
+    x : (T, D) or (N, T, D) ndarray
+        One sequence, or N of them; statistics are per sequence.
+    gamma, beta : (D,) ndarray
+        Scale and shift per feature.
+    eps : float
+        Added to the variance; keeps ``1/sqrt(var + eps)`` finite.
+    causal : bool
+        If True, step t uses the statistics of x[0..t] only.
+
+    Returns
+    -------
+    out : ndarray shaped like x
+    cache : SeqNormCache
+        ``(xhat, gamma, inv_std, z, mz, mode)``.
+
+    Notes
+    -----
+    Full:
+
+    .. math:: \\mu = \\frac1T\\sum_t x_t,\\quad
+              \\sigma^2 = \\frac1T\\sum_t (x_t-\\mu)^2,\\quad
+              y_t = \\gamma \\frac{x_t-\\mu}{\\sqrt{\\sigma^2+\\epsilon}} + \\beta
+
+    Causal: the same with sums over s <= t and 1/(t+1), computed as
+    prefix sums of values shifted by x[0] (Welford increments for the
+    variance), O(T D). At t = 0 the variance is 0 and xhat is exactly 0.
+    """
+    _check_x(x)
+    _check_affine(gamma, beta, x.shape[-1])
+    _check_eps(eps)
+    if not isinstance(causal, (bool, np.bool_)):
+        raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
+    if causal:
+        z, mz, var = _prefix_stats(x)
+        inv_std = 1.0 / np.sqrt(var + eps)  # (..., T, D)
+        xhat = (z - mz) * inv_std
+        cache = SeqNormCache(xhat, gamma, inv_std, z, mz, "causal")
+    else:
+        mu = x.mean(axis=-2, keepdims=True)  # (..., 1, D)
+        xc = x - mu
+        inv_std = 1.0 / np.sqrt((xc * xc).mean(axis=-2, keepdims=True) + eps)
+        xhat = xc * inv_std
+        cache = SeqNormCache(xhat, gamma, inv_std, None, None, "full")
+    return gamma * xhat + beta, cache
+
+
+def _reverse_cumsum(a):
+    """``out[..., t, :] = a[..., t:, :].sum(-2)``."""
+    return np.flip(np.cumsum(np.flip(a, axis=-2), axis=-2), axis=-2)
+
+
+def seqnorm_backward(dout, cache: SeqNormCache):
+    """Backward pass of `seqnorm_forward` (and of `seqnorm_running_forward`).
+
+    Parameters
+    ----------
+    dout : ndarray shaped like the forward's output
+    cache : SeqNormCache
+
+    Returns
+    -------
+    dx : ndarray shaped like x
+    dgamma, dbeta : (D,) ndarray
+
+    Notes
+    -----
+    With g = gamma * dout, s = 1/inv_std and n = T (full):
+
+    .. math:: \\frac{\\partial L}{\\partial x_s} = \\frac{1}{n s}
+              \\Big(n g_s - \\sum_t g_t - \\hat x_s \\sum_t g_t \\hat x_t\\Big)
+
+    Causal (n_t = t + 1, statistics of step t): every step t >= s adds
+
+    .. math:: g_t\\Big(\\frac{\\delta_{ts} - 1/n_t}{s_t}
+              - \\frac{\\hat x_t (x_s - m_t)}{n_t s_t^2}\\Big),
+
+    collected for all s at once with reverse cumulative sums, O(T D).
+    """
+    xhat, gamma, inv_std, z, mz, mode = cache
+    if not isinstance(dout, np.ndarray) or dout.shape != xhat.shape:
+        got = dout.shape if isinstance(dout, np.ndarray) else type(dout).__name__
+        raise ValueError(f"dout must have the output's shape {xhat.shape}, got {got}")
+    lead = tuple(range(xhat.ndim - 1))
+    dgamma = (dout * xhat).sum(axis=lead)  # (D,)
+    dbeta = dout.sum(axis=lead)  # (D,)
+    g = dout * gamma  # (..., T, D)
+    if mode == "eval":
+        return g * inv_std, dgamma, dbeta
+    T = xhat.shape[-2]
+    if mode == "full":
+        dx = (
+            T * g
+            - g.sum(axis=-2, keepdims=True)
+            - xhat * (g * xhat).sum(axis=-2, keepdims=True)
+        ) * (inv_std / T)
+        return dx, dgamma, dbeta
+    n = np.arange(1, T + 1, dtype=xhat.dtype)[:, None]  # (T, 1)
+    p = g * inv_std / n  # g_t / (n_t s_t)
+    q = p * xhat * inv_std  # g_t xhat_t / (n_t s_t**2)
+    later_p = np.zeros_like(p)  # sum over t > s of p_t
+    later_p[..., :-1, :] = _reverse_cumsum(p[..., 1:, :])
+    # x_s - m_t = z_s - mz_t: the shift by x[0] cancels, large offsets never
+    # enter the sums.
+    dx = (
+        g * inv_std * ((n - 1) / n)  # t = s term, exactly 0 at s = 0
+        - later_p
+        - (z * _reverse_cumsum(q) - _reverse_cumsum(q * mz))
+    )
+    return dx, dgamma, dbeta
+
+
+def seqnorm_running_forward(
+    x,
+    gamma,
+    beta,
+    eps: float = 1e-5,
+    momentum: float = 0.9,
+    running: RunningStats | None = None,
+    train: bool = True,
+):
+    """Sequence normalization with running estimates for evaluation.
+
+    Training normalizes with each sequence's own statistics and returns
+    updated running estimates; evaluation normalizes with the running
+    estimates and returns them unchanged. Nothing is modified in place.
+
+    Parameters
+    ----------
+    x : (T, D) or (N, T, D) ndarray
+    gamma, beta : (D,) ndarray
+    eps : float
+    momentum : float in [0, 1)
+        ``new = momentum * old + (1 - momentum) * batch``.
+    running : RunningStats or None
+        None starts the averages at this batch's statistics (train only).
+    train : bool
+
+    Returns
+    -------
+    out : ndarray shaped like x
+    cache : SeqNormCache
+        For `seqnorm_backward`.
+    running : RunningStats
+        ``mean`` and ``var`` of shape (D,): momentum averages of the
+        per-sequence means and (biased) variances used in training.
+    """
+    _check_x(x)
+    D = x.shape[-1]
+    _check_affine(gamma, beta, D)
+    _check_eps(eps)
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    if running is not None:
+        if not isinstance(running, RunningStats):
+            raise TypeError(
+                f"running must be a RunningStats or None, got {type(running).__name__}"
+            )
+        for name, a in zip(("mean", "var"), running, strict=True):
+            if np.shape(a) != (D,):
+                raise ValueError(
+                    f"running.{name} must have shape (D,) = ({D},), got {np.shape(a)}"
+                )
+    if train:
+        out, cache = seqnorm_forward(x, gamma, beta, eps)
+        batch = RunningStats(
+            x.mean(axis=-2).reshape(-1, D).mean(axis=0),  # (D,)
+            x.var(axis=-2).reshape(-1, D).mean(axis=0),  # (D,)
+        )
+        if running is None:
+            return out, cache, batch
+        new = RunningStats(
+            momentum * running.mean + (1 - momentum) * batch.mean,
+            momentum * running.var + (1 - momentum) * batch.var,
+        )
+        return out, cache, new
+    if running is None:
+        raise ValueError("evaluation (train=False) needs running statistics, got None")
+    inv_std = 1.0 / np.sqrt(running.var + eps)  # (D,)
+    xhat = (x - running.mean) * inv_std
+    cache = SeqNormCache(xhat, gamma, inv_std, None, None, "eval")
+    return gamma * xhat + beta, cache, running
+
+
+def layernorm_forward(x, gamma, beta, eps: float = 1e-5):
+    """Layer normalization: normalize over the D features at every step.
+
+    Parameters
+    ----------
+    x : (T, D) or (N, T, D) ndarray
+    gamma, beta : (D,) ndarray
+    eps : float
+
+    Returns
+    -------
+    out : ndarray shaped like x
+    cache : tuple
+        ``(xhat, gamma, inv_std)``, inv_std of shape (..., T, 1).
+
+    Notes
+    -----
+    Ba, Kiros and Hinton (2016), "Layer normalization", arXiv:1607.06450.
+    Each y[t] depends on x[t] alone, so it never mixes time steps.
+    """
+    _check_x(x)
+    _check_affine(gamma, beta, x.shape[-1])
+    _check_eps(eps)
+    xc = x - x.mean(axis=-1, keepdims=True)
+    inv_std = 1.0 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + eps)
+    xhat = xc * inv_std  # (..., T, D)
+    return gamma * xhat + beta, (xhat, gamma, inv_std)
+
+
+def layernorm_backward(dout, cache):
+    """Backward pass of `layernorm_forward`: returns (dx, dgamma, dbeta)."""
+    xhat, gamma, inv_std = cache
+    if not isinstance(dout, np.ndarray) or dout.shape != xhat.shape:
+        got = dout.shape if isinstance(dout, np.ndarray) else type(dout).__name__
+        raise ValueError(f"dout must have the output's shape {xhat.shape}, got {got}")
+    D = xhat.shape[-1]
+    lead = tuple(range(xhat.ndim - 1))
+    g = dout * gamma
+    dx = (
+        D * g
+        - g.sum(axis=-1, keepdims=True)
+        - xhat * (g * xhat).sum(axis=-1, keepdims=True)
+    ) * (inv_std / D)
+    return dx, (dout * xhat).sum(axis=lead), dout.sum(axis=lead)
+
+
+def time_jacobian(x, norm: str = "full", eps: float = 1e-5):
+    """How much each output step depends on each input step.
+
+    Parameters
+    ----------
+    x : (T, D) ndarray
+    norm : {"full", "causal", "layer"}
+        Sequence normalization over all of time, over each prefix, or layer
+        normalization over D; gamma = 1 and beta = 0.
+    eps : float
+
+    Returns
+    -------
+    J : (T, T) ndarray
+        ``J[t, s] = max_{k, j} |dy[t, k] / dx[s, j]|``, from T * D
+        backward passes run as one batch. Exactly 0 where y[t] cannot
+        see x[s].
+    """
+    _check_x(x)
+    if x.ndim != 2:
+        raise ValueError(f"x must be one sequence (T, D), got shape {x.shape}")
+    if norm not in ("full", "causal", "layer"):
+        raise ValueError(f"norm must be 'full', 'causal' or 'layer', got {norm!r}")
+    T, D = x.shape
+    ones, zeros = np.ones(D), np.zeros(D)
+    xb = np.broadcast_to(x, (T * D, T, D)).copy()  # one copy a (t, k) pair
+    dout = np.eye(T * D).reshape(T * D, T, D)  # row (t, k) selects y[t, k]
+    if norm == "layer":
+        _, cache = layernorm_forward(xb, ones, zeros, eps)
+        dx = layernorm_backward(dout, cache)[0]
+    else:
+        _, cache = seqnorm_forward(xb, ones, zeros, eps, causal=norm == "causal")
+        dx = seqnorm_backward(dout, cache)[0]
+    return np.abs(dx.reshape(T, D, T, D)).max(axis=(1, 3))  # (T, T)
+
+
+def running_gap(
+    T: int, data: str = "iid", n: int = 64, batches: int = 40, seed: int = 0
+) -> float:
+    """RMS gap between training- and evaluation-mode outputs at length T.
+
+    Runs `seqnorm_running_forward` in training mode over `batches` batches
+    of n sequences (D = 4, momentum 0.9), then on a fresh batch compares
+    the output with per-sequence statistics (training) against the output
+    with the running estimates (evaluation); gamma = 1, beta = 0.
+
+    Parameters
+    ----------
+    T : int
+        Sequence length.
+    data : {"iid", "walk"}
+        Steps drawn i.i.d. from N(3, 2**2) (stationary), or a Gaussian
+        random walk started at 0 (its statistics drift with T).
+
+    Returns
+    -------
+    float
+        ``sqrt(mean((y_train - y_eval)**2))``.
+    """
+    if T < 1:
+        raise ValueError(f"T must be >= 1, got {T}")
+    if data not in ("iid", "walk"):
+        raise ValueError(f"data must be 'iid' or 'walk', got {data!r}")
+    rng = np.random.default_rng(seed)
+    D = 4
+    gamma, beta = np.ones(D), np.zeros(D)
+
+    def draw():
+        steps = rng.standard_normal((n, T, D))
+        return 3.0 + 2.0 * steps if data == "iid" else np.cumsum(steps, axis=1)
+
+    running = None
+    for _ in range(batches):
+        _, _, running = seqnorm_running_forward(
+            x=draw(), gamma=gamma, beta=beta, running=running
+        )
+    x = draw()
+    y_train = seqnorm_forward(x, gamma, beta)[0]
+    y_eval = seqnorm_running_forward(x, gamma, beta, running=running, train=False)[0]
+    return float(np.sqrt(np.mean((y_train - y_eval) ** 2)))
+
+
+class LeakRun(NamedTuple):
+    """One next-step prediction model trained by `leakage_experiment`."""
+
+    norm: str
+    losses: np.ndarray  # (steps,) training loss at each step
+    train_loss: float  # after training, training set, whole sequences
+    test_loss: float  # held-out sequences, whole sequences visible
+    stream_loss: float  # held-out, step by step: step t sees x[0..t] only
+    bound: float  # held-out mean of target**2, the loss of predicting 0
+
+
+def next_step_data(n: int, T: int, seed: int):
+    """Random walks with positional features, and their next increments.
+
+    Returns
+    -------
+    x : (n, T, 5) ndarray
+        Channel 0 is a Gaussian random walk w[t] = u[0] + ... + u[t];
+        channels 1-4 are the same positional features for every sequence
+        (cos(pi t), t / T, sin(2 pi t / T), cos(2 pi t / T)), as a
+        transformer's positional encoding.
+    target : (n, T, 1) ndarray
+        u[t + 1], independent of everything up to step t, so no predictor
+        that sees only the past has expected squared error below
+        Var(u) = 1.
+    """
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal((n, T + 1, 1))
+    t = np.arange(T)
+    pos = np.stack(
+        [
+            np.cos(np.pi * t),
+            t / T,
+            np.sin(2 * np.pi * t / T),
+            np.cos(2 * np.pi * t / T),
+        ],
+        axis=1,
+    )  # (T, 4)
+    walk = np.cumsum(u, axis=1)[:, :T]  # (n, T, 1)
+    x = np.concatenate([walk, np.broadcast_to(pos, (n, T, 4))], axis=2)
+    return x, u[:, 1:]
+
+
+def _norm_forward(h, gamma, beta, norm: str):
+    if norm == "layer":
+        return layernorm_forward(h, gamma, beta)
+    return seqnorm_forward(h, gamma, beta, causal=norm == "causal")
+
+
+def _predict(params, x, norm: str):
+    W_in, gamma, beta, W_out, b = params
+    a, cache = _norm_forward(x @ W_in, gamma, beta, norm)  # (n, T, H)
+    return a @ W_out + b, (a, cache)  # (n, T, 1)
+
+
+def stream_predict(params, x, norm: str):
+    """Predictions made step by step: step t runs the model on x[:, :t+1]."""
+    steps = [_predict(params, x[:, : t + 1], norm)[0][:, -1] for t in range(x.shape[1])]
+    return np.stack(steps, axis=1)  # (n, T, 1)
+
+
+@functools.lru_cache(maxsize=16)
+def leakage_experiment(
+    norm: str, T: int = 8, steps: int = 300, n: int = 512, seed: int = 0
+) -> LeakRun:
+    """Train x -> linear -> norm -> linear to predict the next increment.
+
+    The model is ``(x @ W_in -> norm -> @ W_out + b)`` with 16 hidden
+    features, trained by full-batch Adam (lr 0.03) on n sequences from
+    `next_step_data`, and evaluated on n fresh ones, once with whole
+    sequences and once step by step (`stream_predict`). Results are cached.
+
+    Parameters
+    ----------
+    norm : {"full", "causal", "layer"}
+    T, steps, n, seed : int
+
+    Returns
+    -------
+    LeakRun
+    """
+    if norm not in ("full", "causal", "layer"):
+        raise ValueError(f"norm must be 'full', 'causal' or 'layer', got {norm!r}")
+    x, target = next_step_data(n, T, seed)
+    H, D_in = 16, x.shape[-1]
+    rng = np.random.default_rng(seed + 1)
+    params = [
+        rng.standard_normal((D_in, H)) / np.sqrt(D_in),
+        np.ones(H),
+        np.zeros(H),
+        rng.standard_normal((H, 1)) * 0.1 / np.sqrt(H),
+        np.zeros(1),
+    ]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    losses = np.empty(steps)
+    for it in range(steps):
+        pred, (a, cache) = _predict(params, x, norm)
+        r = pred - target
+        losses[it] = np.mean(r * r)
+        dpred = 2.0 * r / r.size  # (n, T, 1)
+        da = dpred @ params[3].T  # (n, T, H)
+        backward = layernorm_backward if norm == "layer" else seqnorm_backward
+        dh, dgamma, dbeta = backward(da, cache)
+        grads = [
+            x.reshape(-1, D_in).T @ dh.reshape(-1, H),
+            dgamma,
+            dbeta,
+            a.reshape(-1, H).T @ dpred.reshape(-1, 1),
+            dpred.sum(axis=(0, 1)),
+        ]
+        for i, g in enumerate(grads):
+            m[i] = 0.9 * m[i] + 0.1 * g
+            v[i] = 0.999 * v[i] + 0.001 * g * g
+            step = (m[i] / (1 - 0.9 ** (it + 1))) / (
+                np.sqrt(v[i] / (1 - 0.999 ** (it + 1))) + 1e-8
+            )
+            params[i] = params[i] - 0.03 * step
+    x_test, target_test = next_step_data(n, T, seed + 1000)
+    train_loss = np.mean((_predict(params, x, norm)[0] - target) ** 2)
+    test_loss = np.mean((_predict(params, x_test, norm)[0] - target_test) ** 2)
+    stream_loss = np.mean((stream_predict(params, x_test, norm) - target_test) ** 2)
+    return LeakRun(
+        norm,
+        losses,
+        float(train_loss),
+        float(test_loss),
+        float(stream_loss),
+        float(np.mean(target_test**2)),
+    )
