@@ -1,10 +1,15 @@
 """The widget wiring shared by every notebook."""
 
+import importlib
+import pkgutil
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
-from nnlab.views import interactive
+import nnlab.views
+from nnlab.views import interactive, tour
 
 
 def test_interactive_builds_controls_above_an_output():
@@ -33,3 +38,29 @@ def test_interactive_rejects_non_widgets_and_no_controls():
         interactive(lambda k: None, k=3)
     with pytest.raises(ValueError, match="at least one control"):
         interactive(lambda: None)
+
+
+VIEW_MODULES = [m.name for m in pkgutil.iter_modules(nnlab.views.__path__)]
+
+
+@pytest.mark.parametrize("name", VIEW_MODULES)
+def test_every_widget_callback_draws_at_its_default_settings(name):
+    module = importlib.import_module(f"nnlab.views.{name}")
+    assert module.WIDGETS, f"nnlab.views.{name} lists no widget callbacks"
+    for key, (fn, kwargs) in module.WIDGETS.items():
+        result = fn(**kwargs)
+        assert isinstance(result, plt.Figure | str), (
+            f"{name}.{key} returned {type(result).__name__}"
+        )
+        plt.close("all")
+
+
+def test_tour_step_sweep_shows_truncation_then_round_off():
+    sweep = dict(tour.step_sweep())
+    # Centred differences: error ~ h**2, two decades per decade of h.
+    slope = np.log10(sweep[-2.0] / sweep[-3.0])
+    assert 1.9 < slope < 2.1
+    best = min(sweep, key=sweep.get)
+    # Round-off ~ eps / h balances h**2 near eps ** (1/3) ~ 6e-6.
+    assert -7.0 <= best <= -4.0
+    assert sweep[-12.0] > 100 * sweep[best]
