@@ -51,10 +51,8 @@ def _check_x(x, name: str = "x") -> None:
             f"(T={x.shape[-2]}, D={x.shape[-1]})"
         )
     if not np.all(np.isfinite(x)):
-        bad = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(
-            f"{name} must be finite, got {x[tuple(bad)]} at index {tuple(bad)}"
-        )
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        raise ValueError(f"{name} must be finite, got {x[bad]} at index {bad}")
 
 
 def _check_affine(gamma, beta, D: int) -> None:
