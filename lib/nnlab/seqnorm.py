@@ -266,7 +266,9 @@ def seqnorm_running_forward(
     momentum : float in [0, 1)
         ``new = momentum * old + (1 - momentum) * batch``.
     running : RunningStats or None
-        None starts the averages at this batch's statistics (train only).
+        None starts the averages at this batch's statistics (train only),
+        rather than at (0, 1), so that the first estimates are not biased
+        towards an arbitrary start.
     train : bool
 
     Returns
@@ -285,14 +287,18 @@ def seqnorm_running_forward(
     if not 0.0 <= momentum < 1.0:
         raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
     if running is not None:
-        if not isinstance(running, RunningStats):
+        # Any (mean, var) NamedTuple will do, nnlab.norm.RunningStats included;
+        # the update comes back as the same type.
+        if not (hasattr(running, "mean") and hasattr(running, "var")):
             raise TypeError(
-                f"running must be a RunningStats or None, got {type(running).__name__}"
+                "running must be a RunningStats (fields mean, var) or None, "
+                f"got {type(running).__name__}"
             )
-        for name, a in zip(("mean", "var"), running, strict=True):
-            if np.shape(a) != (D,):
+        for name in ("mean", "var"):
+            if np.shape(getattr(running, name)) != (D,):
                 raise ValueError(
-                    f"running.{name} must have shape (D,) = ({D},), got {np.shape(a)}"
+                    f"running.{name} must have shape (D,) = ({D},), "
+                    f"got {np.shape(getattr(running, name))}"
                 )
     if train:
         out, cache = seqnorm_forward(x, gamma, beta, eps)
@@ -302,7 +308,7 @@ def seqnorm_running_forward(
         )
         if running is None:
             return out, cache, batch
-        new = RunningStats(
+        new = type(running)(
             momentum * running.mean + (1 - momentum) * batch.mean,
             momentum * running.var + (1 - momentum) * batch.var,
         )
@@ -452,6 +458,7 @@ class LeakRun(NamedTuple):
     test_loss: float  # held-out sequences, whole sequences visible
     stream_loss: float  # held-out, step by step: step t sees x[0..t] only
     bound: float  # held-out mean of target**2, the loss of predicting 0
+    running_loss: float | None  # full only: held-out, with running estimates
 
 
 def next_step_data(n: int, T: int, seed: int):
@@ -513,7 +520,9 @@ def leakage_experiment(
     The model is ``(x @ W_in -> norm -> @ W_out + b)`` with 16 hidden
     features, trained by full-batch Adam (lr 0.03) on n sequences from
     `next_step_data`, and evaluated on n fresh ones, once with whole
-    sequences and once step by step (`stream_predict`). Results are cached.
+    sequences and once step by step (`stream_predict`); the full model is
+    also evaluated with running estimates tracked during training (momentum
+    0.9). Results are cached.
 
     Parameters
     ----------
@@ -539,8 +548,12 @@ def leakage_experiment(
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     losses = np.empty(steps)
+    running = None
     for it in range(steps):
         pred, (a, cache) = _predict(params, x, norm)
+        if norm == "full":  # tracked for evaluation, not used in training
+            h = x @ params[0]
+            running = seqnorm_running_forward(h, *params[1:3], running=running)[2]
         r = pred - target
         losses[it] = np.mean(r * r)
         dpred = 2.0 * r / r.size  # (n, T, 1)
@@ -565,6 +578,13 @@ def leakage_experiment(
     train_loss = np.mean((_predict(params, x, norm)[0] - target) ** 2)
     test_loss = np.mean((_predict(params, x_test, norm)[0] - target_test) ** 2)
     stream_loss = np.mean((stream_predict(params, x_test, norm) - target_test) ** 2)
+    running_loss = None
+    if norm == "full":
+        W_in, gamma, beta, W_out, b = params
+        a = seqnorm_running_forward(
+            x_test @ W_in, gamma, beta, running=running, train=False
+        )[0]
+        running_loss = float(np.mean((a @ W_out + b - target_test) ** 2))
     return LeakRun(
         norm,
         losses,
@@ -572,4 +592,5 @@ def leakage_experiment(
         float(test_loss),
         float(stream_loss),
         float(np.mean(target_test**2)),
+        running_loss,
     )

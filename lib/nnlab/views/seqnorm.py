@@ -1,0 +1,212 @@
+"""Figures for Problem 4: sequence normalization, full and causal, and its leak."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LogNorm
+
+from nnlab.seqnorm import (
+    layernorm_forward,
+    leakage_experiment,
+    prefix_moments,
+    running_gap,
+    seqnorm_forward,
+    time_jacobian,
+)
+
+NORMS = ("full", "causal", "layer")
+LABELS = {
+    "full": "sequence norm, full",
+    "causal": "sequence norm, causal",
+    "layer": "layer norm",
+}
+COLORS = {"full": "C3", "causal": "C0", "layer": "C2"}
+GAP_LENGTHS = (2, 4, 8, 16, 32, 64, 128, 256)
+
+
+def example_sequence(T: int, D: int = 4, seed: int = 0):
+    """A (T, D) random walk with a different offset per feature."""
+    rng = np.random.default_rng(seed)
+    return np.cumsum(rng.standard_normal((T, D)), axis=0) + np.arange(D)
+
+
+def normalize(x, norm: str):
+    """``y`` of `x` under one of the three normalizations, gamma 1, beta 0."""
+    ones, zeros = np.ones(x.shape[-1]), np.zeros(x.shape[-1])
+    if norm == "layer":
+        return layernorm_forward(x, ones, zeros)[0]
+    return seqnorm_forward(x, ones, zeros, causal=norm == "causal")[0]
+
+
+def output_change(T: int, step: int, norm: str, bump: float = 1.0):
+    """``max_j |y'[t, j] - y[t, j]|`` for every t when x[step, 0] moves by `bump`.
+
+    One feature moves, not all: layer norm ignores a shift shared by every
+    feature of a step, which would hide its dependence on x[step].
+    """
+    x = example_sequence(T)
+    moved = x.copy()
+    moved[step, 0] += bump
+    return np.abs(normalize(moved, norm) - normalize(x, norm)).max(axis=1)  # (T,)
+
+
+def _draw_change(ax, change, step: int, norm: str, title: str | None = None):
+    T = change.size
+    t = np.arange(T)
+    hit = change > 0
+    ax.axvline(step, color="0.6", lw=1, ls=":")
+    ax.vlines(t[hit], 0, change[hit], color=COLORS[norm], lw=2)
+    ax.plot(t[hit], change[hit], "o", color=COLORS[norm], ms=4, label="moved")
+    ax.plot(t[~hit], np.zeros((~hit).sum()), "x", color="0.3", ms=5,
+            label="unchanged (bit-identical)")  # fmt: skip
+    ax.set_title(title or f"{LABELS[norm]}: {hit.sum()} of {T} outputs move")
+    ax.set_xlim(-0.8, T - 0.2)
+
+
+def perturbation_figure(T: int = 16, step: int = 8):
+    """Which outputs y[t] move when feature 0 of input step x[step] moves by 1.
+
+    One row a normalization; a cross marks an output that stayed
+    bit-identical. `step` is clipped to T - 1.
+    """
+    step = min(step, T - 1)
+    fig, axes = plt.subplots(3, 1, figsize=(7.5, 6.0), sharex=True)
+    for ax, norm in zip(axes, NORMS, strict=True):
+        _draw_change(ax, output_change(T, step, norm), step, norm)
+        ax.set_ylabel("max |change of y[t]|")
+    axes[0].legend(loc="upper right", fontsize=8)
+    axes[-1].set_xlabel("output step t")
+    fig.suptitle(
+        f"Nudging x[{step}, 0] by +1 in a sequence of T = {T}, D = 4 (dotted line)"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def perturbation_sweep(T: int = 16, steps: tuple[int, ...] = (0, 8, 15)):
+    """Small multiples of `perturbation_figure`: normalizations x nudged steps."""
+    fig, axes = plt.subplots(3, len(steps), figsize=(10, 6.2), sharex=True)
+    for i, norm in enumerate(NORMS):
+        for j, step in enumerate(steps):
+            change = output_change(T, step, norm)
+            title = f"{LABELS[norm]}, x[{step}, 0]: {(change > 0).sum()} move"
+            _draw_change(axes[i, j], change, step, norm, title)
+            axes[i, j].title.set_fontsize(9)
+    for ax in axes[-1]:
+        ax.set_xlabel("output step t")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("max |change|")
+    fig.suptitle(f"Which outputs move when one input step is nudged (T = {T})")
+    fig.tight_layout()
+    return fig
+
+
+def jacobian_figure(T: int = 24):
+    """Heatmaps of max |dy[t]/dx[s]| for the three normalizations.
+
+    Exact zeros are drawn white; everything else on a log colour scale.
+    """
+    x = example_sequence(T)
+    Js = {norm: time_jacobian(x, norm) for norm in NORMS}
+    positive = np.concatenate([J[J > 0] for J in Js.values()])
+    scale = LogNorm(vmin=max(positive.min(), 1e-4), vmax=positive.max())
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.6), layout="constrained")
+    for ax, norm in zip(axes, NORMS, strict=True):
+        J = Js[norm]
+        image = ax.imshow(np.ma.masked_equal(J, 0.0), norm=scale, cmap=cmap)
+        above = np.triu(np.ones_like(J, dtype=bool), k=1)
+        ax.set_title(
+            f"{LABELS[norm]}\n{(J[above] > 0).sum()} of {above.sum()} "
+            "future entries non-zero",
+            fontsize=10,
+        )
+        ax.set_xlabel("input step s")
+        ax.set_ylabel("output step t")
+    fig.colorbar(image, ax=axes, shrink=0.9, label="max |dy[t] / dx[s]| (white: 0)")
+    fig.suptitle(f"Who sees whom: Jacobian over time, T = {T}, D = {x.shape[1]}")
+    return fig
+
+
+def leakage_figure():
+    """Next-step prediction: training curves, and losses against the bound."""
+    runs = {norm: leakage_experiment(norm) for norm in NORMS}
+    bound = runs["full"].bound
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for norm, run in runs.items():
+        ax0.plot(run.losses, color=COLORS[norm], label=LABELS[norm])
+    ax0.axhline(bound, color="k", ls="--", lw=1, label="best any causal model can do")
+    ax0.set_xlabel("Adam step")
+    ax0.set_ylabel("training loss (MSE)")
+    ax0.set_title("Training: only full normalization goes below the bound")
+    ax0.legend(fontsize=8)
+    kinds = [
+        ("train_loss", "training set"),
+        ("test_loss", "held out, whole sequence"),
+        ("stream_loss", "held out, step by step"),
+    ]
+    width = 0.26
+    for k, (field, label) in enumerate(kinds):
+        values = [getattr(runs[norm], field) for norm in NORMS]
+        pos = np.arange(len(NORMS)) + (k - 1) * width
+        bars = ax1.bar(pos, values, width, label=label, color=f"{0.25 + 0.25 * k}")
+        ax1.bar_label(bars, fmt="%.2f", fontsize=7)
+    ax1.axhline(bound, color="k", ls="--", lw=1)
+    ax1.set_xticks(np.arange(len(NORMS)), [LABELS[n] for n in NORMS], fontsize=8)
+    ax1.set_ylabel("MSE of the next increment")
+    ax1.set_title("Full norm fails when it must predict step by step")
+    ax1.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+@lru_cache(maxsize=1)
+def gap_curves():
+    """RMS train/eval gap at every length in `GAP_LENGTHS`, for both data kinds."""
+    return {
+        data: [running_gap(T, data) for T in GAP_LENGTHS] for data in ("iid", "walk")
+    }
+
+
+def running_gap_figure():
+    """Gap between training and evaluation outputs against sequence length."""
+    curves = gap_curves()
+    T = np.array(GAP_LENGTHS)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    ax.loglog(T, curves["iid"], "o-", color="C0", label="i.i.d. steps (stationary)")
+    ax.loglog(T, curves["walk"], "s-", color="C3", label="random walk (drifts)")
+    ax.loglog(T, np.sqrt(1.5 / T), "k--", lw=1, label=r"$\sqrt{3/(2T)}$")
+    ax.set_xlabel("sequence length T")
+    ax.set_ylabel("RMS of y_train - y_eval")
+    ax.set_title("Running estimates: the train/eval gap against T")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def prefix_variance_figure(T: int = 2000, offset: float = 1e4, scale: float = 1e-3):
+    """Relative error of prefix variances, naive running sums against Welford."""
+    x = offset + scale * np.random.default_rng(1).standard_normal((T, 1))
+    _, stable = prefix_moments(x)
+    _, naive = prefix_moments(x, method="naive")
+    # reference: two passes over every prefix (mean first, then squares)
+    ref = np.array([x[: t + 1].var(axis=0) for t in range(T)])  # (T, 1)
+    t = np.arange(1, T)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for var, label, color in ((naive, "naive cumsum(x), cumsum(x**2)", "C3"),
+                              (stable, "shifted Welford (nnlab)", "C0")):  # fmt: skip
+        err = np.abs(var[1:, 0] / ref[1:, 0] - 1)
+        ax.semilogy(t, np.maximum(err, 1e-17), color=color, lw=1, label=label)
+    ax.axhline(1.0, color="k", ls=":", lw=1)
+    ax.set_xlabel("prefix length t + 1")
+    ax.set_ylabel("relative error of the prefix variance")
+    ax.set_title(f"Prefix variance, mean {offset:g}, std {scale:g}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+WIDGETS = {"perturbation": (perturbation_figure, {"T": 16, "step": 8})}
