@@ -1,0 +1,218 @@
+r"""Elementwise activations as forward/backward pairs, and a registry by name.
+
+Problem 2 asks which of these can follow batch normalization:
+
+=============  ==========================  ==============================
+name           forward                     derivative
+=============  ==========================  ==============================
+relu           max(0, x)                   1 if x > 0 else 0
+min0           min(0, x)                   1 if x < 0 else 0
+linear         x / sqrt(2)                 1 / sqrt(2)
+shifted_relu   max(0, x - 10)              1 if x > 10 else 0
+sigmoid        exp(x) / (exp(x) + 1)       s (1 - s)
+sign           sign(x)                     0 (everywhere it is defined)
+=============  ==========================  ==============================
+
+At the kinks the derivative is taken as 0, as autograd frameworks do.
+``sign`` jumps at 0 and is flat elsewhere, so its derivative is 0 wherever
+it exists, and frameworks return 0 at the jump too: no gradient ever passes
+through a sign unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from nnlab.layers import relu_backward, relu_forward
+
+SHIFT = 10.0
+LINEAR_SCALE = 1.0 / np.sqrt(2.0)
+
+
+def _check_array(x, name: str = "x") -> None:
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
+
+
+def _check_dout(dout, shape) -> None:
+    _check_array(dout, "dout")
+    if dout.shape != shape:
+        raise ValueError(f"dout must have the shape of x {shape}, got {dout.shape}")
+
+
+def min0_forward(x):
+    r"""min(0, x), elementwise.
+
+    Parameters
+    ----------
+    x : (...) ndarray
+
+    Returns
+    -------
+    out : (...) ndarray
+    cache : ndarray
+        x.
+
+    Notes
+    -----
+    $\min(0, x) = -\max(0, -x)$: a ReLU with its input and output negated.
+    """
+    _check_array(x)
+    return np.minimum(x, 0.0), x
+
+
+def min0_backward(dout, cache):
+    """Gradient of `min0_forward`: dout where x < 0, else 0."""
+    x = cache
+    _check_dout(dout, x.shape)
+    return dout * (x < 0)
+
+
+def scaled_linear_forward(x):
+    """x / sqrt(2), elementwise.
+
+    Returns
+    -------
+    out : (...) ndarray
+    cache : tuple
+        The shape of x (the derivative is a constant).
+    """
+    _check_array(x)
+    return x * LINEAR_SCALE, x.shape
+
+
+def scaled_linear_backward(dout, cache):
+    """Gradient of `scaled_linear_forward`: dout / sqrt(2)."""
+    shape = cache
+    _check_dout(dout, shape)
+    return dout * LINEAR_SCALE
+
+
+def shifted_relu_forward(x, shift: float = SHIFT):
+    """max(0, x - shift), elementwise; Problem 2 uses shift = 10.
+
+    Returns
+    -------
+    out : (...) ndarray
+    cache : tuple
+        ``(x, shift)``.
+    """
+    _check_array(x)
+    return np.maximum(x - shift, 0.0), (x, shift)
+
+
+def shifted_relu_backward(dout, cache):
+    """Gradient of `shifted_relu_forward`: dout where x > shift, else 0."""
+    x, shift = cache
+    _check_dout(dout, x.shape)
+    return dout * (x > shift)
+
+
+def sigmoid_forward(x):
+    r"""exp(x) / (exp(x) + 1) = 1 / (1 + exp(-x)), elementwise.
+
+    Returns
+    -------
+    out : (...) ndarray
+    cache : ndarray
+        ``z = exp(-|x|)``, from which the derivative is computed.
+
+    Notes
+    -----
+    With $z = e^{-|x|} \in (0, 1]$, $s = 1/(1+z)$ for $x \ge 0$ and
+    $z/(1+z)$ for $x < 0$: no exponential overflows. The derivative
+    $s(1-s) = z/(1+z)^2$ is computed from z, which keeps its relative
+    accuracy in both tails (``1 - s`` would round to 0 for large x).
+    """
+    _check_array(x)
+    z = np.exp(-np.abs(x))
+    s = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+    return s, z
+
+
+def sigmoid_backward(dout, cache):
+    """Gradient of `sigmoid_forward`: dout * s (1 - s) = dout * z / (1 + z)**2."""
+    z = cache
+    _check_dout(dout, z.shape)
+    return dout * (z / ((1.0 + z) * (1.0 + z)))
+
+
+def sign_forward(x):
+    """sign(x) in {-1, 0, 1}, elementwise.
+
+    Returns
+    -------
+    out : (...) ndarray
+    cache : tuple
+        The shape of x.
+    """
+    _check_array(x)
+    return np.sign(x), x.shape
+
+
+def sign_backward(dout, cache):
+    """Gradient of `sign_forward`: 0 everywhere.
+
+    sign is constant on x < 0 and on x > 0, so its derivative there is 0;
+    at x = 0 it jumps and has none, and autograd frameworks return 0 there
+    as well. Whatever dout is, nothing flows back.
+    """
+    shape = cache
+    _check_dout(dout, shape)
+    return np.zeros_like(dout)
+
+
+class Activation(NamedTuple):
+    """One registry entry."""
+
+    name: str
+    forward: Callable  # x -> (out, cache)
+    backward: Callable  # (dout, cache) -> dx
+    formula: str  # LaTeX, for plot labels
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("relu", relu_forward, relu_backward, r"$\max(0, x)$"),
+        Activation("min0", min0_forward, min0_backward, r"$\min(0, x)$"),
+        Activation(
+            "linear", scaled_linear_forward, scaled_linear_backward, r"$x/\sqrt{2}$"
+        ),
+        Activation(
+            "shifted_relu",
+            shifted_relu_forward,
+            shifted_relu_backward,
+            r"$\max(0, x - 10)$",
+        ),
+        Activation("sigmoid", sigmoid_forward, sigmoid_backward, r"$e^x / (e^x + 1)$"),
+        Activation("sign", sign_forward, sign_backward, r"$\mathrm{sign}(x)$"),
+    )
+}
+
+
+def get_activation(name: str) -> Activation:
+    """The registry entry called `name`; ValueError listing the names if none."""
+    if not isinstance(name, str):
+        raise TypeError(f"activation name must be a str, got {type(name).__name__}")
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}"
+        )
+    return ACTIVATIONS[name]
+
+
+def evaluate(name: str, x):
+    """Value of activation `name` at x, without a cache (for plots)."""
+    return get_activation(name).forward(np.asarray(x, dtype=np.float64))[0]
+
+
+def derivative(name: str, x):
+    """Local derivative of activation `name` at x (0 at kinks and jumps)."""
+    act = get_activation(name)
+    x = np.asarray(x, dtype=np.float64)
+    out, cache = act.forward(x)
+    return act.backward(np.ones_like(out), cache)
