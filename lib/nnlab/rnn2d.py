@@ -424,18 +424,18 @@ def conv_flops(N: int, H: int, W: int, C: int, F: int, K: int = 3) -> FlopCount:
     return FlopCount(f, 2 * f + 2 * N * H * W * F)
 
 
-def conv_nonzero_flops(N: int, H: int, W: int, C: int, F: int, K: int = 3) -> int:
+def conv_nonzero_flops(N: int, H: int, W: int, C: int, F: int, K: int = 3):
     """Forward FLOPs of a 'same' K x K convolution that skip the zero padding.
 
-    Along an axis of length L, output o reads the taps o - p .. o + p
-    (p = (K - 1) // 2) that fall inside 0 .. L - 1; the taps of a 2-D
-    output are the product of the two axes' counts.
+    Along an axis of length L, the kernel tap at offset d (|d| <= p =
+    (K - 1) // 2) lands inside the image for max(0, L - |d|) outputs; the
+    taps of a 2-D output are the product of the two axes' counts. H and W
+    may be arrays.
     """
-    p = (K - 1) // 2
+    d = np.abs(np.arange(-((K - 1) // 2), (K - 1) // 2 + 1))  # (K,)
 
-    def taps(L: int) -> int:
-        o = np.arange(L)
-        return int(np.sum(np.minimum(o + p, L - 1) - np.maximum(o - p, 0) + 1))
+    def taps(L):
+        return np.maximum(0, np.asarray(L)[..., None] - d).sum(axis=-1)
 
     return 2 * N * taps(H) * taps(W) * C * F
 
@@ -445,7 +445,8 @@ def flop_ratio(
 ) -> float:
     """Forward FLOPs of the module over those of a 3x3 convolution C -> C.
 
-    The module keeps C output channels: Ch = C one-way, Ch = C / 2 for
+    H, W and C may be arrays (one ratio each). The module keeps C output
+    channels: Ch = C one-way, Ch = C / 2 for
     ReNet (two directions concatenated).
 
     Parameters
