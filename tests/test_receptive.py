@@ -106,11 +106,15 @@ def test_spread_of_a_point_a_box_and_a_gaussian():
     box[3:8, 3:8] = 1 / 25  # 5x5 uniform: variance (5^2 - 1) / 12 per axis
     s = spread(box)
     assert np.isclose(s.sigma, np.sqrt(2.0)) and s.side95 == 5
+    assert s.half_mass_pixels == 13  # 12/25 < 1/2 <= 13/25
 
     y, x = np.mgrid[0:41, 0:41]
     g = np.exp(-((y - 20.0) ** 2 + (x - 20.0) ** 2) / (2 * 3.0**2))
     s = spread(g / g.sum())
     assert np.isclose(s.sigma, 3.0, rtol=1e-3) and s.gaussian_r2 > 0.999
+    # Half the mass of a 2-D Gaussian lies within radius sigma sqrt(2 ln 2):
+    # a disc of 2 pi ln(2) sigma^2 pixels.
+    assert np.isclose(s.half_mass_pixels, 2 * np.pi * np.log(2) * 9, rtol=0.05)
     assert s.gaussian_r2 > spread(box).gaussian_r2
 
 

@@ -224,11 +224,12 @@ class Spread(NamedTuple):
     centre: tuple[float, float]
     sigma: float
     side95: int
+    half_mass_pixels: int
     gaussian_r2: float
 
 
 def spread(m: np.ndarray) -> Spread:
-    """Centroid, RMS radius per axis, 95%-mass square and Gaussian fit.
+    """Centroid, RMS radius, 95%-mass square, half-mass area, Gaussian fit.
 
     Parameters
     ----------
@@ -258,4 +259,6 @@ def spread(m: np.ndarray) -> Spread:
     else:  # all mass on one pixel: the zero-width limit of a Gaussian
         g = m
     r2 = 1.0 - ((m - g) ** 2).sum() / ((m - m.mean()) ** 2).sum()
-    return Spread((cy, cx), sigma, 2 * radius + 1, float(r2))
+    ranked = np.cumsum(np.sort(m, axis=None)[::-1])
+    half = int(np.searchsorted(ranked, 0.5)) + 1
+    return Spread((cy, cx), sigma, 2 * radius + 1, half, float(r2))
