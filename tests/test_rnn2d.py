@@ -2,6 +2,7 @@
 differences, receptive fields from gradients, FLOP formulas against counted
 matmuls, and the messages of bad input."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -273,3 +274,21 @@ def test_timing_returns_both_medians():
     times = rnn2d.time_forward_backward(1, 3, 4, 2, repeats=1)
     assert set(times) == {"rnn2d", "conv2d"}
     assert all(t > 0 for t in times.values())
+
+
+def test_views_draw_labelled_figures():
+    from nnlab.views import rnn2d as view
+
+    for name, (fn, kwargs) in view.WIDGETS.items():
+        fig = fn(**kwargs)
+        assert isinstance(fig, plt.Figure), name
+        assert all(ax.get_xlabel() for ax in fig.axes if ax.images or ax.lines)
+        plt.close(fig)
+    one, four, conv, L = view.field_maps(0, 0)
+    assert (one > 0).sum() == 1  # output (0, 0) of the one-way module sees x[0, 0]
+    assert (four > 0).all()
+    assert (conv > 0).sum() == (L + 1) ** 2  # the square clipped at a corner
+    sizes = [(1, 3, 4, 2)]
+    fig = view.timing_figure(sizes, [{"rnn2d": 2e-3, "conv2d": 1e-3}])
+    assert fig.axes[0].patches[0].get_height() == pytest.approx(2.0)
+    plt.close(fig)
