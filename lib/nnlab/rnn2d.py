@@ -13,6 +13,7 @@ by watching the matmuls numpy actually performs (`count_flops`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -278,6 +279,12 @@ def rnn2d_forward(x, params):
     ValueError
         A missing key or a parameter of the wrong shape, naming the key and
         the expected shape.
+
+    References
+    ----------
+    F. Visin et al., "ReNet: A Recurrent Neural Network Based Alternative to
+    Convolutional Networks", arXiv:1505.00393, 2015 (this module with one
+    direction per sweep; see `renet_forward`).
     """
     _validate(x, params, four_way=False)
     return _forward(x, params, _ONE_WAY)
@@ -351,7 +358,13 @@ def renet_backward(dout, cache):
     return _backward(dout, cache)
 
 
-# ---------------------------------------------------------------- FLOPs
+def _pair(four_way: bool):
+    return (renet_forward, renet_backward) if four_way else _ONE_WAY_PAIR
+
+
+_ONE_WAY_PAIR = (rnn2d_forward, rnn2d_backward)
+
+
 class FlopCount(NamedTuple):
     """FLOPs of one forward and one backward pass (a multiply-add is 2)."""
 
@@ -576,16 +589,12 @@ def measured_flops(
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((N, H, W, C))
     params = init_params(C, Ch, four_way, rng)
-    fwd, bwd = (renet_forward, renet_backward) if four_way else _PAIR
+    fwd, bwd = _pair(four_way)
     (out, cache), f = count_flops(fwd, x, params)
     _, b = count_flops(bwd, rng.standard_normal(out.shape), cache)
     return f, b
 
 
-_PAIR = (rnn2d_forward, rnn2d_backward)
-
-
-# ------------------------------------------------------- receptive fields
 def input_gradient_map(x, params, i: int, j: int, four_way: bool = False):
     """|d out[0, i, j, :] / dx[0]| summed over channels: where (i, j) looks.
 
@@ -613,7 +622,7 @@ def input_gradient_map(x, params, i: int, j: int, four_way: bool = False):
     H, W = x.shape[1:3]
     if not (0 <= i < H and 0 <= j < W):
         raise ValueError(f"(i, j) must lie in the {H}x{W} image, got ({i}, {j})")
-    fwd, bwd = (renet_forward, renet_backward) if four_way else _PAIR
+    fwd, bwd = _pair(four_way)
     out, cache = fwd(x, params)
     total = np.zeros((H, W))
     for c in range(out.shape[3]):
@@ -670,7 +679,6 @@ def equal_flop_conv_layers(H: int, W: int, C: int, four_way: bool = False) -> in
     return max(1, int(np.ceil(rnn / conv - 1e-12)))
 
 
-# ---------------------------------------------------------------- timing
 def time_forward_backward(
     N: int, H: int, W: int, C: int, repeats: int = 5, seed: int = 0
 ) -> dict:
@@ -684,8 +692,6 @@ def time_forward_backward(
     dict
         ``{"rnn2d": seconds, "conv2d": seconds}``.
     """
-    import time
-
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((N, H, W, C))
     dout = rng.standard_normal((N, H, W, C))
