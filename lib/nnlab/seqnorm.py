@@ -458,6 +458,7 @@ class LeakRun(NamedTuple):
     test_loss: float  # held-out sequences, whole sequences visible
     stream_loss: float  # held-out, step by step: step t sees x[0..t] only
     bound: float  # held-out mean of target**2, the loss of predicting 0
+    train_bound: float  # the same on the training set
     running_loss: float | None  # full only: held-out, with running estimates
 
 
@@ -592,5 +593,6 @@ def leakage_experiment(
         float(test_loss),
         float(stream_loss),
         float(np.mean(target_test**2)),
+        float(np.mean(target**2)),
         running_loss,
     )
