@@ -545,11 +545,64 @@ def traced_peak_states(
     return (peak - out_bytes + state_bytes) / state_bytes
 
 
-def time_bptt(problem, schedule: str, slots: int | None = None, repeats: int = 3):
-    """Median wall time in seconds of `bptt` on `problem` over `repeats` runs."""
-    times = []
+class TimingRow(NamedTuple):
+    """Wall time of a schedule over store_all's, beside what counting predicts.
+
+    ``call_ratio`` = step_calls / T. ``model_ratio`` = (store_all's time +
+    (step_calls - T) t_f) / store_all's time, with t_f the measured time of
+    one forward step: the extra calls at their measured price, all else as
+    in store_all. Every schedule does the same T backward steps, so the wall
+    ratio is expected below the call ratio, and ``wall_ratio / model_ratio
+    - 1`` is the bookkeeping a schedule adds beyond store_all's.
+    """
+
+    schedule: str
+    slots: int | None
+    T: int
+    call_ratio: float
+    wall_ratio: float
+    model_ratio: float
+
+
+def time_ratios(
+    T: int, N: int, D: int, Hd: int, runs, repeats: int = 5
+) -> list[TimingRow]:
+    """Median wall time of each (schedule, slots) in `runs` over store_all's.
+
+    Each repeat times store_all, T bare forward steps, then every run, so
+    that load from other processes falls on all sides of each ratio.
+    """
+    problem = random_problem(T, N, D, Hd)
+    xs, h0, (Wx, Wh, b), _ = problem
+
+    def forward_steps():
+        h = h0
+        for t in range(T):
+            h, _ = rnn_step_forward(xs[t], h, Wx, Wh, b)
+
+    everything = [("store_all", None), ("forward", None), *runs]
+    times: dict = {run: [] for run in everything}
     for _ in range(repeats):
-        start = time.perf_counter()
-        bptt(*problem, schedule, slots)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for run in everything:
+            start = time.perf_counter()
+            if run[0] == "forward":
+                forward_steps()
+            else:
+                bptt(*problem, *run)
+            times[run].append(time.perf_counter() - start)
+    wall = {run: statistics.median(ts) for run, ts in times.items()}
+    base, t_f = wall["store_all", None], wall["forward", None] / T
+    rows = []
+    for schedule, slots in runs:
+        calls = cost(T, schedule, slots).step_calls
+        rows.append(
+            TimingRow(
+                schedule,
+                slots,
+                T,
+                calls / T,
+                wall[schedule, slots] / base,
+                (base + (calls - T) * t_f) / base,
+            )
+        )
+    return rows
