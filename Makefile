@@ -29,7 +29,7 @@ handouts: $(STAMP)
 	$(BIN)/python -m nnlab.handouts
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do \
