@@ -131,6 +131,18 @@ def test_linear_network_in_evaluation_is_one_affine_map():
     assert np.abs(net(X, "relu") - (X @ A + c)).max() > 0.1
 
 
+def test_unit_statistics_by_hand():
+    # relu after batch norm: about half the inputs are positive; x / sqrt(2)
+    # has a slope everywhere; sign nowhere
+    relu = train_bn_mlp("relu", depth=3, steps=1)
+    assert np.all((relu.active > 0.3) & (relu.active < 0.7))
+    np.testing.assert_array_equal(relu.live_units, 1.0)
+    np.testing.assert_array_equal(train_bn_mlp("linear", 3, steps=1).active, 1.0)
+    sign = fit(init_bn_mlp(3), spirals(), activation="sign", steps=21, eval_every=10)
+    np.testing.assert_array_equal(sign.stat_steps, [0, 10, 20])
+    np.testing.assert_array_equal(sign.active, 0.0)
+
+
 def test_shifted_relu_units_are_dead_from_the_start():
     hist = train_bn_mlp("shifted_relu", depth=3, steps=30)
     np.testing.assert_array_equal(hist.live_units, 0.0)

@@ -267,9 +267,11 @@ class History:
     eval_steps : (E,) steps (updates done) at which accuracies were measured.
     train_acc, test_acc : (E,) accuracies, batch norm in evaluation mode.
     grad_norms : (steps, layers) Frobenius norm of each layer's dW.
-    live_units : (steps, hidden) fraction of a hidden layer's units with a
+    stat_steps : (S,) steps (before their update) at which `live_units`
+        and `active` were measured: every `eval_every` steps.
+    live_units : (S, hidden) fraction of a hidden layer's units with a
         non-zero gradient on any of their parameters.
-    active : (steps, hidden) fraction of (sample, unit) pairs where the
+    active : (S, hidden) fraction of (sample, unit) pairs where the
         activation's derivative is non-zero.
     watched : name -> (steps,) values returned by the `watch` callback.
     params, running : the parameters at the end and the batch-norm
@@ -282,6 +284,7 @@ class History:
     train_acc: np.ndarray
     test_acc: np.ndarray
     grad_norms: np.ndarray
+    stat_steps: np.ndarray
     live_units: np.ndarray
     active: np.ndarray
     params: list
@@ -322,7 +325,7 @@ def fit(
     lr, momentum : float
     eval_every : int
         Accuracies are measured every `eval_every` steps, at step 0 and
-        after the last update.
+        after the last update; unit statistics every `eval_every` steps.
     watch : callable or None
         ``watch(params, grads) -> {name: float}``, called at every step
         before the update; its values are collected in ``History.watched``.
@@ -348,7 +351,11 @@ def fit(
     L, hidden = len(params), len(params) - 1
     loss = np.empty(steps)
     grad_norms = np.empty((steps, L))
-    live, active = np.empty((steps, hidden)), np.empty((steps, hidden))
+    stat_steps = np.arange(0, steps, eval_every)
+    live, active = (
+        np.empty((len(stat_steps), hidden)),
+        np.empty((len(stat_steps), hidden)),
+    )
     evals, watched, velocity = [], {}, None
 
     def evaluate(step, params, scores, stats):
@@ -365,14 +372,17 @@ def fit(
         loss[step], dscores = softmax_cross_entropy(scores, y)
         grads, _ = mlp_backward(dscores, cache)
         grad_norms[step] = [np.linalg.norm(g["W"]) for g in grads]
-        for i, g in enumerate(grads[:-1]):
-            # a unit has moved if any of its parameters (a column) has
-            moved = (g["W"] != 0).any(axis=0) | (g["b"] != 0)
-            if "gamma" in g:
-                moved |= (g["gamma"] != 0) | (g["beta"] != 0)
-            live[step, i] = moved.mean()
-            lc = cache.layers[i]
-            active[step, i] = np.mean(act.backward(np.ones_like(lc.pre), lc.act) != 0)
+        if step % eval_every == 0:
+            j = step // eval_every
+            for i, g in enumerate(grads[:-1]):
+                # a unit has moved if any of its parameters (a column) has
+                moved = (g["W"] != 0).any(axis=0) | (g["b"] != 0)
+                if "gamma" in g:
+                    moved |= (g["gamma"] != 0) | (g["beta"] != 0)
+                live[j, i] = moved.mean()
+                lc = cache.layers[i]
+                slope = act.backward(np.ones_like(lc.pre), lc.act)
+                active[j, i] = np.count_nonzero(slope) / slope.size
         if watch is not None:
             for k, v in watch(params, grads).items():
                 watched.setdefault(k, np.empty(steps))[step] = v
@@ -384,6 +394,7 @@ def fit(
         train_acc,
         test_acc,
         grad_norms,
+        stat_steps,
         live,
         active,
         params,
@@ -497,3 +508,14 @@ def min0_to_relu(params) -> list[dict]:
             layer[k] = -layer[k]
         new[i + 1]["W"] = -new[i + 1]["W"]
     return new
+
+
+def preactivations(params, X, activation: str = "relu", running=None):
+    """The activation inputs of every hidden layer, [(N, H_i) ndarray, ...].
+
+    With batch norm these are its outputs. `running` None normalizes with
+    the statistics of X itself (training mode), else with `running`.
+    """
+    train = running is None
+    _, cache, _ = mlp_forward(params, X, activation, running, train=train)
+    return [layer.pre for layer in cache.layers[:-1]]
