@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from nnlab.gradcheck import check_gradient, numerical_gradient, rel_error
 from nnlab.seqnorm import (
     RunningStats,
+    _predict,
     layernorm_backward,
     layernorm_forward,
     leakage_experiment,
@@ -284,8 +285,6 @@ def test_streaming_equals_whole_sequence_without_a_leak():
         rng.standard_normal((4, 1)),
         rng.standard_normal(1),
     ]
-    from nnlab.seqnorm import _predict
-
     for norm in ("causal", "layer"):
         whole = _predict(params, x, norm)[0]
         assert np.allclose(stream_predict(params, x, norm), whole, rtol=0, atol=1e-12)

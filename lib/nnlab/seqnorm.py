@@ -514,7 +514,7 @@ def stream_predict(params, x, norm: str):
 
 @functools.lru_cache(maxsize=16)
 def leakage_experiment(
-    norm: str, T: int = 8, steps: int = 300, n: int = 512, seed: int = 0
+    norm: str, T: int = 8, steps: int = 200, n: int = 512, seed: int = 0
 ) -> LeakRun:
     """Train x -> linear -> norm -> linear to predict the next increment.
 

@@ -101,7 +101,7 @@ def perturbation_sweep(T: int = 16, steps: tuple[int, ...] = (0, 8, 15)):
     for ax in axes[:, 0]:
         ax.set_ylabel("max |change|")
     fig.suptitle(f"Which outputs move when one input step is nudged (T = {T})")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.9, bottom=0.08, hspace=0.4)
     return fig
 
 
