@@ -50,7 +50,7 @@ def step_size_figure(log10_h: float = -6.0):
     dominates. Small h: round-off, about machine epsilon / h, dominates.
     """
     sweep = np.array(step_sweep())
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
     ax.loglog(10.0 ** sweep[:, 0], sweep[:, 1], "o-", color="0.35", ms=4)
     nearest = int(np.argmin(np.abs(sweep[:, 0] - log10_h)))
     e, err = sweep[nearest]
@@ -61,7 +61,6 @@ def step_size_figure(log10_h: float = -6.0):
     ax.set_ylabel("relative error of dWh")
     ax.set_title(f"Gradient check of one RNN step: error {err:.0e} at h = 1e{e:g}")
     ax.legend(loc="upper center")
-    fig.tight_layout()
     return fig
 
 
