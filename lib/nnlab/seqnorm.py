@@ -85,7 +85,7 @@ def _prefix_stats(x):
     # Shifting by x[0] removes a large common offset before any sum.
     z = x - x[..., :1, :]  # (..., T, D)
     mz = np.cumsum(z, axis=-2) / n
-    # Welford: M2_t = M2_{t-1} + (z_t - mz_{t-1})**2 (t) / (t + 1), a sum of
+    # Welford: M2_t = M2_{t-1} + (z_t - mz_{t-1})**2 * t / (t + 1), a sum of
     # non-negative terms, so nothing cancels.
     delta = z.copy()
     delta[..., 1:, :] -= mz[..., :-1, :]
@@ -115,6 +115,14 @@ def prefix_moments(x, method: str = "welford"):
     The naive variance is a difference of two numbers of size mean**2; its
     absolute rounding error is about ``T * 2**-53 * mean**2``, which for a
     mean of 1e4 is ~1e-8 * T: larger than a variance of 1e-6.
+
+    References
+    ----------
+    B. P. Welford (1962), "Note on a method for calculating corrected sums
+    of squares and products", Technometrics 4(3).
+    T. F. Chan, G. H. Golub, R. J. LeVeque (1983), "Algorithms for computing
+    the sample variance: analysis and recommendations", The American
+    Statistician 37(3).
     """
     _check_x(x)
     if method == "welford":
@@ -158,6 +166,14 @@ def seqnorm_forward(x, gamma, beta, eps: float = 1e-5, causal: bool = False):
     Causal: the same with sums over s <= t and 1/(t+1), computed as
     prefix sums of values shifted by x[0] (Welford increments for the
     variance), O(T D). At t = 0 the variance is 0 and xhat is exactly 0.
+
+    References
+    ----------
+    S. Ioffe, C. Szegedy (2015), "Batch normalization", ICML; the same
+    equations with the batch axis in place of time.
+    J. L. Ba, J. R. Kiros, G. E. Hinton (2016), "Layer normalization",
+    arXiv:1607.06450; statistics over the features of one step, the
+    comparison used here.
     """
     _check_x(x)
     _check_affine(gamma, beta, x.shape[-1])
