@@ -324,3 +324,27 @@ def test_plan_stats_rejects_a_plan_that_uses_a_state_it_lacks():
     broken = tuple(a for a in plan if a.kind != "snapshot")
     with pytest.raises(ValueError, match="not stored"):
         plan_stats(broken)
+
+
+# ------------------------------------------------------------- drawing
+
+
+@pytest.mark.parametrize("schedule, slots", RUNS)
+@pytest.mark.parametrize("T", [1, 9, 16])
+def test_timeline_draws_what_is_counted(schedule, slots, T):
+    from nnlab.views.bptt import timeline
+
+    if slots is not None and slots > max(1, T - 1):
+        pytest.skip("more slots than T needs")
+    tl = timeline(T, schedule, slots)
+    stats = cost(T, schedule, slots)
+    forward = sum(len(tl.segments[k]) for k in ("advance", "tape", "rerun"))
+    assert forward == stats.step_calls
+    assert len(tl.segments["backward"]) == T
+    assert tl.ticks == stats.step_calls + T
+    # Most bars alive at once, with [start, end) intervals, is the peak.
+    events = sorted(
+        [(y0, 1) for _, y0, _ in tl.held] + [(y1, -1) for *_, y1 in tl.held]
+    )
+    alive = np.cumsum([d for _, d in events])
+    assert alive.max() == stats.peak_states

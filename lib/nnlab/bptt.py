@@ -1,8 +1,8 @@
 """Back-propagation through time under a memory budget.
 
 A schedule decides which hidden states h_0..h_T are kept and which are
-recomputed. Each schedule is first written as a *plan*, a tuple of
-`Action`s; `bptt` executes a plan with `nnlab.rnn` and `plan_stats`
+recomputed. Each schedule is written as a *plan*, a stream of `Action`s
+(`iter_plan`); `bptt` executes it with `nnlab.rnn` and `plan_stats`
 replays the same plan without arithmetic, so the figures in
 `nnlab.views.bptt` draw exactly what `bptt` runs and counts.
 
@@ -213,52 +213,63 @@ def cost(T: int, schedule: str, slots: int | None = None) -> Stats:
 # ---------------------------------------------------------------- plans
 
 
-def _plan_store_all(T: int, out: list) -> None:
-    out.extend(Action("tape", t, t) for t in range(1, T + 1))
-    out.extend(Action("reverse", t, t) for t in range(T, 0, -1))
+# Plans are generators: `bptt` consumes one action at a time, so its
+# bookkeeping holds no more than the recursion stack (O(log T) for bisect),
+# never a list of all O(T) actions.
 
 
-def _plan_constant(lo: int, hi: int, out: list) -> None:
+def _plan_store_all(T: int):
+    for t in range(1, T + 1):
+        yield Action("tape", t, t)
+    for t in range(T, 0, -1):
+        yield Action("reverse", t, t)
+
+
+def _plan_constant(lo: int, hi: int):
     """Reverse steps lo+1..hi with only h_lo stored (the working state)."""
     for t in range(hi, lo, -1):
         if t < hi:
-            out.append(Action("restore", lo, lo))
+            yield Action("restore", lo, lo)
         if t - 1 > lo:
-            out.append(Action("advance", lo, t - 1))
-        out.append(Action("backward", t, t))
+            yield Action("advance", lo, t - 1)
+        yield Action("backward", t, t)
 
 
-def _plan_sqrt(T: int, out: list) -> None:
+def _plan_sqrt(T: int):
     k = math.isqrt(T - 1) + 1
-    starts = list(range(0, T, k))
-    for a, b in zip(starts[:-1], starts[1:], strict=True):
-        out += [Action("advance", a, b), Action("snapshot", b, b)]
-    for a in reversed(starts):
+    last = k * ((T - 1) // k)  # start of the last segment
+    for a in range(0, last, k):
+        yield Action("advance", a, a + k)
+        yield Action("snapshot", a + k, a + k)
+    for a in range(last, -1, -k):
         b = min(a + k, T)
-        if a != starts[-1]:
-            out.append(Action("restore", a, a))
+        if a != last:
+            yield Action("restore", a, a)
         for i in range(a + 1, b):  # re-run the segment, storing its states
-            out += [Action("advance", i - 1, i), Action("snapshot", i, i)]
+            yield Action("advance", i - 1, i)
+            yield Action("snapshot", i, i)
         for t in range(b, a, -1):
             if t < b:
-                out.append(Action("restore", t - 1, t - 1))
-            out.append(Action("backward", t, t))
+                yield Action("restore", t - 1, t - 1)
+            yield Action("backward", t, t)
             if t - 1 > a:
-                out.append(Action("free", t - 1, t - 1))
+                yield Action("free", t - 1, t - 1)
         if a > 0:
-            out.append(Action("free", a, a))
+            yield Action("free", a, a)
 
 
-def _plan_bisect(lo: int, hi: int, out: list) -> None:
+def _plan_bisect(lo: int, hi: int):
     n = hi - lo
     if n == 1:
-        out.append(Action("backward", hi, hi))
+        yield Action("backward", hi, hi)
         return
     mid = lo + n // 2
-    out += [Action("advance", lo, mid), Action("snapshot", mid, mid)]
-    _plan_bisect(mid, hi, out)
-    out += [Action("free", mid, mid), Action("restore", lo, lo)]
-    _plan_bisect(lo, mid, out)
+    yield Action("advance", lo, mid)
+    yield Action("snapshot", mid, mid)
+    yield from _plan_bisect(mid, hi)
+    yield Action("free", mid, mid)
+    yield Action("restore", lo, lo)
+    yield from _plan_bisect(lo, mid)
 
 
 def _binomial_split(n: int, s: int) -> int:
@@ -275,7 +286,7 @@ def _binomial_split(n: int, s: int) -> int:
     return max(1, min(beta_s_rm1, n - beta_sm1_rm1, n - 1))
 
 
-def _plan_binomial(T: int, slots: int, out: list) -> None:
+def _plan_binomial(T: int, slots: int):
     """Griewank's binomial schedule for T steps with `slots` stored states.
 
     A task reverses steps lo+1..hi with h_lo stored and s slots in all
@@ -286,16 +297,17 @@ def _plan_binomial(T: int, slots: int, out: list) -> None:
     while tasks:
         task = tasks.pop()
         if isinstance(task, Action):
-            out.append(task)
+            yield task
             continue
         lo, hi, s = task
         if hi - lo == 1:
-            out.append(Action("backward", hi, hi))
+            yield Action("backward", hi, hi)
         elif s == 1:
-            _plan_constant(lo, hi, out)
+            yield from _plan_constant(lo, hi)
         else:
             mid = lo + _binomial_split(hi - lo, s)
-            out += [Action("advance", lo, mid), Action("snapshot", mid, mid)]
+            yield Action("advance", lo, mid)
+            yield Action("snapshot", mid, mid)
             # Pushed in reverse: right part, free/restore, then left part.
             tasks += [
                 (lo, mid, s),
@@ -305,8 +317,7 @@ def _plan_binomial(T: int, slots: int, out: list) -> None:
             ]
 
 
-@lru_cache(maxsize=64)
-def make_plan(T: int, schedule: str, slots: int | None = None) -> tuple[Action, ...]:
+def iter_plan(T: int, schedule: str, slots: int | None = None):
     """The actions a schedule takes to back-propagate through T steps.
 
     Parameters
@@ -321,28 +332,33 @@ def make_plan(T: int, schedule: str, slots: int | None = None) -> tuple[Action, 
 
     Returns
     -------
-    tuple of Action
+    iterator of Action
         Starts with h0 stored and as the working state; reverses steps T,
-        T-1, ..., 1 in that order.
+        T-1, ..., 1 in that order. Arguments are checked at the call.
     """
     T = _check_T(T)
     slots = _check_schedule(T, schedule, slots)
-    out: list[Action] = []
     if schedule == "store_all":
-        _plan_store_all(T, out)
-    elif schedule == "constant":
-        _plan_constant(0, T, out)
-    elif schedule == "sqrt":
-        _plan_sqrt(T, out)
-    elif schedule == "bisect":
-        _plan_bisect(0, T, out)
-    else:
-        _plan_binomial(T, slots, out)
-    return tuple(out)
+        return _plan_store_all(T)
+    if schedule == "constant":
+        return _plan_constant(0, T)
+    if schedule == "sqrt":
+        return _plan_sqrt(T)
+    if schedule == "bisect":
+        return _plan_bisect(0, T)
+    return _plan_binomial(T, slots)
+
+
+@lru_cache(maxsize=64)
+def make_plan(T: int, schedule: str, slots: int | None = None) -> tuple[Action, ...]:
+    """`iter_plan` as a tuple, cached: what the figures and tests inspect."""
+    return tuple(iter_plan(T, schedule, slots))
 
 
 def plan_stats(plan) -> Stats:
     """Replay a plan's bookkeeping (no arithmetic) and count its cost.
+
+    `plan` is a sequence or iterator of `Action`.
 
     Raises
     ------
@@ -350,6 +366,7 @@ def plan_stats(plan) -> Stats:
         If the plan uses a state it does not hold or reverses the steps out
         of order.
     """
+    plan = tuple(plan)
     stored, tapes = {0}, set()
     work, calls, peak = 0, 0, 1
     T = sum(a.kind in ("backward", "reverse") for a in plan)
@@ -458,10 +475,12 @@ def bptt(xs, h0, params, dhs, schedule: str, slots: int | None = None):
     Step t computes h_t = tanh(x_t Wx + h_{t-1} Wh + b). Walking back,
     the gradient reaching h_t is dhs_t plus dh_t from step t + 1. Every
     schedule reverses steps T..1 in the same order with the same kernel, so
-    their gradients agree to rounding.
+    their gradients agree to rounding. The plan is consumed lazily, so the
+    bookkeeping holds only the schedule's recursion stack besides the
+    stored states.
     """
     T = _check_bptt_inputs(xs, h0, params, dhs)
-    plan = make_plan(T, schedule, slots)
+    plan = iter_plan(T, schedule, slots)
     Wx, Wh, b = params
     dxs = np.empty_like(xs)  # (T, N, D)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
