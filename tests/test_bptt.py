@@ -152,6 +152,8 @@ def test_bisect_cost_equals_popcount_closed_form():
         calls = T + sum(bin(k).count("1") for k in range(T))
         states = math.ceil(math.log2(T)) + 1
         assert bisect_cost(T) == Stats(calls, states), T
+        # The O(T log T) bound quoted in the notebook.
+        assert 2 * calls <= 2 * T + T * math.ceil(math.log2(T)), T
 
 
 def test_constant_cost_closed_form():
