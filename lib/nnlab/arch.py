@@ -447,38 +447,64 @@ def network_forward(layers, params, x, relu: bool = True, pool: str = "max"):
     return outs, caches
 
 
-def network_backward(dout, layers, caches, pool: str = "max", upto: int | None = None):
-    """Gradient with respect to the input of `dout` at layer ``upto``.
+def network_backward(douts: dict, layers, caches, pool: str = "max"):
+    """Input gradient of a loss that reads the outputs of one or more layers.
 
-    ``upto`` is a 0-based layer index (default: the last layer); `dout` has
-    that layer's output shape. Returns dx shaped like the network input.
+    Parameters
+    ----------
+    douts : dict {int: (N, H_l, W_l, C_l) ndarray}
+        Gradient of the loss with respect to the output of layer l (0-based).
+        With several entries one backward sweep serves them all: each is
+        added to the gradient arriving from above when the sweep reaches it.
+    layers, caches : as given to and returned by `network_forward`
+    pool : {"max", "avg"}
+        As given to `network_forward`.
+
+    Returns
+    -------
+    dx : (N, H, W, C) ndarray
     """
-    upto = len(layers) - 1 if upto is None else upto
-    for spec, cache in zip(layers[upto::-1], caches[upto::-1], strict=True):
+    if not douts:
+        raise ValueError("douts must name at least one layer, got an empty dict")
+    grad = None
+    for k in range(max(douts), -1, -1):
+        if k in douts:
+            grad = douts[k] if grad is None else grad + douts[k]
+        spec, cache = layers[k], caches[k]
         if isinstance(spec, Conv) or (isinstance(spec, MaxPool) and pool == "avg"):
-            dout = conv2d_backward(dout, cache)[0]
+            grad = conv2d_backward(grad, cache)[0]
         elif isinstance(spec, ReLU):
-            dout = dout if cache is None else relu_backward(dout, cache)
+            grad = grad if cache is None else relu_backward(grad, cache)
         else:
-            dout = maxpool_backward(dout, cache)
-    return dout
+            grad = maxpool_backward(grad, cache)
+    return grad
 
 
 class Measured(NamedTuple):
-    """What running the kernels says about one layer (per image)."""
+    """What running the kernels says about one layer (per image).
+
+    ``gemm`` is ``(m, k, n)`` of the ``(m, k) @ (k, n)`` product a conv
+    performed, ``None`` for layers without one.
+    """
 
     shape: tuple[int, int, int]
     params: int
-    gemm_flops: int
+    gemm: tuple[int, int, int] | None
+
+    @property
+    def gemm_flops(self) -> int:
+        """``2 m k n``: one multiply and one add per term, 0 without a GEMM."""
+        return (
+            0 if self.gemm is None else 2 * self.gemm[0] * self.gemm[1] * self.gemm[2]
+        )
 
 
 def measure(layers, input_shape, seed: int = 0) -> list[Measured]:
-    """Output shapes, weight-array sizes and GEMM FLOPs from a real run.
+    """Output shapes, weight-array sizes and GEMM sizes from a real run.
 
     Runs one image through the kernels. ``params`` is the size of the
-    arrays `init_params` allocates; ``gemm_flops`` is ``2 m k n`` for the
-    ``(m, k) @ (k, n)`` product the conv kernel performed (0 for layers
-    without one).
+    arrays `init_params` allocates; ``gemm`` the shape of the im2col product
+    read off the conv cache (``cols`` and ``w``).
     """
     params = init_params(layers, input_shape, seed)
     x = np.random.default_rng(seed).standard_normal((1, *input_shape))
@@ -486,9 +512,9 @@ def measure(layers, input_shape, seed: int = 0) -> list[Measured]:
     rows = []
     for out, p, cache in zip(outs, params, caches, strict=True):
         n_params = 0 if p is None else sum(a.size for a in p)
-        gemm = 0
+        gemm = None
         if isinstance(cache, ConvCache):
             (m, k), n = cache.cols.shape, cache.w.shape[3]
-            gemm = 2 * m * k * n
+            gemm = (m, k, n)
         rows.append(Measured(out.shape[1:], n_params, gemm))
     return rows

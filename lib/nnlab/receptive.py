@@ -94,7 +94,7 @@ def gradient_fields(
     dout = np.zeros_like(outs[-1])  # (n, H_l, W_l, C_l)
     r, c = np.asarray(locs).T
     dout[np.arange(len(locs)), r, c, 0] = 1.0
-    dx = network_backward(dout, net, caches, pool=pool)
+    dx = network_backward({layer: dout}, net, caches, pool=pool)
     return np.any(dx != 0, axis=-1)
 
 
@@ -128,36 +128,30 @@ def check_fields(layers, input_shape, seed: int = 0) -> list[FieldCheck]:
 
     Notes
     -----
-    Layers whose outputs have the same number of diagonal locations share
-    one forward pass (batch = that number) in float32: with positive weights
-    nothing can cancel, so single precision finds the same support.
+    Consecutive layers with the same number of diagonal locations share one
+    forward pass (batch = that number); each layer then has its own backward
+    sweep. Float32 suffices: with positive weights nothing can cancel.
     """
     shapes = output_shapes(layers, input_shape)
     masks = field_masks(layers, input_shape)
     H, W, C = _check_input_shape(input_shape)
     params = init_params(layers, input_shape, seed, positive=True, dtype=np.float32)
-    n_locs = [max(h, w) for h, w, _ in shapes]
-    checks, caches = [], []
-    for layer, ((h, w, _), (rows, cols)) in enumerate(zip(shapes, masks, strict=True)):
-        n = n_locs[layer]
-        if layer == 0 or n != n_locs[layer - 1]:
-            # Forward once for every later layer with this many locations.
-            last = max(k for k in range(len(layers)) if n_locs[k] == n)
+    locs = [np.asarray(_diagonal(h, w)) for h, w, _ in shapes]
+    checks, outs, caches = [], [], []
+    for k, (loc, (rows, cols)) in enumerate(zip(locs, masks, strict=True)):
+        n = len(loc)
+        if k == 0 or n != len(locs[k - 1]):
+            last = max(j for j in range(len(layers)) if len(locs[j]) == n)
             x = np.ones((n, H, W, C), dtype=np.float32)
-            outs, caches = network_forward(
-                layers[: last + 1], params[: last + 1], x, relu=False, pool="avg"
-            )
-        locs = _diagonal(h, w)
-        dout = np.zeros_like(outs[layer])
-        r, c = np.asarray(locs).T
-        dout[np.arange(n), r, c, 0] = 1.0
-        dx = network_backward(
-            dout, layers[: layer + 1], caches[: layer + 1], pool="avg"
-        )
+            net, p = layers[: last + 1], params[: last + 1]
+            outs, caches = network_forward(net, p, x, relu=False, pool="avg")
+        dout = np.zeros_like(outs[k])
+        dout[np.arange(n), loc[:, 0], loc[:, 1], 0] = 1.0
+        dx = network_backward({k: dout}, layers, caches, pool="avg")
         measured = np.any(dx != 0, axis=-1)  # (n, H, W)
-        geometric = rows[r][:, :, None] & cols[c][:, None, :]  # (n, H, W)
+        geometric = rows[loc[:, 0]][:, :, None] & cols[loc[:, 1]][:, None, :]
         mismatches = int((measured != geometric).sum())
-        checks.append(FieldCheck(layer, n, int(measured.sum()), mismatches))
+        checks.append(FieldCheck(k, n, int(measured.sum()), mismatches))
     return checks
 
 
@@ -209,10 +203,13 @@ def effective_fields(
     outs, caches = network_forward(layers[:depth], params[:depth], x)
     maps = []
     for t in targets:
+        # A sweep per target: one shared sweep over a batch with a block per
+        # target does more arithmetic in total and measured several times
+        # slower.
         dout = np.zeros_like(outs[t])
         H_l, W_l = dout.shape[1:3]
         dout[:, (H_l - 1) // 2, (W_l - 1) // 2, :] = 1.0
-        dx = network_backward(dout, layers[: t + 1], caches[: t + 1])
+        dx = network_backward({t: dout}, layers, caches)
         m = np.abs(dx).sum(axis=-1).mean(axis=0).astype(np.float64)  # (H, W)
         maps.append(m / m.sum())
     return np.stack(maps)

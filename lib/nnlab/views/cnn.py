@@ -275,26 +275,33 @@ def rf_growth_figure():
     """Theoretical field size by layer for the three networks, the effective
     field of the max-pool network, the input size and the full-field layer."""
     fig, ax = plt.subplots(figsize=(8.5, 4.4))
+    first_rfs = [r.rf for r in _summary(VARIANTS[0]).rows]
     for k, variant in enumerate(VARIANTS):
         rows = _summary(variant).rows
+        rfs = [r.rf for r in rows]
+        same = k > 0 and rfs == first_rfs
+        label = f"{variant}: theoretical" + (
+            f" (same as {VARIANTS[0]})" if same else ""
+        )
         idx = [r.index for r in rows]
         ax.step(
-            idx,
-            [r.rf for r in rows],
-            where="mid",
-            color=f"C{k}",
-            lw=5 - 1.5 * k,
-            alpha=0.8,
-            label=f"{variant}: theoretical field",
+            idx, rfs, where="mid", color=f"C{k}", lw=5 - 1.5 * k, alpha=0.8, label=label
         )
-        first = _summary(variant).first_full
-        ax.axvline(first.index, color=f"C{k}", ls=":", lw=1.5 + k)
-    maps = erf_maps(VARIANTS[0])
-    sides = [spread(m).side95 for m in maps]
-    sigmas = [4 * spread(m).sigma for m in maps]
-    idx = np.arange(1, len(maps) + 1)
-    ax.plot(idx, sides, "k^-", ms=4, label=f"{VARIANTS[0]}: ERF, side of 95% square")
-    ax.plot(idx, sigmas, "kv--", ms=4, label=f"{VARIANTS[0]}: ERF, 4 sigma")
+        ax.axvline(
+            _summary(variant).first_full.index, color=f"C{k}", ls=":", lw=1.5 + k
+        )
+    spreads = [spread(m) for m in erf_maps(VARIANTS[0])]
+    idx = np.arange(1, len(spreads) + 1)
+    ax.plot(
+        idx, [s.side95 for s in spreads], "k^-", ms=4, label="effective: 95% of |grad|"
+    )
+    ax.plot(
+        idx,
+        [np.sqrt(s.half_mass_pixels) for s in spreads],
+        "kv--",
+        ms=4,
+        label="effective: 50% of |grad| (side of an equal-area square)",
+    )
     ax.axhline(PROBLEM1_INPUT[0], color="0.5", lw=1)
     ax.text(0.6, PROBLEM1_INPUT[0] * 1.05, "input side 32", color="0.4", fontsize=8)
     ax.set_yscale("log")
@@ -303,7 +310,9 @@ def rf_growth_figure():
         "layer (table row); dotted: first layer whose every output sees the whole input"
     )
     ax.set_ylabel("field side (pixels)")
-    ax.set_title("Receptive field growth: theoretical vs effective")
+    ax.set_title(
+        f"Receptive field growth; effective field of the {VARIANTS[0]} network"
+    )
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
