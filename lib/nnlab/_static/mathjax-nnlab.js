@@ -17,6 +17,12 @@ MathJax.Hub.Config({
       "@font-face": {"font-family": "MathJax_Blank", src: "local('nnlab-no-such-font')"}
     }
   },
+  // The hidden MathML that the AssistiveMML extension adds for screen readers
+  // is styled with TeX web fonts (MathJax_AMS, MathJax_Script) that
+  // jupyter-server-mathjax does not ship, so \mathbb or \mathcal would
+  // request missing files. Screen readers lose that hidden copy; the math
+  // itself still typesets from the STIX-Web fonts.
+  menuSettings: {assistiveMML: false},
   messageStyle: "none"
 });
 MathJax.Ajax.loadComplete("[MathJax]/config/nnlab.js");
