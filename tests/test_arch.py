@@ -12,12 +12,16 @@ from nnlab.arch import (
     MaxPool,
     ReLU,
     field_masks,
+    init_params,
     measure,
+    network_backward,
+    network_forward,
     problem1_layers,
     problem1_variants,
     replace_pools,
     summarize,
 )
+from nnlab.gradcheck import check_gradient, rel_error
 
 # The problem statement, read by hand: (filters, kernel) of each conv, and
 # whether a pool follows its ReLU.
@@ -201,3 +205,41 @@ def test_bad_specs_are_rejected_with_what_was_received():
         summarize([Conv(2, 3)], (32, 32))
     with pytest.raises(ValueError, match=r"pool_flops must be .* got 'max'"):
         summarize([Conv(2, 3)], (8, 8, 1), pool_flops="max")
+
+
+def test_network_backward_serves_several_layers_in_one_sweep():
+    layers = [Conv(2, 3), ReLU(), MaxPool(), Conv(3, 1)]
+    rng = np.random.default_rng(7)
+    params = init_params(layers, (6, 6, 2), seed=1)
+    x = rng.standard_normal((2, 6, 6, 2))
+    outs, caches = network_forward(layers, params, x)
+    d1, d3 = rng.standard_normal(outs[1].shape), rng.standard_normal(outs[3].shape)
+    both = network_backward({1: d1, 3: d3}, layers, caches)
+
+    def loss(v):
+        o = network_forward(layers, params, v)[0]
+        return np.sum(o[1] * d1) + np.sum(o[3] * d3)
+
+    # Gradient of a loss reading two layers, against centred differences
+    # (random inputs keep ReLU and max-pool kinks away from the 1e-6 step).
+    assert check_gradient(loss, x, both) < 1e-6
+    with pytest.raises(ValueError, match="douts must name at least one layer, got"):
+        network_backward({}, layers, caches)
+    apart = network_backward({1: d1}, layers, caches)
+    apart = apart + network_backward({3: d3}, layers, caches)
+    assert rel_error(both, apart) < 1e-12
+
+
+def test_average_routing_averages_each_window():
+    layers = [MaxPool(2, 2)]
+    x = np.random.default_rng(8).standard_normal((1, 4, 6, 3))
+    outs, _ = network_forward(layers, [None], x, pool="avg")
+    expected = x.reshape(1, 2, 2, 3, 2, 3).mean(axis=(2, 4))
+    np.testing.assert_allclose(outs[0], expected, rtol=1e-12)
+
+
+def test_measure_reports_the_im2col_product():
+    got = measure([Conv(5, 3, stride=2)], (7, 9, 2))[0]
+    # 4 x 5 output pixels, 3 * 3 * 2 values per window, 5 filters.
+    assert got.gemm == (4 * 5, 3 * 3 * 2, 5)
+    assert got.gemm_flops == 2 * 20 * 18 * 5
