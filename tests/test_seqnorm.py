@@ -355,3 +355,12 @@ def test_bad_input_messages():
         time_jacobian(x, norm="batch")
     with pytest.raises(ValueError, match=r"gamma must have shape \(D,\) = \(3,\)"):
         layernorm_forward(x, np.ones(2), ok)
+
+
+def test_sequence_norm_is_served_from_nnlab_norm_too():
+    import nnlab.norm
+
+    assert nnlab.norm.seqnorm_forward is seqnorm_forward
+    assert nnlab.norm.seqnorm_backward is seqnorm_backward
+    with pytest.raises(AttributeError, match="no attribute 'seqnorm_sideways'"):
+        _ = nnlab.norm.seqnorm_sideways

@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nnlab.norm import RunningStats
+
 
 class SeqNormCache(NamedTuple):
     """What `seqnorm_backward` needs; `z` and `mz` are None unless causal."""
@@ -27,13 +29,6 @@ class SeqNormCache(NamedTuple):
     z: np.ndarray | None  # (..., T, D) x - x[0], causal only
     mz: np.ndarray | None  # (..., T, D) prefix means of z, causal only
     mode: str  # "full", "causal" or "eval"
-
-
-class RunningStats(NamedTuple):
-    """Momentum averages of the per-sequence mean and variance."""
-
-    mean: np.ndarray  # (D,)
-    var: np.ndarray  # (D,)
 
 
 def _check_x(x, name: str = "x") -> None:
@@ -303,11 +298,9 @@ def seqnorm_running_forward(
     if not 0.0 <= momentum < 1.0:
         raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
     if running is not None:
-        # Any (mean, var) NamedTuple will do, nnlab.norm.RunningStats included;
-        # the update comes back as the same type.
-        if not (hasattr(running, "mean") and hasattr(running, "var")):
+        if not isinstance(running, RunningStats):
             raise TypeError(
-                "running must be a RunningStats (fields mean, var) or None, "
+                "running must be a nnlab.norm.RunningStats or None, "
                 f"got {type(running).__name__}"
             )
         for name in ("mean", "var"):

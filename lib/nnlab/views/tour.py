@@ -38,9 +38,7 @@ def step_sweep() -> tuple[tuple[float, float], ...]:
     def f(w):
         return rnn_step_forward(x, h_prev, Wx, w, b)[0]
 
-    return tuple(
-        (e, check_gradient(f, Wh.copy(), dWh, dh, h=10.0**e)) for e in STEPS
-    )
+    return tuple((e, check_gradient(f, Wh.copy(), dWh, dh, h=10.0**e)) for e in STEPS)
 
 
 def step_size_figure(log10_h: float = -6.0):
