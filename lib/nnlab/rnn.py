@@ -8,7 +8,19 @@ sweeps along rows and columns.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+
+
+class RNNStepCache(NamedTuple):
+    """What `rnn_step_backward` needs from `rnn_step_forward`."""
+
+    x: np.ndarray  # (N, D) input of the step
+    h_prev: np.ndarray  # (N, Hd) previous hidden state
+    Wx: np.ndarray  # (D, Hd)
+    Wh: np.ndarray  # (Hd, Hd)
+    h: np.ndarray  # (N, Hd) output; tanh' = 1 - h**2 needs nothing else
 
 
 def _check_step_shapes(x, h_prev, Wx, Wh, b):
@@ -48,12 +60,12 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     -------
     h : (N, Hd) ndarray
         ``tanh(x @ Wx + h_prev @ Wh + b)``.
-    cache : tuple
+    cache : RNNStepCache
         ``(x, h_prev, Wx, Wh, h)``, what `rnn_step_backward` needs.
     """
     _check_step_shapes(x, h_prev, Wx, Wh, b)
     h = np.tanh(x @ Wx + h_prev @ Wh + b)  # (N, Hd)
-    return h, (x, h_prev, Wx, Wh, h)
+    return h, RNNStepCache(x, h_prev, Wx, Wh, h)
 
 
 def rnn_step_backward(dh, cache):
@@ -63,7 +75,7 @@ def rnn_step_backward(dh, cache):
     ----------
     dh : (N, Hd) ndarray
         Gradient of the loss with respect to this step's output h.
-    cache : tuple
+    cache : RNNStepCache
         From `rnn_step_forward`.
 
     Returns
