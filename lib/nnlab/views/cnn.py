@@ -192,7 +192,7 @@ def _centre_field(variant: str, layer: int):
 
 def _draw_erf(ax, variant: str, layer: int) -> None:
     m = erf_maps(variant)[layer - 1]
-    r, (i, j), rr, cc = _centre_field(variant, layer)
+    _, _, rr, cc = _centre_field(variant, layer)
     ax.imshow(m, cmap="magma", interpolation="nearest")
     ax.add_patch(
         Rectangle(
@@ -204,12 +204,6 @@ def _draw_erf(ax, variant: str, layer: int) -> None:
             lw=2,
         )
     )
-    top, left = _unclipped(r, i, j)
-    ax.add_patch(
-        Rectangle(
-            (left - 0.5, top - 0.5), r.rf, r.rf, fill=False, edgecolor="C2", ls="--"
-        )
-    )
     ax.set_xlim(-0.5, 31.5)
     ax.set_ylim(31.5, -0.5)
 
@@ -219,7 +213,7 @@ def erf_figure(layer: int = 15, variant: str = VARIANTS[0]):
 
     Left: mean |d input| for a unit gradient at the centre output (random
     He weights, ReLU, max-pool, averaged over random inputs), with the
-    theoretical field (green; dashed where it leaves the input). Right: the
+    theoretical field inside the input (green). Right: the
     column profile against a Gaussian of the same spread and the uniform
     profile the theoretical square would give.
     """
@@ -263,11 +257,11 @@ def erf_sweep_figure(variant: str = VARIANTS[0], layers=(3, 8, 11, 15, 16, 21)):
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(
-        "Effective receptive field (|gradient|, bright = large) vs the theoretical "
-        "field (green; dashed where it leaves the input)",
+        "Effective receptive field (|gradient|, bright = large) and the theoretical "
+        "field inside the input (green)",
         fontsize=10,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     return fig
 
 
