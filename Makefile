@@ -4,6 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# One BLAS thread: on a shared 2-core machine a second OpenBLAS thread waits
+# for a free core on every call, turning a 0.1 ms matmul into 16 ms, and a
+# fixed thread count keeps summation order, and so printed digits, stable.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tools/nbval_sanitize.cfg
 
 .PHONY: test handouts lab bench lint format clean
