@@ -51,6 +51,9 @@ def execute_notebook(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     client = NotebookClient(
         nb,
         kernel_name="python3",
+        # The kernel's own log (a warning that its local TCP link is not
+        # encrypted, an interrupt at shutdown) is noise between progress lines.
+        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         timeout=timeout,
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
