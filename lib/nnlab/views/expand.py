@@ -293,6 +293,28 @@ def symmetry_figure(layer: int = 0, added: int = 24):
     return fig
 
 
+def added_sweep_figure(layer: int = 0, added=ADDED):
+    """Static companion of the widen widget: final test accuracy against the
+    number of added units, one line a strategy, with the same architecture
+    trained from scratch and the narrow network continued for reference."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    for strategy in STRATEGIES:
+        acc = [grow("widen", strategy, layer, a).history.final_test_acc for a in added]
+        ax.plot(added, acc, "o-", color=COLORS[strategy], label=LABELS[strategy])
+    scratch = [scratch_run("widen", layer, a).final_test_acc for a in added]
+    ax.plot(added, scratch, "s--", color="0.55", label="from scratch")
+    ax.axhline(
+        narrow_continued().final_test_acc, color="k", ls=":", label="narrow, continued"
+    )
+    ax.set_xticks(list(added))
+    ax.set_xlabel(f"units added to hidden layer {layer} (it had {NARROW})")
+    ax.set_ylabel(f"test accuracy after {T1} + {T2} steps")
+    ax.set_title("Widening by each strategy: where training ends")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return fig
+
+
 WIDGETS = {
     "widen": (widen_figure, {"strategy": "preserve", "layer": 0, "added": 24}),
     "deepen": (deepen_figure, {"strategy": "preserve", "layer": 0}),
