@@ -21,7 +21,10 @@ from nnlab.mlp import (
 )
 
 NAMES = ["relu", "min0", "linear", "shifted_relu", "sigmoid", "sign"]
-GRAD_TOL = 1e-6  # whole network in float64, centred differences, h = 1e-6
+GRAD_TOL = 1e-6  # whole network in float64, centred differences with step H
+# The loss is O(1): rounding noise in a centred difference is ~1e-16 / H and
+# truncation ~H^2, so H = 1e-5 keeps both near 1e-11 (1e-6 gives ~1e-10).
+H = 1e-5
 
 
 def _small_net(batchnorm, seed=0, sizes=(3, 5, 4, 3)):
@@ -53,8 +56,9 @@ def test_end_to_end_gradients_match_finite_differences(activation, batchnorm):
     for layer, grad in zip(params, grads, strict=True):
         assert sorted(layer) == sorted(grad)
         for k in layer:
-            _check_entries(grad[k], numerical_gradient(lambda v: loss(), layer[k]))
-    assert check_gradient(lambda v: loss(), X, dX) < GRAD_TOL
+            num = numerical_gradient(lambda v: loss(), layer[k], h=H)
+            _check_entries(grad[k], num)
+    assert check_gradient(lambda v: loss(), X, dX, h=H) < GRAD_TOL
 
 
 def _check_entries(analytic, numerical):
@@ -63,7 +67,7 @@ def _check_entries(analytic, numerical):
     Some gradients are 0 in exact arithmetic: a bias before batch norm (the
     batch mean is subtracted), beta before linear -> batch norm, units that
     no sample activates, sign. There the analytic value is ~1e-17 and the
-    centred difference is rounding noise of ~|loss| * 1e-16 / h ~ 1e-10,
+    centred difference is rounding noise of ~|loss| * 1e-16 / H ~ 1e-11,
     which rel_error would divide by its 1e-8 floor.
     """
     zero = np.abs(analytic) < 1e-12
