@@ -10,7 +10,6 @@ however the test ends.
 import json
 import re
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,8 +42,15 @@ def lab(tmp_path_factory, browser):
     (tracker / "tracker.jupyterlab-settings").write_text(
         json.dumps({"windowingMode": "none"})
     )
-    for nb in NOTEBOOKS:
-        shutil.copy(nb, root / nb.name)
+    for path in NOTEBOOKS:
+        # Stored outputs and execution counts removed: the test then waits
+        # for every cell to get a count of its own, and sees only new output.
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nb.metadata.pop("widgets", None)
+        nbformat.write(nb, root / path.name)
     port, token = _free_port(), secrets.token_hex(16)
     log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
@@ -101,18 +108,7 @@ def _menu(page, menu: str, item: str) -> None:
 
 
 def _run_all(page) -> None:
-    """Clear the stored outputs, run all cells, wait until every one has run.
-
-    Clearing first matters: the stored notebook already shows execution
-    counts, so without it the wait would end before anything ran.
-    """
-    _menu(page, "Edit", "Clear Outputs of All Cells")
-    page.wait_for_function(
-        """() => Array.from(document.querySelectorAll(
-            '.jp-Notebook .jp-CodeCell .jp-InputArea-prompt'))
-            .every(p => !/\\d/.test(p.textContent))""",
-        timeout=30_000,
-    )
+    """Run all cells and wait until every code cell has an execution count."""
     _menu(page, "Run", "Run All Cells")
     page.wait_for_function(
         """() => {
@@ -169,11 +165,11 @@ def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
     try:
         # ?reset: a clean workspace, so no earlier notebook reopens beside this one.
         page.goto(f"{base}/lab/tree/{path.name}?reset&token={token}")
-        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
         # Wait for the kernel before running, or the first cells may queue
         # behind its start.
         page.wait_for_selector(
-            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000
+            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
         )
         try:
             _run_all(page)
@@ -185,7 +181,7 @@ def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
         boxes = page.locator(".jp-OutputArea-output .widget-vbox")
         page.wait_for_function(
             """() => !document.body.innerText.includes('Loading widget...')""",
-            timeout=30_000,
+            timeout=60_000,
         )
         text = page.locator(".jp-Notebook").first.inner_text()
         box_count = boxes.count()
@@ -204,7 +200,7 @@ def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
                         return imgs.join('|') + '#' + out.innerText !== before;
                     }""",
                     arg=[box.element_handle(), before],
-                    timeout=30_000,
+                    timeout=60_000,
                 )
                 changed = kind
             except Exception:  # noqa: BLE001 - reported by the assert below
