@@ -1,12 +1,13 @@
 """The 2D RNN module: forward against a per-pixel loop, gradients against finite
 differences, receptive fields from gradients, FLOP formulas against counted
-matmuls, and the messages of bad input."""
+matmuls (the counter itself is tested in test_flops.py), and the messages of
+bad input."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from nnlab import layers, rnn2d
+from nnlab import flops, layers, rnn2d
 from nnlab.gradcheck import check_gradient
 
 # (N, H, W, C, Ch): odd sizes, a batch of one, H != W both ways, Ch != C.
@@ -167,36 +168,13 @@ def test_conv_flop_formula_equals_the_counted_matmuls():
     rng = np.random.default_rng(6)
     x = rng.standard_normal((N, H, W, C))
     w = rng.standard_normal((3, 3, C, F))
-    (out, cache), fwd = rnn2d.count_flops(layers.conv2d_forward, x, w, np.zeros(F))
-    _, bwd = rnn2d.count_flops(
+    (out, cache), fwd = flops.count_flops(layers.conv2d_forward, x, w, np.zeros(F))
+    _, bwd = flops.count_flops(
         layers.conv2d_backward, rng.standard_normal(out.shape), cache
     )
     formula = rnn2d.conv_flops(N, H, W, C, F)
     assert (fwd.performed, bwd.performed) == (formula.forward, formula.backward)
     assert fwd.nonzero == rnn2d.conv_nonzero_flops(N, H, W, C, F)
-
-
-def test_matmul_counter_by_hand():
-    a = np.ones((4, 3, 5))
-    b = np.ones((5, 2))
-    b[1] = 0.0  # one of the five terms of every dot product vanishes
-    (c,), log = rnn2d.count_flops(lambda p, q: (p @ q,), a, b)
-    assert c.shape == (4, 3, 2)
-    assert log == rnn2d.FlopLog(
-        calls=1, performed=2 * 4 * 3 * 5 * 2, nonzero=2 * 4 * 3 * 4 * 2
-    )
-    _, log = rnn2d.count_flops(lambda v, m: v @ m, np.arange(3.0), np.ones((3, 2)))
-    assert (log.performed, log.nonzero) == (12, 8)  # v[0] = 0
-    # arrays reached only through a dict argument are counted too
-    _, log = rnn2d.count_flops(lambda d: d["w"] @ d["w"], {"w": np.ones((2, 2))})
-    assert log.performed == 16
-
-
-def test_matmul_counter_refuses_what_it_cannot_see():
-    with pytest.raises(TypeError, match="count_flops sees only matmul .*, got np.dot"):
-        rnn2d.count_flops(np.dot, np.ones((2, 2)), np.ones((2, 2)))
-    with pytest.raises(TypeError, match="got np.einsum"):
-        rnn2d.count_flops(lambda a: np.einsum("ij,jk", a, a), np.ones((2, 2)))
 
 
 def test_equal_flop_conv_stack_is_one_layer():
