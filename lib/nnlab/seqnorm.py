@@ -31,7 +31,12 @@ class SeqNormCache(NamedTuple):
     mode: str  # "full", "causal" or "eval"
 
 
-def _check_x(x, name: str = "x") -> None:
+def check_sequence(x, name: str = "x") -> None:
+    """Raise unless x is a finite floating (T, D) or (N, T, D) array, T, D >= 1.
+
+    The check every public function here starts with, shared with
+    `nnlab.leakage`; the messages name what was received.
+    """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
     if not np.issubdtype(x.dtype, np.floating):
@@ -119,7 +124,7 @@ def prefix_moments(x, method: str = "welford"):
     the sample variance: analysis and recommendations", The American
     Statistician 37(3).
     """
-    _check_x(x)
+    check_sequence(x)
     if method == "welford":
         z, mz, var = _prefix_stats(x)
         return x[..., :1, :] + mz, var
@@ -170,7 +175,7 @@ def seqnorm_forward(x, gamma, beta, eps: float = 1e-5, causal: bool = False):
     arXiv:1607.06450; statistics over the features of one step, the
     comparison used here.
     """
-    _check_x(x)
+    check_sequence(x)
     _check_affine(gamma, beta, x.shape[-1])
     _check_eps(eps)
     if not isinstance(causal, (bool, np.bool_)):
@@ -291,7 +296,7 @@ def seqnorm_running_forward(
         ``mean`` and ``var`` of shape (D,): momentum averages of the
         per-sequence means and (biased) variances used in training.
     """
-    _check_x(x)
+    check_sequence(x)
     D = x.shape[-1]
     _check_affine(gamma, beta, D)
     _check_eps(eps)
@@ -350,7 +355,7 @@ def layernorm_forward(x, gamma, beta, eps: float = 1e-5):
     Ba, Kiros and Hinton (2016), "Layer normalization", arXiv:1607.06450.
     Each y[t] depends on x[t] alone, so it never mixes time steps.
     """
-    _check_x(x)
+    check_sequence(x)
     _check_affine(gamma, beta, x.shape[-1])
     _check_eps(eps)
     xc = x - x.mean(axis=-1, keepdims=True)
@@ -394,7 +399,7 @@ def time_jacobian(x, norm: str = "full", eps: float = 1e-5):
         backward passes run as one batch. Exactly 0 where y[t] cannot
         see x[s].
     """
-    _check_x(x)
+    check_sequence(x)
     if x.ndim != 2:
         raise ValueError(f"x must be one sequence (T, D), got shape {x.shape}")
     if norm not in ("full", "causal", "layer"):
