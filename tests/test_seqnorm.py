@@ -1,4 +1,6 @@
-"""Sequence normalization: gradients, causality, prefix statistics, bad input."""
+"""Sequence normalization: gradients, causality, prefix statistics, bad input.
+
+The experiments built on these kernels are tested in test_leakage.py."""
 
 from __future__ import annotations
 
@@ -7,20 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnlab.gradcheck import check_gradient, numerical_gradient, rel_error
+from nnlab.gradcheck import check_gradient, rel_error
 from nnlab.seqnorm import (
     RunningStats,
-    _predict,
     layernorm_backward,
     layernorm_forward,
-    leakage_experiment,
     prefix_moments,
-    running_gap,
     seqnorm_backward,
     seqnorm_forward,
     seqnorm_running_forward,
-    stream_predict,
-    time_jacobian,
 )
 
 # Centred differences in float64 with h = 1e-6 agree with a correct analytic
@@ -177,40 +174,6 @@ def test_naive_prefix_variance_cancels_catastrophically():
     assert np.max(stable_err) < 1e-9
 
 
-def test_jacobian_support_full_causal_layer():
-    x = np.random.default_rng(10).standard_normal((7, 3))
-    above = np.triu(np.ones((7, 7), dtype=bool), k=1)
-    assert np.all(time_jacobian(x, "causal")[above] == 0.0)
-    assert np.all(time_jacobian(x, "full")[above] > 0.0)
-    J = time_jacobian(x, "layer")
-    assert np.all(J[~np.eye(7, dtype=bool)] == 0.0)
-
-
-@pytest.mark.parametrize("norm", ["full", "causal", "layer"])
-def test_jacobian_matches_finite_differences(norm):
-    rng = np.random.default_rng(11)
-    T, D = 5, 3
-    x = rng.standard_normal((T, D))
-    ones, zeros = np.ones(D), np.zeros(D)
-    J = np.zeros((T, T))
-    for t in range(T):
-        for k in range(D):
-            dout = np.zeros((T, D))
-            dout[t, k] = 1.0
-            if norm == "layer":
-                f = lambda a: layernorm_forward(a, ones, zeros)[0]  # noqa: E731
-            else:
-                f = lambda a: seqnorm_forward(a, ones, zeros, causal=norm == "causal")[  # noqa: E731
-                    0
-                ]
-            col = np.abs(numerical_gradient(f, x, dout)).max(axis=1)  # (T,)
-            J[t] = np.maximum(J[t], col)
-    # Entries go down to ~1e-5 (the causal t = 1 step is +-1 up to eps), where
-    # the difference quotient's rounding (~1e-16 / h) is a 1e-5 relative
-    # error: compare to 1e-5 of the entry plus an absolute 1e-8.
-    assert np.allclose(time_jacobian(x, norm), J, rtol=1e-5, atol=1e-8)
-
-
 @pytest.mark.parametrize("shape", [(5, 4), (3, 2, 6), (4, 1)], ids=str)
 def test_layernorm_gradients(shape):
     x, gamma, beta, dout = _case(shape, seed=12)
@@ -266,46 +229,6 @@ def test_running_statistics_are_returned_not_mutated():
     assert np.allclose(y_eval, gamma * (x - new.mean) / np.sqrt(new.var + 1e-5) + beta)
 
 
-def test_running_gap_shrinks_like_one_over_sqrt_T_for_stationary_data():
-    # First order in 1/T: mean error 1/T plus std error 1/(2T), so the RMS
-    # gap is ~sqrt(3 / (2T)); a Monte-Carlo estimate over 64 x 4 sequences.
-    for T in (16, 64):
-        assert abs(running_gap(T) / np.sqrt(1.5 / T) - 1) < 0.2
-    # a random walk's statistics drift with T: the gap does not shrink
-    assert running_gap(64, "walk") > 0.5 * running_gap(16, "walk")
-
-
-def test_streaming_equals_whole_sequence_without_a_leak():
-    rng = np.random.default_rng(15)
-    x = rng.standard_normal((3, 6, 5))
-    params = [
-        rng.standard_normal((5, 4)),
-        rng.standard_normal(4),
-        rng.standard_normal(4),
-        rng.standard_normal((4, 1)),
-        rng.standard_normal(1),
-    ]
-    for norm in ("causal", "layer"):
-        whole = _predict(params, x, norm)[0]
-        assert np.allclose(stream_predict(params, x, norm), whole, rtol=0, atol=1e-12)
-    whole = _predict(params, x, "full")[0]
-    assert not np.allclose(stream_predict(params, x, "full"), whole)
-
-
-def test_leakage_experiment_beats_the_bound_only_with_full_normalization():
-    runs = {
-        n: leakage_experiment(n, steps=150, n=256) for n in ("full", "causal", "layer")
-    }
-    full = runs["full"]
-    # held-out loss below Var(u) is impossible for any predictor of the past
-    assert full.test_loss < 0.8 * full.bound
-    assert full.stream_loss > full.bound
-    for norm in ("causal", "layer"):
-        r = runs[norm]
-        assert r.stream_loss == pytest.approx(r.test_loss, rel=1e-9)
-        assert r.test_loss > 0.95 * r.bound
-
-
 def test_bad_input_messages():
     x = np.zeros((4, 3))
     ok = np.ones(3)
@@ -351,8 +274,6 @@ def test_bad_input_messages():
         seqnorm_running_forward(x, ok, ok, momentum=1.5)
     with pytest.raises(ValueError, match=r"method must be 'welford' or 'naive'"):
         prefix_moments(x, method="pairwise")
-    with pytest.raises(ValueError, match=r"norm must be 'full', 'causal' or 'layer'"):
-        time_jacobian(x, norm="batch")
     with pytest.raises(ValueError, match=r"gamma must have shape \(D,\) = \(3,\)"):
         layernorm_forward(x, np.ones(2), ok)
 

@@ -8,14 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from nnlab.seqnorm import (
-    layernorm_forward,
-    leakage_experiment,
-    prefix_moments,
-    running_gap,
-    seqnorm_forward,
-    time_jacobian,
-)
+from nnlab.leakage import leakage_experiment, running_gap, time_jacobian
+from nnlab.seqnorm import layernorm_forward, prefix_moments, seqnorm_forward
 
 NORMS = ("full", "causal", "layer")
 LABELS = {

@@ -1,0 +1,278 @@
+"""How sequence statistics leak the future: the experiments of notebook 4.
+
+Normalizing over the time axis (`nnlab.seqnorm`, ``causal=False``) lets
+every output step see every input step, the later ones included. This
+module measures that, with the kernels of `nnlab.seqnorm`:
+
+- `time_jacobian`: which input steps each output step depends on;
+- `running_gap`: the gap between training-mode (per-sequence) and
+  evaluation-mode (running) statistics as the sequence grows;
+- `leakage_experiment`: a next-step predictor (`next_step_data`) that beats
+  the best possible loss only when full normalization shows it the future,
+  and loses it again when run step by step (`stream_predict`).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import numpy as np
+
+from nnlab.seqnorm import (
+    check_sequence,
+    layernorm_backward,
+    layernorm_forward,
+    seqnorm_backward,
+    seqnorm_forward,
+    seqnorm_running_forward,
+)
+
+
+def time_jacobian(x, norm: str = "full", eps: float = 1e-5):
+    """How much each output step depends on each input step.
+
+    Parameters
+    ----------
+    x : (T, D) ndarray
+    norm : {"full", "causal", "layer"}
+        Sequence normalization over all of time, over each prefix, or layer
+        normalization over D; gamma = 1 and beta = 0.
+    eps : float
+
+    Returns
+    -------
+    J : (T, T) ndarray
+        ``J[t, s] = max_{k, j} |dy[t, k] / dx[s, j]|``, from T * D
+        backward passes run as one batch. Exactly 0 where y[t] cannot
+        see x[s].
+    """
+    check_sequence(x)
+    if x.ndim != 2:
+        raise ValueError(f"x must be one sequence (T, D), got shape {x.shape}")
+    if norm not in ("full", "causal", "layer"):
+        raise ValueError(f"norm must be 'full', 'causal' or 'layer', got {norm!r}")
+    T, D = x.shape
+    ones, zeros = np.ones(D), np.zeros(D)
+    xb = np.broadcast_to(x, (T * D, T, D)).copy()  # one copy a (t, k) pair
+    dout = np.eye(T * D).reshape(T * D, T, D)  # row (t, k) selects y[t, k]
+    if norm == "layer":
+        _, cache = layernorm_forward(xb, ones, zeros, eps)
+        dx = layernorm_backward(dout, cache)[0]
+    else:
+        _, cache = seqnorm_forward(xb, ones, zeros, eps, causal=norm == "causal")
+        dx = seqnorm_backward(dout, cache)[0]
+    return np.abs(dx.reshape(T, D, T, D)).max(axis=(1, 3))  # (T, T)
+
+
+def running_gap(
+    T: int, data: str = "iid", n: int = 64, batches: int = 40, seed: int = 0
+) -> float:
+    """RMS gap between training- and evaluation-mode outputs at length T.
+
+    Runs `seqnorm_running_forward` in training mode over `batches` batches
+    of n sequences (D = 4, momentum 0.9), then on a fresh batch compares
+    the output with per-sequence statistics (training) against the output
+    with the running estimates (evaluation); gamma = 1, beta = 0.
+
+    Parameters
+    ----------
+    T : int
+        Sequence length.
+    data : {"iid", "walk"}
+        Steps drawn i.i.d. from N(3, 2**2) (stationary), or a Gaussian
+        random walk started at 0 (its statistics drift with T).
+
+    Returns
+    -------
+    float
+        ``sqrt(mean((y_train - y_eval)**2))``.
+    """
+    if T < 1:
+        raise ValueError(f"T must be >= 1, got {T}")
+    if data not in ("iid", "walk"):
+        raise ValueError(f"data must be 'iid' or 'walk', got {data!r}")
+    rng = np.random.default_rng(seed)
+    D = 4
+    gamma, beta = np.ones(D), np.zeros(D)
+
+    def draw():
+        steps = rng.standard_normal((n, T, D))
+        return 3.0 + 2.0 * steps if data == "iid" else np.cumsum(steps, axis=1)
+
+    running = None
+    for _ in range(batches):
+        _, _, running = seqnorm_running_forward(
+            x=draw(), gamma=gamma, beta=beta, running=running
+        )
+    x = draw()
+    y_train = seqnorm_forward(x, gamma, beta)[0]
+    y_eval = seqnorm_running_forward(x, gamma, beta, running=running, train=False)[0]
+    return float(np.sqrt(np.mean((y_train - y_eval) ** 2)))
+
+
+class LeakRun(NamedTuple):
+    """One next-step prediction model trained by `leakage_experiment`."""
+
+    norm: str
+    losses: np.ndarray  # (steps,) training loss at each step
+    train_loss: float  # after training, training set, whole sequences
+    test_loss: float  # held-out sequences, whole sequences visible
+    stream_loss: float  # held-out, step by step: step t sees x[0..t] only
+    bound: float  # held-out mean of target**2, the loss of predicting 0
+    train_bound: float  # the same on the training set
+    running_loss: float | None  # full only: held-out, with running estimates
+
+
+def next_step_data(n: int, T: int, seed: int):
+    """Random walks with positional features, and their next increments.
+
+    Returns
+    -------
+    x : (n, T, 5) ndarray
+        Channel 0 is a Gaussian random walk w[t] = u[0] + ... + u[t];
+        channels 1-4 are the same positional features for every sequence
+        (cos(pi t), t / T, sin(2 pi t / T), cos(2 pi t / T)), as a
+        transformer's positional encoding.
+    target : (n, T, 1) ndarray
+        u[t + 1], independent of everything up to step t, so no predictor
+        that sees only the past has expected squared error below
+        Var(u) = 1.
+    """
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal((n, T + 1, 1))
+    t = np.arange(T)
+    pos = np.stack(
+        [
+            np.cos(np.pi * t),
+            t / T,
+            np.sin(2 * np.pi * t / T),
+            np.cos(2 * np.pi * t / T),
+        ],
+        axis=1,
+    )  # (T, 4)
+    walk = np.cumsum(u, axis=1)[:, :T]  # (n, T, 1)
+    x = np.concatenate([walk, np.broadcast_to(pos, (n, T, 4))], axis=2)
+    return x, u[:, 1:]
+
+
+def _norm_forward(h, gamma, beta, norm: str):
+    if norm == "layer":
+        return layernorm_forward(h, gamma, beta)
+    return seqnorm_forward(h, gamma, beta, causal=norm == "causal")
+
+
+def predict(params, x, norm: str):
+    """Whole-sequence predictions of the model of `leakage_experiment`.
+
+    Parameters
+    ----------
+    params : list of ndarrays
+        ``[W_in (D_in, H), gamma (H,), beta (H,), W_out (H, 1), b (1,)]``.
+    x : (n, T, D_in) ndarray
+    norm : {"full", "causal", "layer"}
+
+    Returns
+    -------
+    pred : (n, T, 1) ndarray
+        ``norm(x @ W_in) @ W_out + b``; with ``"full"`` every step's
+        prediction depends on the whole sequence.
+    cache : tuple
+        ``(a, norm_cache)``: the normalized hidden features (n, T, H) and
+        the normalization's cache, for the backward pass.
+    """
+    W_in, gamma, beta, W_out, b = params
+    a, cache = _norm_forward(x @ W_in, gamma, beta, norm)  # (n, T, H)
+    return a @ W_out + b, (a, cache)  # (n, T, 1)
+
+
+def stream_predict(params, x, norm: str):
+    """Predictions made step by step: step t runs the model on x[:, :t+1]."""
+    steps = [predict(params, x[:, : t + 1], norm)[0][:, -1] for t in range(x.shape[1])]
+    return np.stack(steps, axis=1)  # (n, T, 1)
+
+
+@functools.lru_cache(maxsize=16)
+def leakage_experiment(
+    norm: str, T: int = 8, steps: int = 200, n: int = 512, seed: int = 0
+) -> LeakRun:
+    """Train x -> linear -> norm -> linear to predict the next increment.
+
+    The model is ``(x @ W_in -> norm -> @ W_out + b)`` with 16 hidden
+    features, trained by full-batch Adam (lr 0.03) on n sequences from
+    `next_step_data`, and evaluated on n fresh ones, once with whole
+    sequences and once step by step (`stream_predict`); the full model is
+    also evaluated with running estimates tracked during training (momentum
+    0.9). Results are cached.
+
+    Parameters
+    ----------
+    norm : {"full", "causal", "layer"}
+    T, steps, n, seed : int
+
+    Returns
+    -------
+    LeakRun
+    """
+    if norm not in ("full", "causal", "layer"):
+        raise ValueError(f"norm must be 'full', 'causal' or 'layer', got {norm!r}")
+    x, target = next_step_data(n, T, seed)
+    H, D_in = 16, x.shape[-1]
+    rng = np.random.default_rng(seed + 1)
+    params = [
+        rng.standard_normal((D_in, H)) / np.sqrt(D_in),
+        np.ones(H),
+        np.zeros(H),
+        rng.standard_normal((H, 1)) * 0.1 / np.sqrt(H),
+        np.zeros(1),
+    ]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    losses = np.empty(steps)
+    running = None
+    for it in range(steps):
+        pred, (a, cache) = predict(params, x, norm)
+        if norm == "full":  # tracked for evaluation, not used in training
+            h = x @ params[0]
+            running = seqnorm_running_forward(h, *params[1:3], running=running)[2]
+        r = pred - target
+        losses[it] = np.mean(r * r)
+        dpred = 2.0 * r / r.size  # (n, T, 1)
+        da = dpred @ params[3].T  # (n, T, H)
+        backward = layernorm_backward if norm == "layer" else seqnorm_backward
+        dh, dgamma, dbeta = backward(da, cache)
+        grads = [
+            x.reshape(-1, D_in).T @ dh.reshape(-1, H),
+            dgamma,
+            dbeta,
+            a.reshape(-1, H).T @ dpred.reshape(-1, 1),
+            dpred.sum(axis=(0, 1)),
+        ]
+        for i, g in enumerate(grads):
+            m[i] = 0.9 * m[i] + 0.1 * g
+            v[i] = 0.999 * v[i] + 0.001 * g * g
+            step = (m[i] / (1 - 0.9 ** (it + 1))) / (
+                np.sqrt(v[i] / (1 - 0.999 ** (it + 1))) + 1e-8
+            )
+            params[i] = params[i] - 0.03 * step
+    x_test, target_test = next_step_data(n, T, seed + 1000)
+    train_loss = np.mean((predict(params, x, norm)[0] - target) ** 2)
+    test_loss = np.mean((predict(params, x_test, norm)[0] - target_test) ** 2)
+    stream_loss = np.mean((stream_predict(params, x_test, norm) - target_test) ** 2)
+    running_loss = None
+    if norm == "full":
+        W_in, gamma, beta, W_out, b = params
+        a = seqnorm_running_forward(
+            x_test @ W_in, gamma, beta, running=running, train=False
+        )[0]
+        running_loss = float(np.mean((a @ W_out + b - target_test) ** 2))
+    return LeakRun(
+        norm,
+        losses,
+        float(train_loss),
+        float(test_loss),
+        float(stream_loss),
+        float(np.mean(target_test**2)),
+        float(np.mean(target**2)),
+        running_loss,
+    )
