@@ -11,7 +11,8 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tools/nbval_sanitize.cfg
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tools/nbval_sanitize.cfg \
+  --nbval-cell-timeout=300
 
 .PHONY: test handouts lab bench lint format clean
 

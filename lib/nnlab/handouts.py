@@ -38,12 +38,15 @@ ASSETS = {
 }
 
 
-def execute_notebook(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
+def execute_notebook(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
     """Run every cell of the notebook at `path` in a fresh kernel, in place.
 
     The kernel starts in the notebook's folder, as JupyterLab would start it.
     Cell timings are not recorded so that re-executing an unchanged notebook
-    changes nothing but widget model ids.
+    changes nothing but widget model ids. A cell gets `timeout` seconds
+    (notebooks take at most 15 s in all), and output that never arrives is an
+    error rather than a warning, so a stalled kernel cannot leave a notebook
+    stored with missing outputs.
     """
     from nbclient import NotebookClient
 
@@ -55,6 +58,7 @@ def execute_notebook(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
         # encrypted, an interrupt at shutdown) is noise between progress lines.
         extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         timeout=timeout,
+        raise_on_iopub_timeout=True,
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
