@@ -4,11 +4,11 @@ A widget feels responsive when it redraws within about 150 ms. Each callback
 listed in a ``nnlab.views.<topic>.WIDGETS`` is called once to warm its
 caches (training runs and sweeps are made once and reused, as in a live
 session), then timed over repeated calls, including rendering the figure to
-PNG as the inline backend does. Prints the median latency per callback.
+PNG exactly as `nnlab.views.interactive` does for the widget. Prints the
+median latency per callback.
 """
 
 import importlib
-import io
 import pkgutil
 import statistics
 import time
@@ -19,16 +19,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import nnlab.views  # noqa: E402
+from nnlab.views import figure_png  # noqa: E402
 
 GOAL_MS = 150.0
 REPEATS = 7
 
 
 def render(result) -> None:
-    """What JupyterLab's inline backend does with a returned figure."""
+    """What the widget's output does with a returned figure."""
     if isinstance(result, plt.Figure):
-        result.savefig(io.BytesIO(), format="png", bbox_inches="tight")
-        plt.close(result)
+        figure_png(result)
 
 
 def time_callback(fn, kwargs) -> float:

@@ -10,9 +10,27 @@ latency benchmark and the browser tests can call them directly.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import matplotlib.pyplot as plt
+import numpy as np
+
+
+def figure_png(fig: plt.Figure) -> bytes:
+    """PNG bytes of `fig`, which is then closed.
+
+    The figure is saved as laid out by the function that drew it (each one
+    sets tight, constrained or fixed margins), not with
+    ``bbox_inches="tight"`` as the inline backend saves it: that option draws
+    the whole figure twice, and a widget redraw has 150 ms to spend.
+    """
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png")
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
 
 
 def interactive(fn: Callable, **controls):
@@ -33,7 +51,7 @@ def interactive(fn: Callable, **controls):
         expression of a cell.
     """
     import ipywidgets as widgets
-    from IPython.display import display
+    from IPython.display import Image, display
 
     if not controls:
         raise ValueError("interactive needs at least one control, got none")
@@ -47,8 +65,7 @@ def interactive(fn: Callable, **controls):
     def show(**values):
         result = fn(**values)
         if isinstance(result, plt.Figure):
-            display(result)
-            plt.close(result)
+            display(Image(data=figure_png(result), format="png"))
         elif isinstance(result, str):
             print(result)
         elif result is not None:
@@ -57,3 +74,29 @@ def interactive(fn: Callable, **controls):
     out = widgets.interactive_output(show, controls)
     box = widgets.HBox(list(controls.values()))
     return widgets.VBox([box, out])
+
+
+def _plain_power_of_ten(value: float, _pos=None) -> str:
+    exponent = int(round(np.log10(value))) if value > 0 else 0
+    if -2 <= exponent <= 3:
+        return f"{value:g}"
+    return f"1e{exponent}"
+
+
+def plain_log_ticks(ax, axis: str = "both", numticks: int = 8) -> None:
+    """Log-axis ticks at powers of ten, labelled in plain text, no minor ticks.
+
+    Matplotlib's default log ticks typeset every label as mathtext
+    (``10^{-6}``) and lay out minor ticks too, which made a widget's redraw
+    two to three times slower than the 150 ms it is allowed. Call after the
+    last plotting call that sets the scale (``semilogy`` resets the ticks).
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    if axis not in ("x", "y", "both"):
+        raise ValueError(f"axis must be 'x', 'y' or 'both', got {axis!r}")
+    for name in ("x", "y") if axis == "both" else (axis,):
+        a = getattr(ax, f"{name}axis")
+        a.set_major_locator(LogLocator(base=10, numticks=numticks))
+        a.set_major_formatter(FuncFormatter(_plain_power_of_ten))
+        a.set_minor_locator(NullLocator())

@@ -267,7 +267,8 @@ def _single_figure(kind: str, strategy: str, layer: int, added: int):
         f"largest new-parameter gradient: {g.history.watched['grad'].max():.1e}",
         fontsize=10,
     )
-    fig.tight_layout()
+    # Fixed margins: tight_layout draws the figure once more on every redraw.
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.22)
     return fig
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from nnlab.gradcheck import check_gradient
 from nnlab.rnn import rnn_step_backward, rnn_step_forward
+from nnlab.views import plain_log_ticks
 
 STEPS = tuple(-k / 2 for k in range(2, 27))  # log10 h from -1 to -13
 
@@ -48,12 +49,14 @@ def step_size_figure(log10_h: float = -6.0):
     dominates. Small h: round-off, about machine epsilon / h, dominates.
     """
     sweep = np.array(step_sweep())
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.15, top=0.9)
     ax.loglog(10.0 ** sweep[:, 0], sweep[:, 1], "o-", color="0.35", ms=4)
     nearest = int(np.argmin(np.abs(sweep[:, 0] - log10_h)))
     e, err = sweep[nearest]
     ax.loglog([10.0**e], [err], "o", color="C3", ms=10, label=f"h = 1e{e:g}")
     ax.axhline(1e-7, color="C0", ls="--", lw=1, label="pass threshold 1e-7")
+    plain_log_ticks(ax)
     ax.invert_xaxis()
     ax.set_xlabel("finite-difference step h")
     ax.set_ylabel("relative error of dWh")
