@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nnlab.views
-from nnlab.views import interactive, tour
+from nnlab.views import figure_png, interactive, plain_log_ticks, tour
 
 
 def test_interactive_builds_controls_above_an_output():
@@ -64,3 +64,28 @@ def test_tour_step_sweep_shows_truncation_then_round_off():
     # Round-off ~ eps / h balances h**2 near eps ** (1/3) ~ 6e-6.
     assert -7.0 <= best <= -4.0
     assert sweep[-12.0] > 100 * sweep[best]
+
+
+def test_figure_png_renders_and_closes_the_figure():
+    fig, ax = plt.subplots(figsize=(2, 1), dpi=50)
+    ax.plot([0, 1])
+    png = figure_png(fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # width and height from the IHDR chunk: 2 x 1 inches at 50 dpi
+    assert int.from_bytes(png[16:20], "big") == 100
+    assert int.from_bytes(png[20:24], "big") == 50
+    assert plt.get_fignums() == []
+
+
+def test_plain_log_ticks_label_powers_of_ten_without_mathtext():
+    fig, ax = plt.subplots()
+    ax.loglog([1e-6, 1e2], [1e-6, 1e2])
+    plain_log_ticks(ax)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "1e-6" in labels and "0.01" in labels and "100" in labels
+    assert not any("$" in label for label in labels)
+    assert len(ax.xaxis.get_minorticklocs()) == 0
+    plt.close(fig)
+    with pytest.raises(ValueError, match="axis must be 'x', 'y' or 'both', got 'z'"):
+        plain_log_ticks(ax, axis="z")
