@@ -84,6 +84,11 @@ def test_plain_log_ticks_label_powers_of_ten_without_mathtext():
     fig.canvas.draw()
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert "1e-6" in labels and "0.01" in labels and "100" in labels
+    ax.set_ylim(3e-3, 4e4)
+    plain_log_ticks(ax, "y", subs=(1, 2, 5))
+    fig.canvas.draw()
+    ylabels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert {"5e-3", "0.01", "200", "2e4"} <= set(ylabels), ylabels
     assert not any("$" in label for label in labels)
     assert len(ax.xaxis.get_minorticklocs()) == 0
     plt.close(fig)

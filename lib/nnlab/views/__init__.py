@@ -76,20 +76,27 @@ def interactive(fn: Callable, **controls):
     return widgets.VBox([box, out])
 
 
-def _plain_power_of_ten(value: float, _pos=None) -> str:
-    exponent = int(round(np.log10(value))) if value > 0 else 0
+def _plain_label(value: float, _pos=None) -> str:
+    """``0.05``, ``1``, ``200`` near 1; ``1e-6``, ``2e5`` far from it."""
+    if value <= 0:
+        return ""
+    exponent = int(np.floor(np.log10(value) + 1e-9))
     if -2 <= exponent <= 3:
         return f"{value:g}"
-    return f"1e{exponent}"
+    return f"{value / 10.0**exponent:g}e{exponent}"
 
 
-def plain_log_ticks(ax, axis: str = "both", numticks: int = 8) -> None:
-    """Log-axis ticks at powers of ten, labelled in plain text, no minor ticks.
+def plain_log_ticks(
+    ax, axis: str = "both", subs: tuple[float, ...] = (1.0,), numticks: int = 8
+) -> None:
+    """Log-axis ticks at ``subs`` times powers of ten, plain labels, no minor ticks.
 
     Matplotlib's default log ticks typeset every label as mathtext
     (``10^{-6}``) and lay out minor ticks too, which made a widget's redraw
     two to three times slower than the 150 ms it is allowed. Call after the
     last plotting call that sets the scale (``semilogy`` resets the ticks).
+    ``subs=(1, 2, 5)`` ticks 1, 2, 5, 10, 20, ... for axes spanning few
+    decades.
     """
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
@@ -97,6 +104,6 @@ def plain_log_ticks(ax, axis: str = "both", numticks: int = 8) -> None:
         raise ValueError(f"axis must be 'x', 'y' or 'both', got {axis!r}")
     for name in ("x", "y") if axis == "both" else (axis,):
         a = getattr(ax, f"{name}axis")
-        a.set_major_locator(LogLocator(base=10, numticks=numticks))
-        a.set_major_formatter(FuncFormatter(_plain_power_of_ten))
+        a.set_major_locator(LogLocator(base=10, subs=subs, numticks=numticks))
+        a.set_major_formatter(FuncFormatter(_plain_label))
         a.set_minor_locator(NullLocator())

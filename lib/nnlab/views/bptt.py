@@ -16,9 +16,9 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 from nnlab import bptt
+from nnlab.views import plain_log_ticks
 
 COLORS = {
     "advance": "C0",
@@ -172,14 +172,10 @@ def _draw_tradeoff(ax, T: int, mark: int | None = None) -> None:
     ax.axhline((2 * T - 1) / T, color="0.5", ls=":", lw=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    # Plain tick labels: mathtext powers of ten cost most of a redraw.
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
-        axis.set_major_formatter(FormatStrFormatter("%g"))
-        axis.set_minor_formatter(NullFormatter())
+    plain_log_ticks(ax, subs=(1, 2, 5))
     ax.set_xlabel("states stored at once (slots, h0 included)")
     ax.set_ylabel("forward step calls / T")
-    ax.grid(True, which="both", alpha=0.25)
+    ax.grid(True, alpha=0.25)
 
 
 def tradeoff_figure(T: int = 1000) -> plt.Figure:

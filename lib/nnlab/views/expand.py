@@ -13,11 +13,11 @@ from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FuncFormatter
 
 from nnlab.data import spirals
 from nnlab.init import Expansion, deepen, new_parameters, widen
 from nnlab.mlp import History, fit, init_mlp, mlp_forward
+from nnlab.views import plain_log_ticks
 
 DATA = {"n": 300, "noise": 0.04, "seed": 0, "turns": 1.5}
 NARROW = 8  # units in each of the two hidden layers before the expansion
@@ -151,23 +151,6 @@ def _grow(kind: str, strategy: str, layer: int, added: int) -> Grown:
     return Grown(expansion, start, float(change), hist, sources)
 
 
-def _label_125(value, _pos) -> str:
-    """Plain tick labels at 1, 2 and 5 times a power of ten, none elsewhere.
-
-    Matplotlib's default log labels are typeset as math, which makes laying
-    out a small figure several times slower.
-    """
-    if value <= 0:
-        return ""
-    lead = value / 10 ** np.floor(np.log10(value) + 1e-9)
-    return f"{value:g}" if np.isclose(lead, [1, 2, 5]).any() else ""
-
-
-def _plain_log_axis(ax):
-    ax.yaxis.set_major_formatter(FuncFormatter(_label_125))
-    ax.yaxis.set_minor_formatter(FuncFormatter(_label_125))
-
-
 def _draw_loss(ax, g: Grown, color, label):
     steps = np.arange(T1, T1 + T2)
     ax.semilogy(steps, g.history.loss, color=color, label=label)
@@ -226,7 +209,7 @@ def strategies_figure(kind: str = "widen", layer: int = 0, added: int = 24):
         g = grow(kind, strategy, layer, added)
         _draw_baselines(col[0], kind, layer, added)
         _draw_loss(col[0], g, COLORS[strategy], "expanded")
-        _plain_log_axis(col[0])  # after the last semilogy, which resets it
+        plain_log_ticks(col[0], "y", subs=(1, 2, 5))  # after the last semilogy
         col[0].set_title(_panel_title(g, strategy), fontsize=9)
         _draw_norms(col[1], g, COLORS[strategy])
     for ax in axes.ravel()[1:]:
@@ -258,7 +241,7 @@ def _single_figure(kind: str, strategy: str, layer: int, added: int):
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.8))
     _draw_baselines(ax0, kind, layer, added)
     _draw_loss(ax0, g, COLORS[strategy], f"{LABELS[strategy]}, expanded")
-    _plain_log_axis(ax0)  # after the last semilogy, which resets it
+    plain_log_ticks(ax0, "y", subs=(1, 2, 5))  # after the last semilogy
     ax0.legend(fontsize=8, loc="lower left")
     ax0.set_title(_panel_title(g, strategy), fontsize=10)
     _draw_norms(ax1, g, COLORS[strategy])
