@@ -112,3 +112,10 @@ def test_handout_renders_offline(stem, pages, browser, screenshot_dir):
     assert "$$" not in text, "raw $$ left in the text: MathJax did not typeset it"
     assert "Error displaying widget" not in text
     assert "Loading widget" not in text
+
+
+def test_index_titles_are_plain_text():
+    assert handouts.plain_title(r"5. BPTT in $O(\log T)$ memory") == (
+        "5. BPTT in O(log T) memory"
+    )
+    assert handouts.plain_title("2. Which activation?") == "2. Which activation?"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import base64
 import html
+import re
 import shutil
 import sys
 import time
@@ -118,10 +119,20 @@ def title_of(nb: nbformat.NotebookNode, default: str) -> str:
     return default
 
 
+def plain_title(title: str) -> str:
+    """A Markdown heading as plain text: ``$O(\\log T)$`` becomes ``O(log T)``.
+
+    The index page loads no MathJax, so TeX in a notebook's title would show
+    as source.
+    """
+    return re.sub(r"\\([A-Za-z]+)", r"\1", title).replace("$", "")
+
+
 def write_index(entries: list[tuple[str, str]], out_dir: Path) -> None:
     """`handouts/index.html`: one link per handout, in notebook order."""
     items = "\n".join(
-        f'    <li><a href="{html.escape(href)}">{html.escape(title)}</a></li>'
+        f'    <li><a href="{html.escape(href)}">{html.escape(plain_title(title))}'
+        "</a></li>"
         for href, title in entries
     )
     page = f"""<!DOCTYPE html>
@@ -139,9 +150,9 @@ def write_index(entries: list[tuple[str, str]], out_dir: Path) -> None:
   <h1>nnlab handouts</h1>
   <p>Worked, executed notebooks for the six problems. Each page reads offline;
   open the notebooks in JupyterLab (<code>make lab</code>) to turn the knobs.</p>
-  <ol start="0">
+  <ul>
 {items}
-  </ol>
+  </ul>
 </body>
 </html>
 """
