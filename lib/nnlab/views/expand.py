@@ -1,34 +1,32 @@
 """Figures for Problem 3: growing a trained ReLU network, strategy by strategy.
 
-A narrow network trains for `T1` steps; it is then widened or deepened with
-one of the strategies of `nnlab.init` and trains `T2` more steps. Every run
-is cached by its settings, so the notebook trains each once and the widgets
-redraw from the cache.
+The runs come from `nnlab.expansion` (the narrow network trained `T1` steps,
+expanded by one of the strategies of `nnlab.init`, trained `T2` more); they
+are cached by their settings, so the notebook trains each once and the
+widgets redraw from the cache.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import NamedTuple
-
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nnlab.data import spirals
-from nnlab.init import Expansion, deepen, new_parameters, widen
-from nnlab.mlp import History, fit, init_mlp, mlp_forward
+from nnlab.expansion import (
+    ADDED,
+    DEEPEN_STRATEGIES,
+    NARROW,
+    NOISE,
+    STRATEGIES,
+    T1,
+    T2,
+    Grown,
+    grow,
+    narrow_continued,
+    narrow_run,
+    scratch_run,
+)
 from nnlab.views import plain_log_ticks
 
-DATA = {"n": 300, "noise": 0.04, "seed": 0, "turns": 1.5}
-NARROW = 8  # units in each of the two hidden layers before the expansion
-T1, T2 = 200, 300  # steps before and after the expansion
-LR = 0.05
-SEED = 0
-NOISE = 0.3  # net2net's split noise in the "net2net + noise" runs
-ADDED = (8, 24, 56)  # units a widening adds
-LAYERS = (0, 1)
-STRATEGIES = ("zero", "kaiming", "preserve", "net2net", "net2net_noise")
-DEEPEN_STRATEGIES = ("zero", "kaiming", "preserve")  # net2net deepens as preserve
 LABELS = {
     "zero": "zero",
     "kaiming": "Kaiming",
@@ -37,118 +35,6 @@ LABELS = {
     "net2net_noise": f"net2net + noise {NOISE}",
 }
 COLORS = dict(zip(STRATEGIES, ("C3", "C1", "C0", "C2", "C4"), strict=True))
-
-
-class Grown(NamedTuple):
-    """One expansion and the training after it."""
-
-    expansion: Expansion
-    start: list  # the expanded parameters at the moment of expansion
-    output_change: float  # max |scores after - scores before| over all points
-    history: History  # the T2 steps after; watched holds the new parameters'
-    # norms ("in", "out"), their gradients' largest entry ("grad") and, for
-    # net2net, the largest gap between a copy and its source ("copy_gap")
-    sources: np.ndarray  # for each new unit, the old unit it copies (or -1)
-
-
-@lru_cache(maxsize=1)
-def data():
-    """The spirals of this problem: ``spirals(**DATA)``, 1.5 turns."""
-    return spirals(**DATA)
-
-
-@lru_cache(maxsize=1)
-def narrow_run() -> History:
-    """The narrow network's first `T1` steps, from Kaiming initialization."""
-    params = init_mlp([2, NARROW, NARROW, 2], np.random.default_rng(SEED))
-    return fit(params, data(), steps=T1, lr=LR)
-
-
-@lru_cache(maxsize=1)
-def narrow_continued() -> History:
-    """The narrow network's next `T2` steps, momentum restarted as for the rest."""
-    return fit(narrow_run().params, data(), steps=T2, lr=LR)
-
-
-def _sizes(kind: str, layer: int, added: int):
-    if kind == "widen":
-        sizes = [2, NARROW, NARROW, 2]
-        sizes[layer + 1] += added
-        return sizes
-    return [2] + [NARROW] * 3 + [2]
-
-
-@lru_cache(maxsize=16)
-def scratch_run(kind: str, layer: int, added: int = 0) -> History:
-    """The expanded architecture trained `T1 + T2` steps from Kaiming init."""
-    params = init_mlp(_sizes(kind, layer, added), np.random.default_rng(SEED))
-    return fit(params, data(), steps=T1 + T2, lr=LR)
-
-
-def _copy_sources(params, expansion: Expansion) -> np.ndarray:
-    """For each new unit, the old unit with identical incoming weights, or -1."""
-    kind, layer, old = expansion
-    if kind != "widen":
-        return np.zeros(0, dtype=int)
-    W, b = params[layer]["W"], params[layer]["b"]
-    same = (W[:, old:, None] == W[:, None, :old]).all(axis=0)  # (k, old)
-    same &= b[old:, None] == b[None, :old]
-    return np.where(same.any(axis=1), same.argmax(axis=1), -1)
-
-
-def _watch(expansion: Expansion, sources: np.ndarray):
-    _, layer, old = expansion
-    copied = np.flatnonzero(sources >= 0)
-
-    def watch(params, grads):
-        new, g = new_parameters(params, expansion), new_parameters(grads, expansion)
-        incoming = "W_in" if "W_in" in new else "W"
-        values = {
-            "in": np.linalg.norm(new[incoming]),
-            "out": np.linalg.norm(new["W_out"]) if "W_out" in new else np.nan,
-            "grad": max(np.abs(a).max() for a in g.values()),
-        }
-        if copied.size:
-            W = params[layer]["W"]
-            values["copy_gap"] = np.abs(
-                W[:, old + copied] - W[:, sources[copied]]
-            ).max()
-        return values
-
-    return watch
-
-
-def grow(kind: str, strategy: str, layer: int, added: int = 0) -> Grown:
-    """The narrow network after `T1` steps, expanded, trained `T2` more.
-
-    Parameters
-    ----------
-    kind : {"widen", "deepen"}
-    strategy : one of STRATEGIES ("net2net_noise" is net2net with NOISE)
-    layer : int
-        The hidden layer widened, or the one after which a layer goes in.
-    added : int
-        Units added by a widening (ignored when deepening).
-    """
-    return _grow(kind, strategy, int(layer), int(added) if kind == "widen" else 0)
-
-
-@lru_cache(maxsize=64)
-def _grow(kind: str, strategy: str, layer: int, added: int) -> Grown:
-    before = narrow_run().params
-    rng = np.random.default_rng(SEED + 1)
-    base = "net2net" if strategy == "net2net_noise" else strategy
-    if kind == "widen":
-        noise = NOISE if strategy == "net2net_noise" else 0.0
-        start = widen(before, layer, NARROW + added, base, rng, noise=noise)
-    else:
-        start = deepen(before, layer, base, rng)
-    expansion = Expansion(kind, layer, NARROW)
-    X = np.vstack([data().X, data().X_test])
-    change = np.abs(mlp_forward(start, X)[0] - mlp_forward(before, X)[0]).max()
-    sources = _copy_sources(start, expansion)
-    hist = fit(start, data(), steps=T2, lr=LR, watch=_watch(expansion, sources))
-    return Grown(expansion, start, float(change), hist, sources)
 
 
 def _draw_loss(ax, g: Grown, color, label):
