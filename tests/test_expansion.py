@@ -1,0 +1,187 @@
+"""The Problem 3 experiments: narrow run, expansion, training after it.
+
+`tests/test_init.py` checks `widen` / `deepen` themselves on small networks;
+these tests check what `nnlab.expansion` builds on them: the cached runs,
+what the watch records at every step, the copies it finds, its baselines
+and the validation at its entry points. The runs are cached, so each is
+trained once for the whole file.
+"""
+
+import numpy as np
+import pytest
+
+from nnlab.expansion import (
+    LAYERS,
+    NARROW,
+    T1,
+    T2,
+    data,
+    grow,
+    narrow_continued,
+    narrow_run,
+    scratch_run,
+)
+from nnlab.init import Expansion
+from nnlab.mlp import mlp_forward, softmax_cross_entropy
+
+SETTINGS = [("widen", 0, 24), ("widen", 1, 24), ("deepen", 0, 0), ("deepen", 1, 0)]
+
+
+def _fresh_points():
+    """Points the runs never saw: a function kept exactly is kept on them too."""
+    return np.random.default_rng(7).uniform(-2, 2, (400, 2))
+
+
+def _scores(params, X):
+    return mlp_forward(params, X)[0]
+
+
+def test_runs_have_the_promised_lengths_and_architectures():
+    assert len(narrow_run().loss) == T1
+    assert len(narrow_continued().loss) == T2
+    for kind, layer, added in SETTINGS:
+        g = grow(kind, "preserve", layer, added)
+        assert g.expansion == Expansion(kind, layer, NARROW)
+        assert len(g.history.loss) == T2
+        scratch = scratch_run(kind, layer, added)
+        assert len(scratch.loss) == T1 + T2
+        # the expanded network and the one trained from scratch: same shapes
+        shapes = [p["W"].shape for p in g.start]
+        assert shapes == [p["W"].shape for p in scratch.params], (kind, layer)
+    # a widening adds to the chosen layer only: hand count 8 + 24 = 32
+    assert [p["W"].shape for p in grow("widen", "zero", 1, 24).start] == [
+        (2, 8),
+        (8, 32),
+        (32, 2),
+    ]
+    # deepening ignores `added`, so both spellings are one cached run
+    assert grow("deepen", "kaiming", 0, 24) is grow("deepen", "kaiming", 0)
+
+
+def test_the_narrow_network_continues_from_where_it_stopped():
+    # the continued run's first loss is that of the narrow run's end point
+    X, y, _, _ = data()
+    loss = softmax_cross_entropy(_scores(narrow_run().params, X), y)[0]
+    assert narrow_continued().loss[0] == loss
+    assert narrow_continued().loss[-1] < narrow_run().loss[-1]
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_zero_widening_gets_no_gradient_and_trains_as_the_narrow_network(layer):
+    g = grow("widen", "zero", layer, 24)
+    w = g.history.watched
+    assert w["grad"].shape == (T2,)
+    # chain rule: outgoing weights 0 -> no gradient reaches the incoming ones,
+    # units that output 0 everywhere -> none reaches the outgoing ones
+    np.testing.assert_array_equal(w["grad"], 0.0)
+    np.testing.assert_array_equal(w["in"], 0.0)
+    np.testing.assert_array_equal(w["out"], 0.0)
+    # ... and the old units train exactly as in the narrow network's run
+    cont = narrow_continued()
+    np.testing.assert_array_equal(g.history.loss, cont.loss)
+    np.testing.assert_array_equal(
+        g.history.params[layer]["W"][:, :NARROW], cont.params[layer]["W"]
+    )
+    assert g.history.final_test_acc == cont.final_test_acc
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_a_zero_layer_gets_no_gradient(layer):
+    # every pre-activation of the zero layer is 0, and ReLU'(0) = 0
+    g = grow("deepen", "zero", layer)
+    np.testing.assert_array_equal(g.history.watched["grad"], 0.0)
+    np.testing.assert_array_equal(g.history.watched["in"], 0.0)
+    assert np.isnan(g.history.watched["out"]).all()  # a new layer has no W_out
+
+
+@pytest.mark.parametrize(("kind", "layer", "added"), SETTINGS)
+@pytest.mark.parametrize("strategy", ["preserve", "net2net", "net2net_noise"])
+def test_preserving_strategies_keep_the_outputs(strategy, kind, layer, added):
+    g = grow(kind, strategy, layer, added)
+    assert g.output_change <= 1e-12
+    P = _fresh_points()
+    before = _scores(narrow_run().params, P)
+    assert np.abs(_scores(g.start, P) - before).max() <= 1e-12
+    # same function, same loss: no jump at the expansion
+    assert abs(g.history.loss[0] - narrow_continued().loss[0]) <= 1e-12
+
+
+@pytest.mark.parametrize(("kind", "layer", "added"), SETTINGS)
+def test_kaiming_changes_the_outputs_and_its_new_parameters_learn(kind, layer, added):
+    g = grow(kind, "kaiming", layer, added)
+    assert g.output_change > 1e-2
+    P = _fresh_points()
+    before = _scores(narrow_run().params, P)
+    assert np.abs(_scores(g.start, P) - before).max() > 1e-2
+    assert g.history.loss[0] != narrow_continued().loss[0]
+    # the watch does see gradients when there are some
+    assert g.history.watched["grad"].max() > 1e-3
+    # the watched norm at step 0 is that of the new weights as drawn
+    new_in = (
+        g.start[layer]["W"][:, NARROW:] if kind == "widen" else g.start[layer + 1]["W"]
+    )
+    assert g.history.watched["in"][0] == np.linalg.norm(new_in)
+
+
+def test_random_new_units_are_copies_of_nothing():
+    g = grow("widen", "kaiming", 0, 24)
+    np.testing.assert_array_equal(g.sources, -1)
+    assert "copy_gap" not in g.history.watched
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_net2net_copies_stay_identical_without_noise_and_separate_with_it(layer):
+    exact, noisy = (grow("widen", s, layer, 24) for s in ("net2net", "net2net_noise"))
+    for g in (exact, noisy):
+        W, b = g.start[layer]["W"], g.start[layer]["b"]
+        assert g.sources.shape == (24,) and (g.sources >= 0).all()
+        assert (g.sources < NARROW).all()
+        # a copy has its source's incoming weights and bias, bit for bit
+        np.testing.assert_array_equal(W[:, NARROW:], W[:, g.sources])
+        np.testing.assert_array_equal(b[NARROW:], b[g.sources])
+        assert g.history.watched["copy_gap"][0] == 0.0
+    # an even split: copy and source get equal gradients at every step
+    np.testing.assert_array_equal(exact.history.watched["copy_gap"], 0.0)
+    end = exact.history.params[layer]["W"]
+    np.testing.assert_array_equal(end[:, NARROW:], end[:, exact.sources])
+    # an uneven split gives them different outgoing weights, then gradients
+    assert noisy.history.watched["copy_gap"][-1] > 1e-3
+    end = noisy.history.params[layer]["W"]
+    assert np.abs(end[:, NARROW:] - end[:, noisy.sources]).max() > 1e-3
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: grow("stretch", "zero", 0, 24),
+            r"kind must be one of \('widen', 'deepen'\), got 'stretch'",
+        ),
+        (
+            lambda: grow("widen", "random", 0, 24),
+            r"unknown strategy 'random'; choose one of \('zero', 'kaiming', "
+            r"'preserve', 'net2net', 'net2net_noise'\)",
+        ),
+        (
+            lambda: grow("widen", "zero", 2, 24),
+            r"layer must be a hidden layer index in \(0, 1\) .*got 2",
+        ),
+        (lambda: grow("deepen", "zero", -1), r"index in \(0, 1\) .*got -1"),
+        (
+            lambda: grow("widen", "zero", 0.5, 24),
+            r"layer must be an integer in \(0, 1\), got 0.5",
+        ),
+        (lambda: grow("widen", "zero", True, 24), r"integer in \(0, 1\), got True"),
+        (
+            lambda: grow("widen", "zero", 0, 0),
+            r"added must be an integer >= 1 to widen, got 0",
+        ),
+        (lambda: grow("widen", "zero", 0), r"added must be .* got 0"),
+        (lambda: scratch_run("wide", 0, 8), r"kind must be one of .*got 'wide'"),
+        (lambda: scratch_run("widen", 2, 8), r"index in \(0, 1\) .*got 2"),
+        (lambda: scratch_run("widen", 0, -3), r"added must be .* got -3"),
+    ],
+)
+def test_bad_input_names_the_valid_values(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
