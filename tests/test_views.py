@@ -94,3 +94,36 @@ def test_plain_log_ticks_label_powers_of_ten_without_mathtext():
     plt.close(fig)
     with pytest.raises(ValueError, match="axis must be 'x', 'y' or 'both', got 'z'"):
         plain_log_ticks(ax, axis="z")
+
+
+def test_cnn_field_view_reports_the_hand_computed_fields():
+    from nnlab.views import cnn
+
+    # Layer 16 (Conv F=96, 3x3): field 46, jump 8, first centre at input
+    # pixel 3.5 (by hand from the table), so output (0, 0) sees rows
+    # 3.5 - 23 .. 3.5 + 23, clipped to 0..26: not the whole 32x32 input.
+    title = cnn.field_figure(layer=16, row=0, col=0).axes[0].get_title()
+    assert "field 46x46" in title and "sees rows 0-26, cols 0-26" in title
+    assert title.endswith("not the whole input")
+    # Layer 18 (the 4th pool): field 54 centred at 7.5 covers -19.5 .. 34.5.
+    title = cnn.field_figure(layer=18, row=0, col=0).axes[0].get_title()
+    assert "sees rows 0-31, cols 0-31" in title
+    assert title.endswith("\nthe whole input")
+    plt.close("all")
+
+
+def test_expand_view_draws_a_zero_widening_as_the_narrow_network():
+    from nnlab import expansion
+    from nnlab.views import expand
+
+    fig = expand.widen_figure(strategy="zero", layer=0, added=24)
+    loss_ax, norm_ax = fig.axes
+    drawn = {line.get_label(): line.get_ydata() for line in loss_ax.get_lines()}
+    expanded = next(y for label, y in drawn.items() if label.endswith("expanded"))
+    # Every new parameter has a zero gradient (chain rule: zero outgoing
+    # weights stop the gradient, zero incoming ones silence the unit), so
+    # the widened network trains exactly as the narrow one continued.
+    np.testing.assert_array_equal(expanded, expansion.narrow_continued().loss)
+    for line in norm_ax.get_lines():
+        assert np.all(line.get_ydata() == 0), line.get_label()
+    plt.close(fig)
