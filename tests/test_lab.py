@@ -107,18 +107,46 @@ def _menu(page, menu: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).click()
 
 
+ALL_RAN = """() => {
+    const prompts = Array.from(document.querySelectorAll(
+        '.jp-Notebook .jp-CodeCell .jp-InputArea-prompt'));
+    return prompts.length > 0 &&
+        prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+}"""
+
+
+def _accept_kernel_dialog(page) -> bool:
+    """Click "Select" if JupyterLab asks which kernel to start; True if it did.
+
+    On a fresh server the first notebook sometimes opens before its session
+    has a kernel, and JupyterLab then asks, with the notebook's own kernel
+    preselected, instead of running anything.
+    """
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if dialog.count() and dialog.first.is_visible():
+        dialog.locator(".jp-Dialog-button.jp-mod-accept").first.click()
+        return True
+    return False
+
+
 def _run_all(page) -> None:
     """Run all cells and wait until every code cell has an execution count."""
+    _accept_kernel_dialog(page)
     _menu(page, "Run", "Run All Cells")
-    page.wait_for_function(
-        """() => {
-            const prompts = Array.from(document.querySelectorAll(
-                '.jp-Notebook .jp-CodeCell .jp-InputArea-prompt'));
-            return prompts.length > 0 &&
-                prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""",
-        timeout=RUN_TIMEOUT_MS,
-    )
+    deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
+    while not page.evaluate(ALL_RAN):
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"cells still unrun after {RUN_TIMEOUT_MS / 1000:.0f} s"
+            )
+        if _accept_kernel_dialog(page):
+            # The dialog swallowed the first request; ask again.
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                timeout=120_000,
+            )
+            _menu(page, "Run", "Run All Cells")
+        page.wait_for_timeout(500)
 
 
 def _output_signature(widget_box) -> str:
