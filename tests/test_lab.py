@@ -107,12 +107,10 @@ def _menu(page, menu: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).click()
 
 
-ALL_RAN = """() => {
-    const prompts = Array.from(document.querySelectorAll(
-        '.jp-Notebook .jp-CodeCell .jp-InputArea-prompt'));
-    return prompts.length > 0 &&
-        prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-}"""
+PROGRESS = """() => Array.from(document.querySelectorAll(
+    '.jp-Notebook .jp-CodeCell .jp-InputArea-prompt'))
+    .map(p => p.textContent.trim())"""
+STALL_S = 20
 
 
 def _accept_kernel_dialog(page) -> bool:
@@ -130,22 +128,34 @@ def _accept_kernel_dialog(page) -> bool:
 
 
 def _run_all(page) -> None:
-    """Run all cells and wait until every code cell has an execution count."""
+    """Run all cells and wait until every code cell has an execution count.
+
+    On a fresh server the first notebook can look idle before its kernel
+    connection is up; a Run All sent then is lost (no cell even queues).
+    So while no cell is queued or running and nothing has moved for
+    STALL_S seconds, Run All is sent again:
+    rerunning cells is harmless, and the wait only ends when every cell
+    shows a count from this kernel.
+    """
     _accept_kernel_dialog(page)
     _menu(page, "Run", "Run All Cells")
     deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
-    while not page.evaluate(ALL_RAN):
+    last, moved = None, time.monotonic()
+    while True:
+        prompts = page.evaluate(PROGRESS)
+        if prompts and all(re.fullmatch(r"\[\d+\]:?", p) for p in prompts):
+            return
         if time.monotonic() > deadline:
             raise AssertionError(
-                f"cells still unrun after {RUN_TIMEOUT_MS / 1000:.0f} s"
+                f"cells still unrun after {RUN_TIMEOUT_MS / 1000:.0f} s: {prompts}"
             )
-        if _accept_kernel_dialog(page):
-            # The dialog swallowed the first request; ask again.
-            page.wait_for_selector(
-                ".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                timeout=120_000,
-            )
+        if prompts != last:
+            last, moved = prompts, time.monotonic()
+        busy = any("*" in p for p in prompts)  # a cell is queued or running
+        stalled = not busy and time.monotonic() - moved > STALL_S
+        if _accept_kernel_dialog(page) or stalled:
             _menu(page, "Run", "Run All Cells")
+            moved = time.monotonic()
         page.wait_for_timeout(500)
 
 
