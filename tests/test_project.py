@@ -29,28 +29,54 @@ def pyproject_packages() -> set[str]:
     return {_name(r) for r in reqs}
 
 
-def conda_packages() -> set[str]:
-    """Top-level conda dependencies of environment.yml, without python and pip.
+def lock_pins() -> dict[str, set[str]]:
+    """Package name -> the exact versions the lock file pins for it.
 
-    The file is simple YAML; reading its "  - name" lines avoids a YAML
-    dependency just for this test.
+    A universal lock may pin one package twice, once per Python range.
     """
-    names, section = set(), None
-    for line in (ROOT / "environment.yml").read_text().splitlines():
-        if re.match(r"^[A-Za-z]", line):
-            section = line.split(":")[0]
-        m = re.match(r"^  - ([A-Za-z0-9_.\-]+)", line)
-        if m and section == "dependencies":
-            names.add(_name(m.group(1)))
-    return names - {"python", "pip"}
+    pins: dict[str, set[str]] = {}
+    for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        requirement = line.split(";")[0].strip()
+        assert "==" in requirement, f"lock line without an exact version: {line!r}"
+        name, version = requirement.split("==")
+        pins.setdefault(_name(name), set()).add(version.strip())
+    return pins
 
 
-def test_environment_yml_lists_the_same_packages_as_pyproject():
-    conda, pip = conda_packages(), pyproject_packages()
-    assert conda == pip, (
-        f"only in environment.yml: {sorted(conda - pip)}; "
-        f"only in pyproject.toml: {sorted(pip - conda)}"
-    )
+def test_the_lock_pins_every_dependency_of_pyproject():
+    missing = pyproject_packages() - set(lock_pins())
+    assert not missing, f"not in requirements-lock.txt: {sorted(missing)}; `make lock`"
+
+
+def test_the_lock_is_generated_from_pyproject():
+    header = (ROOT / "requirements-lock.txt").read_text().splitlines()[:2]
+    assert "uv pip compile pyproject.toml --extra dev --universal" in header[1]
+
+
+def test_conda_installs_the_lock_and_nothing_else():
+    """environment.yml: Python and pip from conda, every package from the lock."""
+    lines = [
+        line.strip()
+        for line in (ROOT / "environment.yml").read_text().splitlines()
+        if line.strip().startswith("- ")
+    ]
+    assert lines == [
+        "- conda-forge",
+        "- python=3.11",
+        "- pip",
+        "- pip:",
+        "- -r requirements-lock.txt",
+        "- -e .",
+    ]
+
+
+def test_make_installs_the_lock():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "LOCK := requirements-lock.txt" in makefile
+    assert "pip install --quiet -r $(LOCK)" in makefile
+    assert "--no-deps -e ." in makefile
 
 
 def test_requirement_names_are_parsed():
@@ -72,7 +98,7 @@ def test_notebook_is_stored_executed_top_to_bottom(path):
         if c["cell_type"] == "code" and "".join(c["source"]).strip()
     ]
     assert counts == list(range(1, len(counts) + 1)), (
-        f"{path.name}: execution counts {counts}; run `make handouts`"
+        f"{path.name}: execution counts {counts}; run `make notebooks`"
     )
 
 
