@@ -1,0 +1,111 @@
+r"""The project's Jupyter kernel: this environment's Python, pinned settings.
+
+``python -m nnlab.kernel`` (run by ``make``) installs a kernelspec named
+``nnlab`` into ``sys.prefix``, so that JupyterLab, nbval and
+``python -m nnlab.execute`` all run the notebooks with the interpreter that
+has nnlab installed, never a ``python3`` kernelspec that may point elsewhere.
+
+The kernel's environment fixes what a user's own settings could otherwise
+change in a notebook's printed output:
+
+- ``MATPLOTLIBRC`` points at the package's ``matplotlibrc`` (matplotlib's
+  defaults), so a personal ``figure.dpi: 150`` cannot change the
+  ``<Figure size 640x360 ...>`` lines that nbval compares;
+- one BLAS thread (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``,
+  ``MKL_NUM_THREADS``): on a shared 2-core machine a second thread waits for
+  a free core on every call.
+
+Which BLAS kernel runs (``OPENBLAS_CORETYPE``) is left to the caller: the
+tests run the notebooks under several to show that their output does not
+depend on it.
+
+References
+----------
+Jupyter client documentation, "Kernel specs":
+https://jupyter-client.readthedocs.io/en/stable/kernels.html#kernel-specs
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+KERNEL_NAME = "nnlab"
+DISPLAY_NAME = "Python 3 (nnlab)"
+MATPLOTLIBRC = Path(__file__).parent / "matplotlibrc"
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+#: The kernelspec a notebook's metadata names; stored notebooks carry exactly
+#: this, whatever machine executed them.
+NOTEBOOK_KERNELSPEC = {
+    "display_name": DISPLAY_NAME,
+    "language": "python",
+    "name": KERNEL_NAME,
+}
+
+
+def kernel_env() -> dict[str, str]:
+    """Environment variables the kernel starts with (see the module doc)."""
+    env = {"MATPLOTLIBRC": str(MATPLOTLIBRC)}
+    env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    return env
+
+
+def kernel_json(python: str | None = None) -> dict:
+    """The ``kernel.json`` of the nnlab kernel for interpreter `python`."""
+    return {
+        "argv": [
+            python or sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+        ],
+        "display_name": DISPLAY_NAME,
+        "language": "python",
+        "env": kernel_env(),
+        "metadata": {"debugger": True},
+    }
+
+
+def install(prefix: str | None = None) -> Path:
+    """Install the ``nnlab`` kernelspec under `prefix` (default ``sys.prefix``).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder that holds the installed ``kernel.json``.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "kernel.json").write_text(
+            json.dumps(kernel_json(), indent=1) + "\n", encoding="utf-8"
+        )
+        where = KernelSpecManager().install_kernel_spec(
+            tmp, KERNEL_NAME, prefix=prefix or sys.prefix
+        )
+    return Path(where)
+
+
+def installed_python() -> str | None:
+    """Interpreter of the installed ``nnlab`` kernelspec, or None if absent."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        return None
+    return spec.argv[0]
+
+
+def main() -> int:
+    where = install()
+    print(f"kernel '{KERNEL_NAME}' ({sys.executable}) installed in {where}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
