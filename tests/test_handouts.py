@@ -1,6 +1,5 @@
 """Handouts: exported from the stored notebooks, read offline in Chromium."""
 
-import base64
 import json
 
 import pytest
@@ -15,7 +14,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 def pages(tmp_path_factory):
     """Every notebook exported, without executing, into a temporary folder."""
     out = tmp_path_factory.mktemp("handouts")
-    built = handouts.build(NOTEBOOKS, out, execute=False, log=lambda _: None)
+    built = handouts.build(NOTEBOOKS, out, log=lambda _: None)
     return {p.stem: p for p in built}
 
 
@@ -35,32 +34,9 @@ def test_index_links_every_handout(tmp_path):
         assert f'href="{href}"' in index
 
 
-def test_key_figure_is_the_first_png_of_the_tagged_cell():
-    png = b"\x89PNG fake"
-    nb = handouts.nbformat.v4.new_notebook(
-        cells=[
-            handouts.nbformat.v4.new_code_cell("1"),
-            handouts.nbformat.v4.new_code_cell(
-                "2", metadata={"tags": [handouts.KEY_FIGURE_TAG]}
-            ),
-        ]
-    )
-    nb.cells[1].outputs = [
-        {"output_type": "stream", "name": "stdout", "text": "x"},
-        {
-            "output_type": "display_data",
-            "data": {"image/png": base64.b64encode(png).decode()},
-            "metadata": {},
-        },
-    ]
-    assert handouts.key_figure(nb) == png
-    nb.cells[1].metadata = {}
-    assert handouts.key_figure(nb) is None
-
-
 def test_build_names_a_missing_notebook(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such notebook: .*nope.ipynb"):
-        handouts.build([tmp_path / "nope.ipynb"], tmp_path, execute=False)
+        handouts.build([tmp_path / "nope.ipynb"], tmp_path)
 
 
 def _has_widgets(stem: str) -> bool:

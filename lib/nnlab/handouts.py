@@ -1,71 +1,36 @@
-"""Execute the notebooks, store their outputs, and export offline HTML handouts.
+"""Export the stored notebooks as offline HTML handouts.
 
 ``python -m nnlab.handouts [NOTEBOOK ...]`` (what ``make handouts`` runs):
 
-1. executes each notebook top to bottom in a fresh kernel with nbclient and
-   writes the outputs back into the ``.ipynb``, so that nbval has a
-   reference to compare against;
-2. exports it to ``handouts/<stem>.html`` with figures embedded, math typeset
-   by a local MathJax and saved widget state rendered by a local widget
-   manager: a handout makes no request to any remote host;
-3. saves the first image of the cell tagged ``key-figure`` to
-   ``figures/<stem>.png`` for the README;
-4. writes ``handouts/index.html`` linking every handout.
+1. exports each notebook, with the outputs it stores, to
+   ``handouts/<stem>.html`` with figures embedded, math typeset by a local
+   MathJax and saved widget state rendered by a local widget manager: a
+   handout makes no request to any remote host;
+2. writes ``handouts/index.html`` linking every handout.
 
-With ``--no-execute`` it only exports what the notebooks already store (the
-browser test uses that).
+It writes nothing but ``handouts/`` (git-ignored). The stored outputs are the
+ones nbval checks against a fresh run; re-executing the notebooks to store new
+ones is the maintainer's step, ``python -m nnlab.execute``.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import html
 import re
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 
 STATIC = Path(__file__).parent / "_static"
 ROOT = Path(__file__).resolve().parents[2]
-KEY_FIGURE_TAG = "key-figure"
 ASSETS = {
     "mathjax": "static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,nnlab",
     "require": "static/require.js",
     "widgets": "static/embed-amd.js",
 }
-
-
-def execute_notebook(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
-    """Run every cell of the notebook at `path` in a fresh kernel, in place.
-
-    The kernel starts in the notebook's folder, as JupyterLab would start it.
-    Cell timings are not recorded so that re-executing an unchanged notebook
-    changes nothing but widget model ids. A cell gets `timeout` seconds
-    (notebooks take at most 15 s in all), and output that never arrives is an
-    error rather than a warning, so a stalled kernel cannot leave a notebook
-    stored with missing outputs.
-    """
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        kernel_name="python3",
-        # The kernel's own log (a warning that its local TCP link is not
-        # encrypted, an interrupt at shutdown) is noise between progress lines.
-        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        timeout=timeout,
-        raise_on_iopub_timeout=True,
-        record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()
-    nbformat.write(nb, path)
-    return nb
 
 
 def copy_static(out_dir: Path) -> None:
@@ -94,18 +59,6 @@ def export_html(nb: nbformat.NotebookNode, out_path: Path) -> None:
     )
     body, _ = exporter.from_notebook_node(nb)
     out_path.write_text(body, encoding="utf-8")
-
-
-def key_figure(nb: nbformat.NotebookNode) -> bytes | None:
-    """PNG bytes of the first image output of the cell tagged ``key-figure``."""
-    for cell in nb.cells:
-        if KEY_FIGURE_TAG not in cell.get("metadata", {}).get("tags", []):
-            continue
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if "image/png" in data:
-                return base64.b64decode(data["image/png"])
-    return None
 
 
 def title_of(nb: nbformat.NotebookNode, default: str) -> str:
@@ -159,14 +112,8 @@ def write_index(entries: list[tuple[str, str]], out_dir: Path) -> None:
     (out_dir / "index.html").write_text(page, encoding="utf-8")
 
 
-def build(
-    notebooks: list[Path],
-    out_dir: Path,
-    execute: bool = True,
-    figures_dir: Path | None = None,
-    log=print,
-) -> list[Path]:
-    """Execute (optionally) and export `notebooks`; return the HTML paths.
+def build(notebooks: list[Path], out_dir: Path, log=print) -> list[Path]:
+    """Export `notebooks` as they are stored into `out_dir`; return the pages.
 
     Raises
     ------
@@ -180,23 +127,10 @@ def build(
     copy_static(out_dir)
     pages = []
     for path in notebooks:
-        start = time.perf_counter()
-        if execute:
-            nb = execute_notebook(path)
-        else:
-            nb = nbformat.read(path, as_version=4)
-        seconds = time.perf_counter() - start
         page = out_dir / f"{path.stem}.html"
-        export_html(nb, page)
+        export_html(nbformat.read(path, as_version=4), page)
         pages.append(page)
-        note = f"executed in {seconds:5.1f} s" if execute else "exported"
-        if figures_dir is not None:
-            png = key_figure(nb)
-            if png is not None:
-                figures_dir.mkdir(parents=True, exist_ok=True)
-                (figures_dir / f"{path.stem}.png").write_bytes(png)
-                note += f", figure -> {figures_dir.name}/{path.stem}.png"
-        log(f"{path.name:<48} {note}")
+        log(f"{path.name:<48} -> {out_dir.name}/{page.name}")
     return pages
 
 
@@ -206,25 +140,15 @@ def main(argv: list[str] | None = None) -> int:
         "notebooks",
         nargs="*",
         type=Path,
-        help="notebooks to build (default: every notebooks/*.ipynb)",
+        help="notebooks to export (default: every notebooks/*.ipynb)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "handouts")
-    parser.add_argument(
-        "--no-execute",
-        action="store_true",
-        help="export the stored outputs without running the notebooks",
-    )
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not notebooks:
         print("no notebooks found under notebooks/", file=sys.stderr)
         return 1
-    build(
-        notebooks,
-        args.out,
-        execute=not args.no_execute,
-        figures_dir=ROOT / "figures",
-    )
+    build(notebooks, args.out)
     everything = sorted((ROOT / "notebooks").glob("*.ipynb"))
     entries = [
         (f"{p.stem}.html", title_of(nbformat.read(p, as_version=4), p.stem))

@@ -1,0 +1,159 @@
+"""Re-executing notebooks: name resolution, deterministic ids and metadata."""
+
+import base64
+import hashlib
+import json
+import subprocess
+import sys
+import uuid
+
+import nbformat
+import pytest
+
+from nnlab import execute
+from nnlab.kernel import KERNEL_NAME
+
+ROOT = execute.ROOT
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+STATE = execute.WIDGET_STATE
+
+
+def _digests(paths):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def test_names_select_notebooks_by_number_stem_or_path():
+    first = NOTEBOOKS[0]
+    number = first.stem.split("_")[0]
+    assert execute.notebook_paths([number]) == [first]
+    assert execute.notebook_paths([first.stem]) == [first]
+    assert execute.notebook_paths([first.name]) == [first]
+    assert execute.notebook_paths([str(first)]) == [first.resolve()]
+    assert execute.notebook_paths(None) == NOTEBOOKS
+
+
+def test_an_unknown_name_lists_the_notebooks():
+    with pytest.raises(ValueError, match="'99' matches 0 notebooks; give one of: 00_"):
+        execute.notebook_paths(["99"])
+
+
+def test_cli_with_an_unknown_name_exits_nonzero_and_touches_nothing():
+    tracked = NOTEBOOKS + sorted((ROOT / "figures").glob("*.png"))
+    before = _digests(tracked)
+    run = subprocess.run(
+        [sys.executable, "-m", "nnlab.execute", "no_such_notebook"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert run.returncode == 2
+    assert "no_such_notebook" in run.stderr
+    for p in NOTEBOOKS:
+        assert p.stem in run.stderr
+    assert _digests(tracked) == before
+
+
+def _widget_notebook(ids):
+    """A notebook whose saved widget state and outputs use the model `ids`."""
+    state = {
+        ids[0]: {"model_name": "IntSliderModel", "state": {"value": 1}},
+        ids[1]: {
+            "model_name": "VBoxModel",
+            "state": {"children": [f"IPY_MODEL_{ids[0]}"]},
+        },
+    }
+    nb = nbformat.v4.new_notebook(metadata={"widgets": {STATE: {"state": state}}})
+    cell = nbformat.v4.new_code_cell("w", id="widget-cell")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "application/vnd.jupyter.widget-view+json": {"model_id": ids[1]},
+                "text/plain": "VBox()",
+            },
+        )
+    ]
+    nb.cells.append(cell)
+    return nb
+
+
+def test_widget_ids_are_derived_from_the_notebook_and_creation_order():
+    run1 = _widget_notebook([uuid.uuid4().hex, uuid.uuid4().hex])
+    run2 = _widget_notebook([uuid.uuid4().hex, uuid.uuid4().hex])
+    out1 = execute.canonical_widget_ids(run1, "07_x")
+    out2 = execute.canonical_widget_ids(run2, "07_x")
+    assert nbformat.writes(out1) == nbformat.writes(out2)
+    # the ids are uuid5 of "<stem>/<n>", computed here independently
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, "nnlab.execute")
+    first, second = (uuid.uuid5(namespace, f"07_x/{n}").hex for n in range(2))
+    state = out1.metadata["widgets"][STATE]["state"]
+    assert list(state) == [first, second]
+    # references between models and the view output follow the renaming
+    assert state[second]["state"]["children"] == [f"IPY_MODEL_{first}"]
+    view = out1.cells[0].outputs[0].data["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == second
+    # another notebook gets other ids; the input is left as it was
+    other = execute.canonical_widget_ids(run1, "08_y")
+    assert first not in nbformat.writes(other)
+    assert first not in nbformat.writes(run1)
+
+
+def test_a_notebook_without_widgets_is_unchanged():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    assert nbformat.writes(execute.canonical_widget_ids(nb, "a")) == (
+        nbformat.writes(nb)
+    )
+
+
+def test_metadata_is_fixed_whatever_machine_ran_it():
+    nb = nbformat.v4.new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3"},
+            "language_info": {"name": "python", "version": "3.12.1"},
+        }
+    )
+    execute.normalize_metadata(nb)
+    assert nb.metadata["kernelspec"]["name"] == KERNEL_NAME
+    assert "version" not in nb.metadata["language_info"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_notebooks_carry_the_fixed_metadata(path):
+    meta = json.loads(path.read_text())["metadata"]
+    assert meta["kernelspec"] == {
+        "display_name": "Python 3 (nnlab)",
+        "language": "python",
+        "name": "nnlab",
+    }
+    assert meta["language_info"] == execute.LANGUAGE_INFO
+
+
+def test_key_figure_is_the_first_png_of_the_tagged_cell():
+    png = b"\x89PNG fake"
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("1"),
+            nbformat.v4.new_code_cell("2", metadata={"tags": [execute.KEY_FIGURE_TAG]}),
+        ]
+    )
+    nb.cells[1].outputs = [
+        {"output_type": "stream", "name": "stdout", "text": "x"},
+        {
+            "output_type": "display_data",
+            "data": {"image/png": base64.b64encode(png).decode()},
+            "metadata": {},
+        },
+    ]
+    assert execute.key_figure(nb) == png
+    nb.cells[1].metadata = {}
+    assert execute.key_figure(nb) is None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_figures_folder_holds_each_stored_key_figure(path):
+    nb = nbformat.read(path, as_version=4)
+    stored = (ROOT / "figures" / f"{path.stem}.png").read_bytes()
+    assert execute.key_figure(nb) == stored, (
+        f"figures/{path.stem}.png differs from the notebook's key figure: "
+        f"run `make notebooks NB={path.stem.split('_')[0]}`"
+    )
