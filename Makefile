@@ -3,20 +3,29 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+LOCK := requirements-lock.txt
 STAMP := $(VENV)/.installed-stamp
+# Tools pinned here because the lock cannot list them: pip installs the lock,
+# uv writes it.
+PIP_VERSION := 26.3
+UV_VERSION := 0.13.9
 # One BLAS thread: on a shared 2-core machine a second OpenBLAS thread waits
-# for a free core on every call, turning a 0.1 ms matmul into 16 ms, and a
-# fixed thread count keeps summation order, and so printed digits, stable.
+# for a free core on every call, turning a 0.1 ms matmul into 16 ms. (Which
+# kernel OpenBLAS picks, OPENBLAS_CORETYPE, is left alone: see test-core.)
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tools/nbval_sanitize.cfg \
-  --nbval-cell-timeout=300
+# OpenBLAS kernel families the notebooks are tested under, and the CPU flag
+# each needs (from /proc/cpuinfo).
+CORES := Haswell SkylakeX Sandybridge
+FLAG_Haswell := avx2
+FLAG_SkylakeX := avx512f
+FLAG_Sandybridge := avx
 
-.PHONY: test handouts lab bench lint format clean
+.PHONY: test test-core _test-core handouts notebooks lab bench lock format clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
 	  echo "python3 not found: install Python 3.10 or newer (e.g. apt-get install python3 python3-venv)"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { \
@@ -24,17 +33,42 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
 	  echo "python3 has no venv/ensurepip module: install it (e.g. apt-get install python3-venv)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m nnlab.kernel
 	@touch $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(NBVAL) tests notebooks
+	$(BIN)/python -m pytest tests notebooks
+
+# The unit tests and the notebooks under nbval with one OpenBLAS kernel family,
+# e.g. `make test-core CORE=Sandybridge`; the browser tests are left to `make
+# test`. It first shows that OpenBLAS really runs that kernel, and skips,
+# saying so, a family whose instructions this CPU lacks.
+test-core: $(STAMP)
+	@test -n "$(filter $(CORE),$(CORES))" || { \
+	  echo "CORE=$(CORE): give one of $(CORES)"; exit 2; }
+	@if ! grep -qw "$(FLAG_$(CORE))" /proc/cpuinfo 2>/dev/null; then \
+	  echo "SKIPPED CORE=$(CORE): this CPU lacks $(FLAG_$(CORE)), which its kernels need"; \
+	else $(MAKE) --no-print-directory _test-core; fi
+
+_test-core:
+	@core=$$(OPENBLAS_CORETYPE=$(CORE) OPENBLAS_VERBOSE=2 $(BIN)/python -c \
+	  'import numpy; numpy.ones((2, 2)) @ numpy.ones((2, 2))' 2>&1 | grep -o 'Core: [A-Za-z]*'); \
+	  echo "OPENBLAS_CORETYPE=$(CORE): OpenBLAS reports $$core"; \
+	  test "$$core" = "Core: $(CORE)" || { echo "OpenBLAS did not take $(CORE)"; exit 1; }
+	OPENBLAS_CORETYPE=$(CORE) $(BIN)/python -m pytest -m "not browser" tests notebooks
 
 handouts: $(STAMP)
 	$(BIN)/python -m nnlab.handouts
+
+# Maintainer's step: re-execute notebooks (all, or NB=04) and store their
+# outputs and key figures. Commit the result with the change that caused it.
+notebooks: $(STAMP)
+	$(BIN)/python -m nnlab.execute $(NB)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -42,6 +76,14 @@ lab: $(STAMP)
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do \
 	  echo "== $$b"; $(BIN)/python $$b || exit 1; echo; done
+
+# Regenerate the lock from pyproject.toml: exact versions of every package,
+# resolved for every platform and Python >= 3.10 (uv's universal mode).
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal \
+	  --python-version 3.10 --quiet -o $(LOCK)
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -32,6 +32,18 @@ def chromium_path() -> str | None:
     return None
 
 
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that uses the `browser` fixture ``browser``.
+
+    `make test-core` runs the suite under other BLAS kernels with
+    ``-m "not browser"``: the browser tests do not depend on the kernel and
+    run once, in `make test`.
+    """
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """A headless Chromium driven by playwright, shared by the session.
