@@ -95,3 +95,13 @@ def test_index_titles_are_plain_text():
         "5. BPTT in O(log T) memory"
     )
     assert handouts.plain_title("2. Which activation?") == "2. Which activation?"
+
+
+def test_building_the_handouts_touches_no_tracked_file(tmp_path):
+    """`make handouts` exports what is stored; it never rewrites a notebook."""
+    tracked = NOTEBOOKS + sorted((ROOT / "figures").glob("*.png"))
+    before = {p: p.read_bytes() for p in tracked}
+    assert handouts.main(["--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "index.html").is_file()
+    changed = [p.name for p in tracked if p.read_bytes() != before[p]]
+    assert changed == []
