@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import nnlab.receptive as receptive_module
 from nnlab.arch import (
     PROBLEM1_INPUT,
     Conv,
@@ -126,3 +127,38 @@ def test_bad_layer_and_location_are_rejected():
         geometric_field(layers, (8, 8, 1), 1, (4, 0))
     with pytest.raises(ValueError, match="pool must be 'max' or 'avg', got 'mean'"):
         gradient_fields(layers, (8, 8, 1), 1, [(0, 0)], pool="mean")
+
+
+def test_effective_field_statistics_survive_a_perturbation_of_the_weights(
+    monkeypatch,
+):
+    # Another BLAS kernel rounds each product differently, ~1e-16 relative in
+    # float64. Perturbing every weight by 1e-10 (some 4e5 such roundings)
+    # must not move the statistics the notebook prints to two decimals. In
+    # float32 (a former version) a perturbation of 1e-5 moved layer 16's sigma.
+    layers = problem1_layers()
+    targets = [2, 10, 15, 18]
+    original = receptive_module.init_params
+
+    def printed(maps):
+        stats = [spread(m) for m in maps]
+        return [
+            f"{s.sigma:.2f} {s.gaussian_r2:.2f} {s.half_mass_pixels} {s.side95}"
+            for s in stats
+        ]
+
+    maps = effective_fields(layers, PROBLEM1_INPUT, targets, 8)
+    assert maps.dtype == np.float64
+    reference = printed(maps)
+    rng = np.random.default_rng(1)
+
+    def perturbed(*args, **kwargs):
+        return [
+            p
+            if p is None
+            else (p[0] * (1 + 1e-10 * rng.standard_normal(p[0].shape)), p[1])
+            for p in original(*args, **kwargs)
+        ]
+
+    monkeypatch.setattr(receptive_module, "init_params", perturbed)
+    assert printed(effective_fields(layers, PROBLEM1_INPUT, targets, 8)) == reference
