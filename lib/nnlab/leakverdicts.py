@@ -84,7 +84,7 @@ def verdicts(study: Study) -> tuple[Verdict, ...]:
         gain.below(LEVEL),
         "",
         True,
-        f"held-out minus bound {_ci(gain)} (mean [95% CI], {S} seeds)",
+        f"held-out - bound {_ci(gain)} (mean [95% CI], {S} seeds)",
     )
     gen = difference(full.stream_loss, full.bound)
     fit = difference(full.train_loss, full.train_bound)
@@ -94,7 +94,7 @@ def verdicts(study: Study) -> tuple[Verdict, ...]:
         future == 0,
         f"{future} of {total} future entries of the Jacobian non-zero",
         gen.above(LEVEL) and fit.below(LEVEL),
-        f"generation minus bound {_ci(gen)}, training minus bound {_ci(fit)}",
+        f"generation - bound {_ci(gen)}; training - bound {_ci(fit)}",
     )
     same = np.abs(causal.stream_loss - causal.test_loss) <= (
         SAME_LOSS_RTOL * causal.test_loss
@@ -105,7 +105,7 @@ def verdicts(study: Study) -> tuple[Verdict, ...]:
         future == 0,
         f"{future} of {total} future entries of the Jacobian non-zero",
         bool(same.all()) and not below_bound(causal).below(LEVEL),
-        f"step by step = whole sequence on {same.sum()} of {S} seeds; "
-        f"held-out minus bound {_ci(below_bound(causal), 3)}",
+        f"step by step = whole on {same.sum()} of {S} seeds; "
+        f"held-out - bound {_ci(below_bound(causal), 3)}",
     )
     return encoder, decoder_full, decoder_causal

@@ -220,7 +220,7 @@ def train_seeds(
     norm: str,
     seeds: int = 8,
     T: int = 8,
-    steps: int = 150,
+    steps: int = 100,
     n: int = 256,
     lr: float = 0.03,
     perturb: float = 0.0,

@@ -10,8 +10,9 @@ decides with these helpers:
   (``se = sqrt(se_a**2 + se_b**2)``);
 - `t_critical`: the Student t quantile that turns a standard error of S
   runs into a confidence interval;
-- `below`: is a mean significantly below 0 (its upper confidence limit
-  below 0)?
+- `Summary.below` / `Summary.above`: is a mean significantly below (above)
+  0, its whole confidence interval on one side?
+- `pm`, `bounded`: printing at the precision a result supports.
 """
 
 from __future__ import annotations
@@ -133,8 +134,28 @@ def t_critical(df: int, level: float = 0.95) -> float:
     return 0.5 * (lo + hi)
 
 
-def pm(s: Summary, digits: int = 2, spread: str = "sd") -> str:
-    """``"mean +- spread"`` with the same number of decimals for both."""
+def pm(s: Summary, digits: int = 2, spread: str = "sd", sign: bool = False) -> str:
+    """``"mean ± spread"`` with the same number of decimals for both.
+
+    ``spread`` is "sd" (how much one run varies) or "se" (how well the mean
+    is known); ``sign`` prints the mean with its sign, for differences.
+    """
     if spread not in ("sd", "se"):
         raise ValueError(f"spread must be 'sd' or 'se', got {spread!r}")
-    return f"{s.mean:.{digits}f} ± {getattr(s, spread):.{digits}f}"
+    plus = "+" if sign else ""
+    return f"{s.mean:{plus}.{digits}f} ± {getattr(s, spread):.{digits}f}"
+
+
+def bounded(value: float, bound: float) -> str:
+    """Print a roundoff-sized ``value`` as ``"< bound"``, its portable form.
+
+    Rounding errors of 1e-16..1e-14 change with the summation order of a
+    BLAS kernel or a numpy version; that they stay below a bound justified
+    by the computation does not. A value at or above the bound is printed
+    in full with a warning, so a broken claim stays visible.
+    """
+    if not bound > 0:
+        raise ValueError(f"bound must be positive, got {bound!r}")
+    if abs(value) < bound:
+        return f"< {bound:.0e}"
+    return f"{value:.1e} (NOT below {bound:.0e})"
