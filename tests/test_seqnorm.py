@@ -1,6 +1,7 @@
 """Sequence normalization: gradients, causality, prefix statistics, bad input.
 
-The experiments built on these kernels are tested in test_leakage.py."""
+The experiments built on these kernels are tested in test_leakage.py and
+test_nextstep.py."""
 
 from __future__ import annotations
 

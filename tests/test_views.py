@@ -127,3 +127,27 @@ def test_expand_view_draws_a_zero_widening_as_the_narrow_network():
     for line in norm_ax.get_lines():
         assert np.all(line.get_ydata() == 0), line.get_label()
     plt.close(fig)
+
+
+def test_seqnorm_leakage_figure_draws_every_seed_against_the_bound():
+    from nnlab.nextstep import leak_study
+    from nnlab.views import seqnorm
+
+    study = leak_study()
+    S = study.full.test_loss.size
+    fig = seqnorm.leakage_figure()
+    curves, bars = fig.axes
+    # 3 normalizations x (training set, held out, step by step): 9 bars,
+    # each with one dot a seed
+    heights = [p.get_height() for p in bars.patches]
+    assert len(heights) == 9
+    dots = [line for line in bars.get_lines() if line.get_marker() == "."]
+    assert len(dots) == 9 and all(len(d.get_xdata()) == S for d in dots)
+    # bars in order kind by kind, normalizations within: full's training and
+    # held-out bars below the bound (0), its step-by-step bar above
+    full_train, full_held, full_stream = heights[0], heights[3], heights[6]
+    assert full_train < 0 and full_held < 0 and full_stream > 0
+    np.testing.assert_allclose(
+        full_stream, np.mean(study.full.stream_loss - study.full.bound), rtol=1e-12
+    )
+    plt.close(fig)

@@ -7,15 +7,13 @@ module measures that, with the kernels of `nnlab.seqnorm`:
 - `time_jacobian`: which input steps each output step depends on;
 - `running_gap`: the gap between training-mode (per-sequence) and
   evaluation-mode (running) statistics as the sequence grows;
-- `leakage_experiment`: a next-step predictor (`next_step_data`) that beats
-  the best possible loss only when full normalization shows it the future,
-  and loses it again when run step by step (`stream_predict`).
+- `next_step_data`, `predict`, `stream_predict`: a next-step predictor that
+  beats the best possible loss only when full normalization shows it the
+  future, and loses it again when run step by step. It is trained on many
+  seeds at once in `nnlab.nextstep`.
 """
 
 from __future__ import annotations
-
-import functools
-from typing import NamedTuple
 
 import numpy as np
 
@@ -111,19 +109,6 @@ def running_gap(
     return float(np.sqrt(np.mean((y_train - y_eval) ** 2)))
 
 
-class LeakRun(NamedTuple):
-    """One next-step prediction model trained by `leakage_experiment`."""
-
-    norm: str
-    losses: np.ndarray  # (steps,) training loss at each step
-    train_loss: float  # after training, training set, whole sequences
-    test_loss: float  # held-out sequences, whole sequences visible
-    stream_loss: float  # held-out, step by step: step t sees x[0..t] only
-    bound: float  # held-out mean of target**2, the loss of predicting 0
-    train_bound: float  # the same on the training set
-    running_loss: float | None  # full only: held-out, with running estimates
-
-
 def next_step_data(n: int, T: int, seed: int):
     """Random walks with positional features, and their next increments.
 
@@ -156,14 +141,14 @@ def next_step_data(n: int, T: int, seed: int):
     return x, u[:, 1:]
 
 
-def _norm_forward(h, gamma, beta, norm: str):
+def _norm_forward(h, gamma, beta, norm: str, eps: float):
     if norm == "layer":
-        return layernorm_forward(h, gamma, beta)
-    return seqnorm_forward(h, gamma, beta, causal=norm == "causal")
+        return layernorm_forward(h, gamma, beta, eps)
+    return seqnorm_forward(h, gamma, beta, eps, causal=norm == "causal")
 
 
-def predict(params, x, norm: str):
-    """Whole-sequence predictions of the model of `leakage_experiment`.
+def predict(params, x, norm: str, eps: float = 1e-5):
+    """Whole-sequence predictions of one next-step model (`nnlab.nextstep`).
 
     Parameters
     ----------
@@ -171,6 +156,8 @@ def predict(params, x, norm: str):
         ``[W_in (D_in, H), gamma (H,), beta (H,), W_out (H, 1), b (1,)]``.
     x : (n, T, D_in) ndarray
     norm : {"full", "causal", "layer"}
+    eps : float
+        The normalization's epsilon.
 
     Returns
     -------
@@ -182,97 +169,12 @@ def predict(params, x, norm: str):
         the normalization's cache, for the backward pass.
     """
     W_in, gamma, beta, W_out, b = params
-    a, cache = _norm_forward(x @ W_in, gamma, beta, norm)  # (n, T, H)
+    a, cache = _norm_forward(x @ W_in, gamma, beta, norm, eps)  # (n, T, H)
     return a @ W_out + b, (a, cache)  # (n, T, 1)
 
 
-def stream_predict(params, x, norm: str):
+def stream_predict(params, x, norm: str, eps: float = 1e-5):
     """Predictions made step by step: step t runs the model on x[:, :t+1]."""
-    steps = [predict(params, x[:, : t + 1], norm)[0][:, -1] for t in range(x.shape[1])]
+    T = x.shape[1]
+    steps = [predict(params, x[:, : t + 1], norm, eps)[0][:, -1] for t in range(T)]
     return np.stack(steps, axis=1)  # (n, T, 1)
-
-
-@functools.lru_cache(maxsize=16)
-def leakage_experiment(
-    norm: str, T: int = 8, steps: int = 200, n: int = 512, seed: int = 0
-) -> LeakRun:
-    """Train x -> linear -> norm -> linear to predict the next increment.
-
-    The model is ``(x @ W_in -> norm -> @ W_out + b)`` with 16 hidden
-    features, trained by full-batch Adam (lr 0.03) on n sequences from
-    `next_step_data`, and evaluated on n fresh ones, once with whole
-    sequences and once step by step (`stream_predict`); the full model is
-    also evaluated with running estimates tracked during training (momentum
-    0.9). Results are cached.
-
-    Parameters
-    ----------
-    norm : {"full", "causal", "layer"}
-    T, steps, n, seed : int
-
-    Returns
-    -------
-    LeakRun
-    """
-    if norm not in ("full", "causal", "layer"):
-        raise ValueError(f"norm must be 'full', 'causal' or 'layer', got {norm!r}")
-    x, target = next_step_data(n, T, seed)
-    H, D_in = 16, x.shape[-1]
-    rng = np.random.default_rng(seed + 1)
-    params = [
-        rng.standard_normal((D_in, H)) / np.sqrt(D_in),
-        np.ones(H),
-        np.zeros(H),
-        rng.standard_normal((H, 1)) * 0.1 / np.sqrt(H),
-        np.zeros(1),
-    ]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    losses = np.empty(steps)
-    running = None
-    for it in range(steps):
-        pred, (a, cache) = predict(params, x, norm)
-        if norm == "full":  # tracked for evaluation, not used in training
-            h = x @ params[0]
-            running = seqnorm_running_forward(h, *params[1:3], running=running)[2]
-        r = pred - target
-        losses[it] = np.mean(r * r)
-        dpred = 2.0 * r / r.size  # (n, T, 1)
-        da = dpred @ params[3].T  # (n, T, H)
-        backward = layernorm_backward if norm == "layer" else seqnorm_backward
-        dh, dgamma, dbeta = backward(da, cache)
-        grads = [
-            x.reshape(-1, D_in).T @ dh.reshape(-1, H),
-            dgamma,
-            dbeta,
-            a.reshape(-1, H).T @ dpred.reshape(-1, 1),
-            dpred.sum(axis=(0, 1)),
-        ]
-        for i, g in enumerate(grads):
-            m[i] = 0.9 * m[i] + 0.1 * g
-            v[i] = 0.999 * v[i] + 0.001 * g * g
-            step = (m[i] / (1 - 0.9 ** (it + 1))) / (
-                np.sqrt(v[i] / (1 - 0.999 ** (it + 1))) + 1e-8
-            )
-            params[i] = params[i] - 0.03 * step
-    x_test, target_test = next_step_data(n, T, seed + 1000)
-    train_loss = np.mean((predict(params, x, norm)[0] - target) ** 2)
-    test_loss = np.mean((predict(params, x_test, norm)[0] - target_test) ** 2)
-    stream_loss = np.mean((stream_predict(params, x_test, norm) - target_test) ** 2)
-    running_loss = None
-    if norm == "full":
-        W_in, gamma, beta, W_out, b = params
-        a = seqnorm_running_forward(
-            x_test @ W_in, gamma, beta, running=running, train=False
-        )[0]
-        running_loss = float(np.mean((a @ W_out + b - target_test) ** 2))
-    return LeakRun(
-        norm,
-        losses,
-        float(train_loss),
-        float(test_loss),
-        float(stream_loss),
-        float(np.mean(target_test**2)),
-        float(np.mean(target**2)),
-        running_loss,
-    )

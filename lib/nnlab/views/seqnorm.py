@@ -8,7 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from nnlab.leakage import leakage_experiment, running_gap, time_jacobian
+from nnlab.leakage import running_gap, time_jacobian
+from nnlab.nextstep import leak_study
 from nnlab.seqnorm import layernorm_forward, prefix_moments, seqnorm_forward
 
 NORMS = ("full", "causal", "layer")
@@ -134,37 +135,48 @@ def jacobian_figure(T: int = 24):
 
 
 def leakage_figure():
-    """Next-step prediction: training curves, and losses against the bound."""
-    runs = {norm: leakage_experiment(norm) for norm in NORMS}
-    bound = runs["full"].bound
+    """Next-step prediction on every seed: training curves, losses and the bound.
+
+    Left: the training loss of each normalization, mean over the seeds of
+    `nnlab.nextstep.leak_study` with the range of the seeds shaded. Right:
+    each loss minus the loss of predicting 0 on the same sequences, one dot
+    a seed, the bar at the mean.
+    """
+    study = leak_study()
+    runs = dict(zip(NORMS, study, strict=True))
+    S = study.full.losses.shape[0]
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.2))
     for norm, run in runs.items():
-        ax0.plot(run.losses, color=COLORS[norm], label=LABELS[norm])
-    ax0.axhline(
-        runs["full"].train_bound,
-        color="k",
-        ls="--",
-        lw=1,
-        label="loss of predicting 0: the best a model of the past can expect",
-    )
+        curve = run.losses - run.train_bound[:, None]  # (S, steps)
+        steps = np.arange(1, curve.shape[1] + 1)
+        ax0.fill_between(steps, curve.min(0), curve.max(0), color=COLORS[norm],
+                         alpha=0.25, lw=0)  # fmt: skip
+        ax0.plot(steps, curve.mean(0), color=COLORS[norm], label=LABELS[norm])
+    ax0.axhline(0, color="k", ls="--", lw=1, label="predicting 0: best for the past")
     ax0.set_xlabel("Adam step")
-    ax0.set_ylabel("training loss (MSE)")
-    ax0.set_title("Training: only full normalization goes below the bound")
+    ax0.set_ylabel("training loss minus bound")
+    ax0.set_title(f"Training, {S} seeds: only full normalization goes below")
     ax0.legend(fontsize=8)
     kinds = [
-        ("train_loss", "training set"),
-        ("test_loss", "held out, whole sequence"),
-        ("stream_loss", "held out, step by step"),
+        ("train_loss", "train_bound", "training set"),
+        ("test_loss", "bound", "held out, whole sequence"),
+        ("stream_loss", "bound", "held out, step by step"),
     ]
     width = 0.26
-    for k, (field, label) in enumerate(kinds):
-        values = [getattr(runs[norm], field) for norm in NORMS]
-        pos = np.arange(len(NORMS)) + (k - 1) * width
-        bars = ax1.bar(pos, values, width, label=label, color=f"{0.25 + 0.25 * k}")
-        ax1.bar_label(bars, fmt="%.2f", fontsize=7)
-    ax1.axhline(bound, color="k", ls="--", lw=1, label="held-out loss of predicting 0")
+    jitter = np.linspace(-0.06, 0.06, S)
+    for k, (field, bound, label) in enumerate(kinds):
+        for i, norm in enumerate(NORMS):
+            d = getattr(runs[norm], field) - getattr(runs[norm], bound)  # (S,)
+            pos = i + (k - 1) * width
+            color = f"{0.25 + 0.25 * k}"
+            ax1.bar(pos, d.mean(), width, color=color, label=label if i == 0 else None)
+            ax1.plot(pos + jitter, d, ".", color="k", ms=3)
+            ax1.annotate(f"{d.mean():+.2f}", (pos, max(d.max(), 0)), ha="center",
+                         va="bottom", fontsize=7, xytext=(0, 2),
+                         textcoords="offset points")  # fmt: skip
+    ax1.axhline(0, color="k", ls="--", lw=1)
     ax1.set_xticks(np.arange(len(NORMS)), [LABELS[n] for n in NORMS], fontsize=8)
-    ax1.set_ylabel("MSE of the next increment")
+    ax1.set_ylabel("loss minus loss of predicting 0")
     ax1.set_title("Full norm fails when it must predict step by step")
     ax1.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
