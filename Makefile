@@ -67,8 +67,9 @@ handouts: $(STAMP)
 
 # Maintainer's step: re-execute notebooks (all, or NB=04) and store their
 # outputs and key figures. Commit the result with the change that caused it.
+# Cells tagged `timing` keep their stored wall times unless MEASURE=1.
 notebooks: $(STAMP)
-	$(BIN)/python -m nnlab.execute $(NB)
+	$(BIN)/python -m nnlab.execute $(if $(MEASURE),--measure) $(NB)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

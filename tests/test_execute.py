@@ -157,3 +157,57 @@ def test_figures_folder_holds_each_stored_key_figure(path):
         f"figures/{path.stem}.png differs from the notebook's key figure: "
         f"run `make notebooks NB={path.stem.split('_')[0]}`"
     )
+
+
+def test_consecutive_streams_are_joined():
+    cell = nbformat.v4.new_code_cell("print(...)", id="c")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="w\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="c\n"),
+    ]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    execute.join_streams(nb)
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [
+        ("stdout", "a\nb\n"),
+        ("stderr", "w\n"),
+        ("stdout", "c\n"),
+    ]
+
+
+def _timing_notebook(source, text):
+    cell = nbformat.v4.new_code_cell(
+        source, id="t", metadata={"tags": ["nbval-ignore-output", "timing"]}
+    )
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    plain = nbformat.v4.new_code_cell("1", id="p")
+    plain.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    return nbformat.v4.new_notebook(cells=[cell, plain])
+
+
+def test_timing_cells_keep_their_stored_wall_times():
+    stored = _timing_notebook("time_it()", "1.23 ms\n")
+    fresh = _timing_notebook("time_it()", "1.31 ms\n")
+    assert execute.keep_timings(fresh, stored) == [0]
+    assert fresh.cells[0].outputs[0].text == "1.23 ms\n"
+    # an untagged cell always shows the new run
+    assert fresh.cells[1].outputs[0].text == "1.31 ms\n"
+
+
+def test_an_edited_timing_cell_is_measured_again():
+    stored = _timing_notebook("time_it()", "1.23 ms\n")
+    fresh = _timing_notebook("time_it(n=2)", "2.50 ms\n")
+    assert execute.keep_timings(fresh, stored) == []
+    assert fresh.cells[0].outputs[0].text == "2.50 ms\n"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_timing_cells_are_not_compared(path):
+    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if execute.TIMING_TAG in tags:
+            assert "nbval-ignore-output" in tags, f"{path.name} cell {i}"
+            assert cell.source.lstrip().startswith("#"), (
+                f"{path.name} cell {i}: say in a first-line comment why it varies"
+            )

@@ -13,7 +13,12 @@ Two runs in a row on one machine write the same bytes:
   from the notebook's name and the order in which its widgets were created;
 - the metadata is fixed: the ``nnlab`` kernelspec and a ``language_info``
   without the interpreter's version, whatever machine ran the notebook;
-- no cell timings are recorded.
+- no cell timings are recorded, and consecutive stream outputs are joined
+  (the kernel flushes a long print in pieces where it happens to);
+- a cell tagged ``timing`` prints or draws wall times, which no two runs
+  share: it keeps its stored output unless ``--measure`` (``make notebooks
+  MEASURE=1``) asks for new measurements. Such a cell is also tagged
+  ``nbval-ignore-output`` and says in a comment that it is not compared.
 
 Building the handouts (``python -m nnlab.handouts``) only reads what this
 stores, so ``make handouts`` never touches a tracked file.
@@ -38,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 FIGURE_DIR = ROOT / "figures"
 KEY_FIGURE_TAG = "key-figure"
+TIMING_TAG = "timing"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 #: Fixed namespace for the widget ids (uuid5 of "nnlab.execute" in the URL
 #: namespace); any constant would do, as long as it never changes.
@@ -115,6 +121,44 @@ def normalize_metadata(nb: nbformat.NotebookNode) -> None:
     nb.metadata["language_info"] = json.loads(json.dumps(LANGUAGE_INFO))
 
 
+def join_streams(nb: nbformat.NotebookNode) -> None:
+    """Merge consecutive stream outputs of one name in every cell of `nb`."""
+    for cell in nb.cells:
+        joined = []
+        for out in cell.get("outputs", []):
+            last = joined[-1] if joined else None
+            if (
+                out.output_type == "stream"
+                and last is not None
+                and last.output_type == "stream"
+                and last.name == out.name
+            ):
+                last.text += out.text
+            else:
+                joined.append(out)
+        if "outputs" in cell:
+            cell.outputs = joined
+
+
+def keep_timings(nb: nbformat.NotebookNode, stored: nbformat.NotebookNode) -> list[int]:
+    """Give `nb`'s ``timing`` cells the outputs `stored` has for them.
+
+    A cell keeps its stored output only when `stored` has a cell with the
+    same id and the same source that has outputs: a new or edited timing
+    cell is measured. Returns the indices of the cells that kept theirs.
+    """
+    old = {c.get("id"): c for c in stored.cells if c.cell_type == "code"}
+    kept = []
+    for i, cell in enumerate(nb.cells):
+        if TIMING_TAG not in cell.get("metadata", {}).get("tags", []):
+            continue
+        before = old.get(cell.get("id"))
+        if before is not None and before.source == cell.source and before.outputs:
+            cell.outputs = before.outputs
+            kept.append(i)
+    return kept
+
+
 def key_figure(nb: nbformat.NotebookNode) -> bytes | None:
     """PNG bytes of the first image output of the cell tagged ``key-figure``."""
     for cell in nb.cells:
@@ -127,13 +171,16 @@ def key_figure(nb: nbformat.NotebookNode) -> bytes | None:
     return None
 
 
-def execute_notebook(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
+def execute_notebook(
+    path: Path, timeout: int = 120, measure: bool = False
+) -> nbformat.NotebookNode:
     """Run every cell of the notebook at `path` in a fresh nnlab kernel.
 
     The kernel starts in the notebook's folder, as JupyterLab would start it.
     A cell gets `timeout` seconds (a notebook takes at most 15 s in all), and
     output that never arrives is an error rather than a warning, so that a
     stalled kernel cannot leave a notebook stored with missing outputs.
+    Cells tagged ``timing`` keep their stored output unless `measure`.
     Returns the executed notebook; the file is not written.
 
     Raises
@@ -144,6 +191,7 @@ def execute_notebook(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    stored = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
         kernel_name=KERNEL_NAME,
@@ -158,14 +206,22 @@ def execute_notebook(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
     client.execute()
     nb = canonical_widget_ids(nb, path.stem)
     normalize_metadata(nb)
+    join_streams(nb)
+    if not measure:
+        keep_timings(nb, stored)
     return nb
 
 
-def store(paths: list[Path], figures_dir: Path = FIGURE_DIR, log=print) -> None:
+def store(
+    paths: list[Path],
+    figures_dir: Path = FIGURE_DIR,
+    measure: bool = False,
+    log=print,
+) -> None:
     """Execute each notebook, write it back and save its key figure."""
     for path in paths:
         start = time.perf_counter()
-        nb = execute_notebook(path)
+        nb = execute_notebook(path, measure=measure)
         nbformat.write(nb, path)
         note = f"executed in {time.perf_counter() - start:5.1f} s"
         png = key_figure(nb)
@@ -180,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "names", nargs="*", help="notebooks to run (default: every notebook)"
+    )
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="re-measure the cells tagged 'timing' instead of keeping them",
     )
     args = parser.parse_args(argv)
     try:
@@ -196,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    store(paths)
+    store(paths, measure=args.measure)
     return 0
 
 
