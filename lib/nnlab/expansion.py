@@ -39,6 +39,13 @@ LAYERS = (0, 1)
 KINDS = ("widen", "deepen")
 STRATEGIES = ("zero", "kaiming", "preserve", "net2net", "net2net_noise")
 DEEPEN_STRATEGIES = ("zero", "kaiming", "preserve")  # net2net deepens as preserve
+LABELS = {
+    "zero": "zero",
+    "kaiming": "Kaiming",
+    "preserve": "preserve",
+    "net2net": "net2net",
+    "net2net_noise": f"net2net + noise {NOISE}",
+}
 
 
 class Grown(NamedTuple):

@@ -127,7 +127,7 @@ def batch_backward(dscores, cache, params) -> list[dict]:
         }
         if i > 0:
             dz = np.matmul(dz, params[i]["W"].transpose(0, 2, 1))  # (B, N, D_in)
-            dz *= h > 0  # ReLU'(z) = [z > 0] = [ReLU(z) > 0]
+            np.multiply(dz, h > 0, out=dz)  # ReLU'(z) = [z > 0] = [ReLU(z) > 0]
     return grads
 
 
@@ -210,19 +210,18 @@ def fit_batch(
     _check_data(params, X, y, "X")
     _check_data(params, X_test, y_test, "X_test")
     loss = np.empty((X.shape[0], steps))
+    params = [{k: v.copy() for k, v in layer.items()} for layer in params]
     velocity = [{k: np.zeros_like(v) for k, v in layer.items()} for layer in params]
     for step in range(steps):
         scores, cache = batch_forward(params, X)
         loss[:, step], dscores = batch_cross_entropy(scores, y)
         grads = batch_backward(dscores, cache, params)
-        velocity = [
-            {k: momentum * v[k] + g[k] for k in v}
-            for v, g in zip(velocity, grads, strict=True)
-        ]
-        params = [
-            {k: p[k] - lr * v[k] for k in p}
-            for p, v in zip(params, velocity, strict=True)
-        ]
+        # in place, on our own copies: the same operations as sgd_momentum
+        for p, v, g in zip(params, velocity, grads, strict=True):
+            for k in p:
+                v[k] *= momentum
+                v[k] += g[k]
+                p[k] -= lr * v[k]
     scores = batch_forward(params, X)[0]
     final_loss = batch_cross_entropy(scores, y)[0]
     train_acc = (scores.argmax(axis=2) == y).mean(axis=1)

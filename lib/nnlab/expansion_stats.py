@@ -33,6 +33,9 @@ from nnlab.expansion import (
     expanded,
     rounding_bound,
 )
+from nnlab.expansion import (
+    LABELS as STRATEGY_LABELS,
+)
 from nnlab.expansion_batch import fit_batch, stack, unstack
 from nnlab.mlp import init_mlp, mlp_forward
 from nnlab.seed_stats import Summary, compare, interval, paired, summarize
@@ -189,11 +192,7 @@ def _study(rel: float, seeds: tuple) -> dict:
 JUMP_TOL = 1e-12
 
 LABELS = {
-    "zero": "zero",
-    "kaiming": "Kaiming",
-    "preserve": "preserve",
-    "net2net": "net2net",
-    "net2net_noise": "net2net + noise",
+    **STRATEGY_LABELS,
     "scratch": "(from scratch)",
     "narrow": "(narrow, trained on)",
 }

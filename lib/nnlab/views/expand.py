@@ -14,8 +14,8 @@ import numpy as np
 from nnlab.expansion import (
     ADDED,
     DEEPEN_STRATEGIES,
+    LABELS,
     NARROW,
-    NOISE,
     STRATEGIES,
     T1,
     T2,
@@ -27,13 +27,6 @@ from nnlab.expansion import (
 )
 from nnlab.views import plain_log_ticks
 
-LABELS = {
-    "zero": "zero",
-    "kaiming": "Kaiming",
-    "preserve": "preserve",
-    "net2net": "net2net",
-    "net2net_noise": f"net2net + noise {NOISE}",
-}
 COLORS = dict(zip(STRATEGIES, ("C3", "C1", "C0", "C2", "C4"), strict=True))
 
 
