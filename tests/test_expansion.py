@@ -20,13 +20,14 @@ from nnlab.expansion import (
     data,
     expanded,
     grow,
+    keep_tolerance,
     narrow_continued,
     narrow_run,
     rounding_bound,
     scratch_run,
     ulps_apart,
 )
-from nnlab.expansion_stats import JUMP_TOL, keep_tolerance
+from nnlab.expansion_stats import JUMP_TOL
 from nnlab.init import Expansion
 from nnlab.mlp import fit, mlp_forward, softmax_cross_entropy
 
@@ -170,6 +171,7 @@ def test_seeds_draw_their_own_data_and_networks():
 def test_a_zero_layer_gets_no_gradient(layer):
     # every pre-activation of the zero layer is 0, and ReLU'(0) = 0
     g = grow("deepen", "zero", layer)
+    assert not g.kept  # every score is now the same constant
     np.testing.assert_array_equal(g.history.watched["grad"], 0.0)
     np.testing.assert_array_equal(g.history.watched["in"], 0.0)
     assert np.isnan(g.history.watched["out"]).all()  # a new layer has no W_out
@@ -197,6 +199,7 @@ def test_preserving_strategies_keep_the_outputs(strategy, kind, layer, added):
     tol = keep_tolerance(narrow_run().params, g.start, P)
     assert (np.abs(_scores(g.start, P) - before) <= tol).all()
     assert g.output_change <= tol.max()
+    assert g.kept
     # same function, same loss: no jump at the expansion
     assert abs(g.history.loss[0] - narrow_continued().loss[0]) <= JUMP_TOL
 
@@ -215,7 +218,7 @@ def test_the_keep_tolerance_catches_a_real_change():
 @pytest.mark.parametrize(("kind", "layer", "added"), SETTINGS)
 def test_kaiming_changes_the_outputs_and_its_new_parameters_learn(kind, layer, added):
     g = grow(kind, "kaiming", layer, added)
-    assert g.output_change > 1e-2
+    assert g.output_change > 1e-2 and not g.kept
     P = _fresh_points()
     before = _scores(narrow_run().params, P)
     assert np.abs(_scores(g.start, P) - before).max() > 1e-2

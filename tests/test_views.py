@@ -135,3 +135,21 @@ def test_expand_view_draws_a_zero_widening_as_the_narrow_network():
     for line in norm_ax.get_lines():
         assert np.all(line.get_ydata() == 0), line.get_label()
     plt.close(fig)
+
+
+def test_expand_view_titles_say_kept_rather_than_print_rounding_digits():
+    from nnlab import expansion
+    from nnlab.views import expand
+
+    # net2net keeps the function only to rounding (its shares 1/c round):
+    # the title says so instead of printing ~1e-15, whose digits vary by CPU
+    title = (
+        expand.widen_figure(strategy="net2net", layer=0, added=24).axes[0].get_title()
+    )
+    assert title.startswith("net2net: function kept\n")
+    g = expansion.grow("widen", "kaiming", 0, 24)
+    title = (
+        expand.widen_figure(strategy="kaiming", layer=0, added=24).axes[0].get_title()
+    )
+    assert title.startswith(f"Kaiming: output change {g.output_change:.2f}\n")
+    plt.close("all")

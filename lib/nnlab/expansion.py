@@ -54,6 +54,7 @@ class Grown(NamedTuple):
     expansion: Expansion
     start: list  # the expanded parameters at the moment of expansion
     output_change: float  # max |scores after - scores before| over all points
+    kept: bool  # every score within keep_tolerance: the function is kept
     history: History  # the T2 steps after; watched holds the new parameters'
     # norms ("in", "out"), their gradients' largest entry ("grad") and, for
     # net2net, the largest gap between a copy and its source ("copy_gap")
@@ -271,6 +272,18 @@ def rounding_bound(params, X) -> np.ndarray:
     return E
 
 
+def keep_tolerance(before, after, X) -> np.ndarray:
+    """How far the scores of two networks computing one function may differ.
+
+    ``2 * (rounding_bound(before, X) + rounding_bound(after, X))``: each
+    network's scores lie within its bound of the exact ones, and the factor
+    2 covers the rounding of the stored new weights themselves (net2net
+    stores ``W * (1 / c)``, a few roundings of u each, against the
+    ``(K + 1) u`` a layer's bound allows per term).
+    """
+    return 2 * (rounding_bound(before, X) + rounding_bound(after, X))
+
+
 # Two runs that are one computation in exact arithmetic but sum their
 # products in different orders (a zero-widened network and the narrow one:
 # the wider product adds its zero terms in another order) differ per step by
@@ -299,7 +312,8 @@ def _grow(kind: str, strategy: str, layer: int, added: int, seed: int) -> Grown:
     expansion = Expansion(kind, layer, NARROW)
     split = data(seed)
     X = np.vstack([split.X, split.X_test])
-    change = np.abs(mlp_forward(start, X)[0] - mlp_forward(before, X)[0]).max()
+    diff = np.abs(mlp_forward(start, X)[0] - mlp_forward(before, X)[0])
+    kept = bool((diff <= keep_tolerance(before, start, X)).all())
     sources = _copy_sources(start, expansion)
     hist = fit(start, split, steps=T2, lr=LR, watch=_watch(expansion, sources))
-    return Grown(expansion, start, float(change), hist, sources)
+    return Grown(expansion, start, float(diff.max()), kept, hist, sources)

@@ -31,7 +31,7 @@ from nnlab.expansion import (
     _sizes,
     data,
     expanded,
-    rounding_bound,
+    keep_tolerance,
 )
 from nnlab.expansion import (
     LABELS as STRATEGY_LABELS,
@@ -63,18 +63,6 @@ class SettingRuns(NamedTuple):
     change: dict
     kept: dict
     final_loss: dict
-
-
-def keep_tolerance(before, after, X) -> np.ndarray:
-    """How far the scores of two networks computing one function may differ.
-
-    ``2 * (rounding_bound(before, X) + rounding_bound(after, X))``: each
-    network's scores lie within its bound of the exact ones, and the factor
-    2 covers the rounding of the stored new weights themselves (net2net
-    stores ``W * (1 / c)``, a few roundings of u each, against the
-    ``(K + 1) u`` a layer's bound allows per term).
-    """
-    return 2 * (rounding_bound(before, X) + rounding_bound(after, X))
 
 
 def _perturbed(a: np.ndarray, rel: float, rng: np.random.Generator) -> np.ndarray:

@@ -71,10 +71,9 @@ def _draw_norms(ax, g: Grown, color):
 
 
 def _panel_title(g: Grown, strategy: str) -> str:
-    return (
-        f"{LABELS[strategy]}: output change {g.output_change:.1e}\n"
-        f"test acc {g.history.final_test_acc:.3f}"
-    )
+    # "kept" rather than a rounding-sized change, whose digits vary by CPU
+    change = "function kept" if g.kept else f"output change {g.output_change:.2f}"
+    return f"{LABELS[strategy]}: {change}\ntest acc {g.history.final_test_acc:.3f}"
 
 
 def strategies_figure(kind: str = "widen", layer: int = 0, added: int = 24):
