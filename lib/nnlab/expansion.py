@@ -115,7 +115,8 @@ def _narrow_continued(seed: int) -> History:
     return fit(narrow_run(seed).params, data(seed), steps=T2, lr=LR)
 
 
-def _sizes(kind: str, layer: int, added: int):
+def expanded_sizes(kind: str, layer: int, added: int) -> list[int]:
+    """Layer sizes of the expanded architecture: ``[2, ..., 2]``."""
     if kind == "widen":
         sizes = [2, NARROW, NARROW, 2]
         sizes[layer + 1] += added
@@ -146,7 +147,7 @@ def scratch_run(kind: str, layer: int, added: int = 0, seed: int = SEED) -> Hist
 
 @lru_cache(maxsize=128)
 def _scratch_run(kind: str, layer: int, added: int, seed: int) -> History:
-    params = init_mlp(_sizes(kind, layer, added), np.random.default_rng(seed))
+    params = init_mlp(expanded_sizes(kind, layer, added), np.random.default_rng(seed))
     return fit(params, data(seed), steps=T1 + T2, lr=LR)
 
 

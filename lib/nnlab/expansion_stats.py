@@ -27,10 +27,9 @@ from nnlab.expansion import (
     STRATEGIES,
     T1,
     T2,
-    _check_setting,
-    _sizes,
     data,
     expanded,
+    expanded_sizes,
     keep_tolerance,
 )
 from nnlab.expansion import (
@@ -130,13 +129,12 @@ def _study(rel: float, seeds: tuple) -> dict:
     before = [unstack(first.params, i) for i in range(S)]
     scratch = {}
     for kind, layer, added in SETTINGS:
-        sizes = tuple(_sizes(kind, layer, added))
+        sizes = tuple(expanded_sizes(kind, layer, added))
         if sizes not in scratch:
             start = stack([_init(list(sizes), s, rel) for s in seeds])
             scratch[sizes] = fit_batch(start, *Xs, steps=T1 + T2, lr=LR)
     out = {}
     for kind, layer, added in SETTINGS:
-        _check_setting(kind, layer)
         names = STRATEGIES if kind == "widen" else DEEPEN_STRATEGIES
         starts, change, kept = [], [], []
         for i, seed in enumerate(seeds):
@@ -154,7 +152,7 @@ def _study(rel: float, seeds: tuple) -> dict:
         def per_seed(values, j, k=k):
             return np.asarray(values)[j::k]
 
-        fresh = scratch[tuple(_sizes(kind, layer, added))]
+        fresh = scratch[tuple(expanded_sizes(kind, layer, added))]
         jump = run.loss[:, 0] - np.repeat(cont.loss[:, 0], k)
         out[(kind, layer, added)] = SettingRuns(
             test_acc={
