@@ -14,8 +14,8 @@ import numpy as np
 from nnlab.expansion import (
     ADDED,
     DEEPEN_STRATEGIES,
+    LABELS,
     NARROW,
-    NOISE,
     STRATEGIES,
     T1,
     T2,
@@ -27,13 +27,6 @@ from nnlab.expansion import (
 )
 from nnlab.views import plain_log_ticks
 
-LABELS = {
-    "zero": "zero",
-    "kaiming": "Kaiming",
-    "preserve": "preserve",
-    "net2net": "net2net",
-    "net2net_noise": f"net2net + noise {NOISE}",
-}
 COLORS = dict(zip(STRATEGIES, ("C3", "C1", "C0", "C2", "C4"), strict=True))
 
 
@@ -78,10 +71,9 @@ def _draw_norms(ax, g: Grown, color):
 
 
 def _panel_title(g: Grown, strategy: str) -> str:
-    return (
-        f"{LABELS[strategy]}: output change {g.output_change:.1e}\n"
-        f"test acc {g.history.final_test_acc:.3f}"
-    )
+    # "kept" rather than a rounding-sized change, whose digits vary by CPU
+    change = "function kept" if g.kept else f"output change {g.output_change:.2f}"
+    return f"{LABELS[strategy]}: {change}\ntest acc {g.history.final_test_acc:.3f}"
 
 
 def strategies_figure(kind: str = "widen", layer: int = 0, added: int = 24):
