@@ -112,3 +112,10 @@ def test_the_printed_results_survive_a_few_ulps_of_the_start():
     # sigmoid's digits are excluded (chaotic: its final accuracy moves by up
     # to 0.2), its verdicts are not.
     assert _printed(study.run_study()) == _printed(study.run_study(perturb=1e-15))
+
+
+def test_one_cache_entry_however_the_seeds_are_spelled():
+    # the notebook and its figures must share one set of runs, not train twice
+    first = study.run_study()
+    assert study.run_study(study.SEEDS) is first
+    assert study.run_study(list(study.SEEDS), perturb=0) is first

@@ -99,13 +99,12 @@ def perturbed(params, rel: float, seed: int = 0):
     ]
 
 
-@lru_cache(maxsize=4)
-def run_study(seeds: tuple = SEEDS, perturb: float = 0.0) -> Study:
+def run_study(seeds: Sequence[int] = SEEDS, perturb: float = 0.0) -> Study:
     """Train every activation for every seed; cached, do not mutate.
 
     Parameters
     ----------
-    seeds : tuple of int
+    seeds : sequence of int
         At least 2 (the notebook uses 5).
     perturb : float
         Relative change of every starting weight (random signs), to measure
@@ -114,6 +113,12 @@ def run_study(seeds: tuple = SEEDS, perturb: float = 0.0) -> Study:
     seeds = tuple(int(s) for s in seeds)
     if len(seeds) < 2:
         raise ValueError(f"seeds must hold at least 2 seeds, got {seeds!r}")
+    # one cache entry per setting, however the arguments were spelled
+    return _run_study(seeds, float(perturb))
+
+
+@lru_cache(maxsize=4)
+def _run_study(seeds: tuple, perturb: float) -> Study:
     splits = seed_data(seeds)
     data = stack_splits(splits)
     runs = {}
