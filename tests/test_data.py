@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from nnlab.data import Split, spirals
+from nnlab.data import Split, mahalanobis, spirals
+from nnlab.norm import batchnorm_forward
 
 
 def test_format_and_balance():
@@ -87,3 +88,46 @@ def test_bad_input_is_named(kwargs, message):
 def test_n_must_be_an_int():
     with pytest.raises(TypeError, match=r"n must be an int, got float"):
         spirals(n=10.0)
+
+
+def test_mahalanobis_closed_form():
+    # four points at +-(2, 0) and +-(0, 1): mean 0, biased covariance
+    # diag(2, 0.5), so (2, 0) is sqrt(4 / 2) away and (1, 1) is
+    # sqrt(1 / 2 + 1 / 0.5) = sqrt(2.5) away
+    X = np.array([[2.0, 0], [-2, 0], [0, 1], [0, -1]])
+    d = mahalanobis(X, np.array([[2.0, 0], [1, 1], [0, 0]]))
+    np.testing.assert_allclose(d, [np.sqrt(2), np.sqrt(2.5), 0], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(mahalanobis(X), np.sqrt(2), rtol=1e-15)
+
+
+def test_mahalanobis_bounds_every_batch_norm_output_of_a_linear_layer():
+    # Cauchy-Schwarz: whatever the weights, a standardized projection of a
+    # point is at most its distance; batch norm's eps only lowers it
+    X = spirals(200, 0.05, 0).X
+    bound = mahalanobis(X)  # (N,)
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((2, 500))
+    out, _, _ = batchnorm_forward(
+        X @ W + rng.standard_normal(500), np.ones(500), np.zeros(500)
+    )
+    assert np.all(out < bound[:, None])
+    # and it is nearly reached: the weight along Sigma^-1 (x - mean) of the
+    # farthest point standardizes that point to its distance, less eps's share
+    far = int(bound.argmax())
+    centred = X - X.mean(axis=0)
+    w = np.linalg.solve(centred.T @ centred / len(X), centred[far])
+    best, _, _ = batchnorm_forward((X @ w)[:, None], np.ones(1), np.zeros(1))
+    assert best[far, 0] == pytest.approx(bound[far], rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("X", "points", "message"),
+    [
+        (np.zeros(3), None, r"X must be \(N, D\) with N >= 2, got shape \(3,\)"),
+        (np.ones((1, 2)), None, r"X must be \(N, D\) with N >= 2, got shape \(1, 2\)"),
+        (np.eye(2), np.ones((2, 3)), r"points must be \(M, 2\) like X's rows"),
+    ],
+)
+def test_mahalanobis_names_bad_input(X, points, message):
+    with pytest.raises(ValueError, match=message):
+        mahalanobis(X, points)

@@ -177,3 +177,35 @@ def test_expand_view_titles_say_kept_rather_than_print_rounding_digits():
     )
     assert title.startswith(f"Kaiming: output change {g.output_change:.2f}\n")
     plt.close("all")
+
+
+def test_activations_view_gradients_at_init_stop_where_the_mechanisms_say():
+    from nnlab.views import activations
+
+    # sign: derivative 0 everywhere, so only the output layer gets a gradient;
+    # ReLU(x - 10): every unit outputs 0, so the output layer's input is 0
+    # and its dW = h^T dscores is exactly 0 as well
+    sign = activations.init_grad_norms("sign", 3)
+    assert sign.shape == (4,) and np.all(sign[:-1] == 0) and sign[-1] > 0
+    assert np.all(activations.init_grad_norms("shifted_relu", 3) == 0)
+    assert np.all(activations.init_grad_norms("relu", 3) > 0)
+
+
+def test_activations_view_marks_the_settings_not_trained_deep():
+    from nnlab import activation_study
+    from nnlab.views import activations
+
+    fig = activations.boundaries_figure()
+    blank = [ax for ax in fig.axes if not ax.axison]
+    # by hand: six activations, three of them trained at depth 5 only
+    assert (
+        len(blank)
+        == 3
+        == len(activation_study.NAMES) - len(activation_study.LEARNERS_TRAINED_DEEP)
+    )
+    assert {t.get_text().split(":")[0] for ax in blank for t in ax.texts} == {
+        "x / sqrt(2)",
+        "ReLU(x - 10)",
+        "sign",
+    }
+    plt.close(fig)

@@ -92,3 +92,42 @@ def spirals(
     X = X + noise * rng.standard_normal((total, 2))
     y = y.astype(np.int64)
     return Split(X[:n], y[:n], X[n:], y[n:])
+
+
+def mahalanobis(X, points=None) -> np.ndarray:
+    r"""Mahalanobis distance of each point from the mean of X, under X's covariance.
+
+    Parameters
+    ----------
+    X : (N, D) ndarray
+        The batch whose mean and biased covariance (divided by N, as batch
+        norm's variance is) define the distance.
+    points : (M, D) ndarray or None
+        The points to measure; None means X itself.
+
+    Returns
+    -------
+    (M,) ndarray
+        $\sqrt{(p - \bar x)^\top \Sigma^{-1} (p - \bar x)}$ for each point p.
+
+    Notes
+    -----
+    It bounds what batch norm can make of a linear layer's output: for any
+    weights $w$ and bias $b$, unit $z = x w + b$ has batch mean
+    $\bar x w + b$ and variance $w^\top \Sigma w$, so by Cauchy-Schwarz (with
+    $\Sigma^{1/2} w$) its standardized value at p is at most the distance of
+    p, whatever w is. With $\gamma = 1$, $\beta = 0$ and $\epsilon > 0$ the
+    batch-norm output stays strictly below it.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 2:
+        raise ValueError(f"X must be (N, D) with N >= 2, got shape {X.shape}")
+    P = X if points is None else np.asarray(points, dtype=np.float64)
+    if P.ndim != 2 or P.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"points must be (M, {X.shape[1]}) like X's rows, got shape {P.shape}"
+        )
+    centred = X - X.mean(axis=0)
+    cov = centred.T @ centred / X.shape[0]  # (D, D), biased as in batch norm
+    diff = P - X.mean(axis=0)  # (M, D)
+    return np.sqrt(np.einsum("md,md->m", diff, np.linalg.solve(cov, diff.T).T))
