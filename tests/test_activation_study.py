@@ -101,7 +101,7 @@ def _printed(st):
     for d, c in study.paired(st, "relu", "min0", "loss").items():
         lines.append(f"{d} {c.mean:+.4f} {c.se:.4f}")
     for d, c in study.paired(st, "min0", "relu", "acc").items():
-        lines.append(f"{d} {c.mean:+.3f} {c.se:.3f} {c.sign}")
+        lines.append(f"{d} {c.mean:+.3f} {c.se:.3f} {c.sign()}")
     return lines
 
 

@@ -87,7 +87,10 @@ def test_widget_ids_are_derived_from_the_notebook_and_creation_order():
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, "nnlab.execute")
     first, second = (uuid.uuid5(namespace, f"07_x/{n}").hex for n in range(2))
     state = out1.metadata["widgets"][STATE]["state"]
-    assert list(state) == [first, second]
+    # (nbformat writes keys sorted, so the models are found by id, not order)
+    assert sorted(state) == sorted([first, second])
+    assert state[first]["model_name"] == "IntSliderModel"  # created first
+    assert state[second]["model_name"] == "VBoxModel"
     # references between models and the view output follow the renaming
     assert state[second]["state"]["children"] == [f"IPY_MODEL_{first}"]
     view = out1.cells[0].outputs[0].data["application/vnd.jupyter.widget-view+json"]

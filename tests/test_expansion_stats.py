@@ -22,7 +22,7 @@ from nnlab.expansion_stats import (
     study,
     table_lines,
 )
-from nnlab.seed_stats import compare, paired
+from nnlab.stats import compare, paired
 
 OTHER_SEEDS = tuple(range(8, 16))
 

@@ -24,8 +24,8 @@ from nnlab.nextstep import (
     train_seeds,
 )
 from nnlab.norm import RunningStats
-from nnlab.seedstats import pm, summarize
 from nnlab.seqnorm import seqnorm_running_forward
+from nnlab.stats import pm, summarize
 
 
 def small_model(seed=0, S=2, n=3, T=4, H=3):

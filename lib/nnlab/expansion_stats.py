@@ -37,7 +37,7 @@ from nnlab.expansion import (
 )
 from nnlab.expansion_batch import fit_batch, stack, unstack
 from nnlab.mlp import init_mlp, mlp_forward
-from nnlab.seed_stats import Summary, compare, interval, paired, summarize
+from nnlab.stats import Summary, compare, paired, summarize
 
 SEEDS = tuple(range(8))
 SETTINGS = (("widen", 0, 24), ("widen", 1, 24), ("deepen", 0, 0), ("deepen", 1, 0))
@@ -238,7 +238,7 @@ def comparison_lines(runs: dict, pairs=COMPARISONS) -> list[str]:
             if a not in r.test_acc or b not in r.test_acc:
                 continue
             d = paired(r.test_acc[a], r.test_acc[b])
-            lo, hi = interval(d)
+            lo, hi = d.interval()
             lines.append(
                 f"{where(setting):<12} {LABELS[a] + ' - ' + LABELS[b].strip('()'):<33} "
                 f"{_pm(d, '+.3f', d.se)}  [{lo:+.3f}, {hi:+.3f}]  {compare(d)}"

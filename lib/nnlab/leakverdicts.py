@@ -3,7 +3,7 @@
 Where an exact mechanism decides, the verdict comes from it: which input
 steps an output can see (`nnlab.leakage.time_jacobian`, exact zeros). The
 training runs of `nnlab.nextstep` confirm it, through statistics over seeds
-(`nnlab.seedstats`), never through one run:
+(`nnlab.stats`), never through one run:
 
 - "below the bound": the held-out loss minus the loss of predicting 0,
   paired by seed (both on the same held-out set); below if the whole 95%
@@ -20,7 +20,7 @@ import numpy as np
 
 from nnlab.leakage import time_jacobian
 from nnlab.nextstep import SeedRuns, Study
-from nnlab.seedstats import Summary, difference
+from nnlab.stats import Summary, paired
 
 LEVEL = 0.95
 # Step by step and whole sequence run the same causal model on prefixes of
@@ -41,7 +41,7 @@ class Verdict(NamedTuple):
 
 def below_bound(run: SeedRuns) -> Summary:
     """Held-out whole-sequence loss minus the bound, paired by seed."""
-    return difference(run.test_loss, run.bound)
+    return paired(run.test_loss, run.bound)
 
 
 def sees_future(norm: str, T: int = 8, D: int = 4) -> tuple[int, int]:
@@ -86,8 +86,8 @@ def verdicts(study: Study) -> tuple[Verdict, ...]:
         True,
         f"held-out - bound {_ci(gain)} (mean [95% CI], {S} seeds)",
     )
-    gen = difference(full.stream_loss, full.bound)
-    fit = difference(full.train_loss, full.train_bound)
+    gen = paired(full.stream_loss, full.bound)
+    fit = paired(full.train_loss, full.train_bound)
     future, total = sees_future("full")
     decoder_full = Verdict(
         "decoder, full statistics",

@@ -9,7 +9,7 @@ Every array carries a leading seed axis S: seed s draws its own training
 data, held-out data and initial weights, and all S models are trained by one
 batched computation (full-batch Adam with a linearly decaying step size).
 The conclusions are then drawn from the spread over seeds
-(`nnlab.seedstats`), not from one run.
+(`nnlab.stats`), not from one run.
 """
 
 from __future__ import annotations

@@ -1,19 +1,24 @@
-r"""Seed statistics: mean, spread and whether two settings differ.
+r"""Statistics over seeds: what a conclusion drawn from training runs rests on.
 
-A conclusion that rests on training is a statement about the distribution
-of outcomes over seeds, so it is made from several runs (at least 5, with
-the initialization and the data both varied) and a test that accounts for
-their spread:
+A training result is a random variable: another seed (initial weights, data)
+gives another value, and on another CPU a chaotic run gives another value
+too. Notebooks 2, 3 and 4 train every setting on S seeds and decide with
+these helpers, all at one confidence level (`LEVEL`, 95 %):
 
-- one setting: mean, sample standard deviation (ddof 1) and the standard
-  error of the mean, ``sd / sqrt(n)``;
-- two settings run independently: the standard error of the difference of
-  the means, ``sqrt(se_a**2 + se_b**2)``;
-- two settings run on the same seeds (same data, same starting weights):
-  the per-seed differences, their mean and standard error (a paired test,
-  which removes the seed-to-seed variation the two share).
+- `summarize`: mean, sample standard deviation and standard error;
+- `paired`: the mean of ``a - b`` seed by seed, for runs that share their
+  seed (``se = sd(a - b) / sqrt(S)``: the variation common to both cancels);
+- `independent`: the difference of two means from independent runs, with
+  the standard error of a difference ``sqrt(se_a**2 + se_b**2)``;
+- `Summary.interval`, `Summary.sign`, `compare`: the two-sided Student t
+  interval of a mean (S - 1 degrees of freedom), and whether it excludes 0;
+- `pm`, `bounded`: printing at the precision a result supports.
 
-`compare` calls a difference real when it exceeds `z` standard errors.
+References
+----------
+W. S. Gosset ("Student"), "The probable error of a mean", Biometrika 6
+(1908). Abramowitz and Stegun, Handbook of Mathematical Functions (1964),
+26.7.3-4, for the t distribution function of integer degrees of freedom.
 """
 
 from __future__ import annotations
@@ -23,77 +28,164 @@ from typing import NamedTuple
 
 import numpy as np
 
-Z = 2.0  # about 95% two-sided under a normal approximation
+#: Confidence level of every interval and verdict in the notebooks.
+LEVEL = 0.95
 
 
 class Summary(NamedTuple):
-    """Mean, sample standard deviation and standard error of n values."""
+    """Mean, spread and standard error of one quantity over n runs.
 
-    mean: float
-    sd: float
-    se: float
-    n: int
-
-
-class Difference(NamedTuple):
-    """``a - b``: its mean, standard error, and the verdict at z errors.
-
-    sign : +1 if a is larger by more than ``z * se``, -1 if smaller, else 0.
+    For an `independent` difference ``sd`` is NaN (no single sample has it)
+    and ``n`` is the smaller sample, whose n - 1 degrees of freedom the
+    interval then uses: fewer than Welch's, so it errs on the wide side.
     """
 
     mean: float
-    se: float
-    sign: int
-    paired: bool
+    sd: float  # sample standard deviation (ddof = 1)
+    se: float  # standard error of the mean
+    n: int  # runs
+
+    def interval(self, level: float = LEVEL) -> tuple[float, float]:
+        """Two-sided confidence interval ``mean -+ t * se`` (t with n - 1 df)."""
+        half = t_critical(self.n - 1, level) * self.se
+        return self.mean - half, self.mean + half
+
+    def sign(self, level: float = LEVEL) -> int:
+        """+1 if the interval lies above 0, -1 if below, 0 if it holds 0."""
+        lo, hi = self.interval(level)
+        return 1 if lo > 0 else -1 if hi < 0 else 0
+
+    def below(self, level: float = LEVEL) -> bool:
+        """True if the whole confidence interval lies below 0."""
+        return self.sign(level) == -1
+
+    def above(self, level: float = LEVEL) -> bool:
+        """True if the whole confidence interval lies above 0."""
+        return self.sign(level) == 1
 
 
-def _values(x, name: str) -> np.ndarray:
-    v = np.asarray(x, dtype=np.float64)
-    if v.ndim != 1 or v.size < 2:
+def _values(values, name: str) -> np.ndarray:
+    a = np.asarray(values, dtype=np.float64)
+    if a.ndim != 1 or a.size < 2:
         raise ValueError(
-            f"{name} must be a 1-D sequence of at least 2 values (one a seed), "
-            f"got shape {v.shape}"
+            f"{name} must be a 1-D sequence of at least 2 runs (one a seed), "
+            f"got shape {a.shape}"
         )
-    if not np.all(np.isfinite(v)):
-        raise ValueError(f"{name} must be finite, got {v}")
-    return v
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite, got {a}")
+    return a
 
 
-def summarize(x) -> Summary:
-    """Mean, sample standard deviation (ddof 1) and standard error of x."""
-    v = _values(x, "x")
-    sd = float(v.std(ddof=1))
-    return Summary(float(v.mean()), sd, sd / math.sqrt(v.size), v.size)
+def summarize(values) -> Summary:
+    """Mean, sample standard deviation and standard error of n >= 2 values.
+
+    Raises
+    ------
+    ValueError
+        If `values` is not 1-D with at least 2 finite entries.
+    """
+    a = _values(values, "values")
+    sd = float(a.std(ddof=1))
+    return Summary(float(a.mean()), sd, sd / math.sqrt(a.size), int(a.size))
 
 
-def compare(a, b, paired: bool, z: float = Z) -> Difference:
-    """Whether the mean of `a` differs from that of `b` by more than z errors.
+def paired(a, b) -> Summary:
+    """The `Summary` of ``a - b`` seed by seed, for runs that share seeds.
 
-    Parameters
-    ----------
-    a, b : sequences of floats, one value a seed
-    paired : bool
-        True when ``a[i]`` and ``b[i]`` come from the same seed: the test is
-        then on the differences ``a - b`` (same lengths needed). False
-        treats the runs as independent, with the standard error of a
-        difference ``sqrt(se_a**2 + se_b**2)``.
-    z : float
-        How many standard errors make a difference real.
-
-    Returns
-    -------
-    Difference
+    Raises
+    ------
+    ValueError
+        If `a` and `b` do not hold one value a seed each, for the same seeds.
     """
     a, b = _values(a, "a"), _values(b, "b")
-    if paired:
-        if a.shape != b.shape:
-            raise ValueError(
-                f"paired runs need one value a seed in both, got {a.size} and {b.size}"
-            )
-        d = summarize(a - b)
-        mean, se = d.mean, d.se
-    else:
-        sa, sb = summarize(a), summarize(b)
-        mean, se = sa.mean - sb.mean, math.hypot(sa.se, sb.se)
-    sign = 0 if abs(mean) <= z * se else (1 if mean > 0 else -1)
-    return Difference(mean, se, sign, paired)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"a paired difference needs one value a seed on both sides, got "
+            f"shapes {a.shape} and {b.shape}"
+        )
+    return summarize(a - b)
+
+
+def independent(a, b) -> Summary:
+    """Difference of the means of two independent samples (see `Summary`)."""
+    sa, sb = summarize(_values(a, "a")), summarize(_values(b, "b"))
+    se = math.hypot(sa.se, sb.se)
+    return Summary(sa.mean - sb.mean, math.nan, se, min(sa.n, sb.n))
+
+
+def compare(diff: Summary, level: float = LEVEL) -> str:
+    """ "ahead" or "behind" when the interval of `diff` excludes 0, else "tied".
+
+    "tied" means no difference the runs can resolve, not equality.
+    """
+    return {1: "ahead", -1: "behind", 0: "tied"}[diff.sign(level)]
+
+
+def _t_two_sided(t: float, df: int) -> float:
+    """P(|T| < t) for Student's t with integer df (Abramowitz-Stegun 26.7.3-4)."""
+    theta = math.atan(t / math.sqrt(df))
+    s, c = math.sin(theta), math.cos(theta)
+    if df % 2:  # odd: (2 / pi) (theta + sin cos (1 + 2/3 cos^2 + ...))
+        term, total = 1.0, 1.0 if df > 1 else 0.0
+        for k in range(1, (df - 1) // 2):
+            term *= (2 * k) / (2 * k + 1) * c * c
+            total += term
+        return 2 / math.pi * (theta + s * c * total)
+    term, total = 1.0, 1.0  # even: sin (1 + 1/2 cos^2 + 1.3/2.4 cos^4 + ...)
+    for k in range(1, df // 2):
+        term *= (2 * k - 1) / (2 * k) * c * c
+        total += term
+    return s * total
+
+
+def t_critical(df: int, level: float = LEVEL) -> float:
+    """The t with ``P(|T| < t) = level`` for Student's t with `df` degrees of freedom.
+
+    Bisection on the closed-form distribution function for integer df
+    (Abramowitz and Stegun 26.7.3-4); accurate to about 1e-12.
+
+    Raises
+    ------
+    ValueError
+        If `df` is not a positive integer or `level` is not in (0, 1).
+    """
+    if isinstance(df, bool) or not isinstance(df, (int, np.integer)) or df < 1:
+        raise ValueError(f"df must be a positive int, got {df!r}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    lo, hi = 0.0, 1.0
+    while _t_two_sided(hi, df) < level:
+        hi *= 2.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if _t_two_sided(mid, df) < level else (lo, mid)
+        if hi - lo < 1e-13 * hi:
+            break
+    return 0.5 * (lo + hi)
+
+
+def pm(s: Summary, digits: int = 2, spread: str = "sd", sign: bool = False) -> str:
+    """``"mean ± spread"`` with the same number of decimals for both.
+
+    `spread` is "sd" (how much one run varies) or "se" (how well the mean is
+    known); `sign` prints the mean with its sign, for differences.
+    """
+    if spread not in ("sd", "se"):
+        raise ValueError(f"spread must be 'sd' or 'se', got {spread!r}")
+    plus = "+" if sign else ""
+    return f"{s.mean:{plus}.{digits}f} ± {getattr(s, spread):.{digits}f}"
+
+
+def bounded(value: float, bound: float) -> str:
+    """Print a roundoff-sized `value` as ``"< bound"``, its portable form.
+
+    Rounding errors of 1e-16..1e-14 change with the summation order of a
+    BLAS kernel or a numpy version; that they stay below a bound justified by
+    the computation does not. A value at or above the bound is printed in
+    full with a warning, so that a broken claim stays visible.
+    """
+    if not bound > 0:
+        raise ValueError(f"bound must be positive, got {bound!r}")
+    if abs(value) < bound:
+        return f"< {bound:.0e}"
+    return f"{value:.1e} (NOT below {bound:.0e})"
