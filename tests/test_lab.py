@@ -19,6 +19,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from nnlab.kernel import DISPLAY_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -103,7 +106,16 @@ def lab(tmp_path_factory, browser):
 
 
 def _menu(page, menu: str, item: str) -> None:
-    page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{menu}$")).click()
+    """Click `item` in the menu bar's `menu`, past a kernel dialog if one opens."""
+    bar = page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{menu}$"))
+    for attempt in range(3):
+        _accept_kernel_dialog(page)
+        try:
+            bar.click(timeout=10_000)
+            break
+        except PlaywrightTimeout:  # a dialog opened between the check and the click
+            if attempt == 2:
+                raise
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).click()
 
 
@@ -114,14 +126,15 @@ STALL_S = 20
 
 
 def _accept_kernel_dialog(page) -> bool:
-    """Click "Select" if JupyterLab asks which kernel to start; True if it did.
+    """Choose the nnlab kernel if JupyterLab asks which one; True if it asked.
 
     On a fresh server the first notebook sometimes opens before its session
-    has a kernel, and JupyterLab then asks, with the notebook's own kernel
-    preselected, instead of running anything.
+    has a kernel, and JupyterLab then asks instead of running anything, with
+    its default kernel preselected rather than the notebook's own.
     """
     dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
     if dialog.count() and dialog.first.is_visible():
+        dialog.locator("select").first.select_option(label=DISPLAY_NAME)
         dialog.locator(".jp-Dialog-button.jp-mod-accept").first.click()
         return True
     return False
@@ -222,6 +235,8 @@ def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
             timeout=60_000,
         )
         text = page.locator(".jp-Notebook").first.inner_text()
+        kernel = page.locator(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName")
+        kernel_name = kernel.first.inner_text().strip()
         box_count = boxes.count()
         changed = None
         if box_count:
@@ -247,6 +262,8 @@ def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
     finally:
         page.close()
     assert errors == [], f"{path.name}: error or stderr output: {errors}"
+    # the notebook ran in the project's kernel, not a python3 one
+    assert kernel_name == DISPLAY_NAME, f"{path.name} ran in {kernel_name!r}"
     assert "Error displaying widget" not in text
     assert "Loading widget" not in text
     assert box_count > 0, f"{path.name}: no widget rendered"
