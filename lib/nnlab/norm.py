@@ -25,6 +25,75 @@ class RunningStats(NamedTuple):
     var: np.ndarray
 
 
+def shifted_moments(x, axis: int):
+    r"""Mean, centred values and biased variance along `axis`, shifted first.
+
+    Parameters
+    ----------
+    x : ndarray
+        Any shape; a non-floating array is taken as float64.
+    axis : int
+        The axis the statistics run over.
+
+    Returns
+    -------
+    mean : ndarray
+        ``x.mean(axis, keepdims=True)``.
+    xc : ndarray shaped like x
+        ``x - mean``.
+    var : ndarray
+        ``(xc**2).mean(axis, keepdims=True)``, biased.
+
+    Notes
+    -----
+    The shifted-data algorithm: with K the first sample along `axis`,
+
+    .. math:: d = x - K,\quad \bar d = \tfrac1n \sum d,\quad
+              x - \mu = d - \bar d,\quad
+              \sigma^2 = \tfrac1n \sum (d - \bar d)^2 .
+
+    Computing the mean of x directly rounds it to a value that is not exactly
+    a constant feature's constant, and normalizing then divides that residual
+    by its own tiny standard deviation: a float32 feature of 256 equal values
+    near 1e3 came out near +-1 instead of beta. With the shift a constant
+    feature has d = 0 exactly, so xc = 0 and var = 0 exactly, at any
+    magnitude; a large common offset never enters a sum, so float32 data at
+    1e4 keeps float32 accuracy relative to its spread. Sums of float16 and
+    float32 data are accumulated in float64 and rounded once to x's dtype.
+
+    References
+    ----------
+    T. F. Chan, G. H. Golub, R. J. LeVeque (1983), "Algorithms for computing
+    the sample variance: analysis and recommendations", The American
+    Statistician 37(3), 242-247 (the shifted data algorithm, section 3).
+    """
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    acc = np.promote_types(x.dtype, np.float64)
+    shift = np.take(x, [0], axis=axis)
+    d = x - shift
+    md = d.mean(axis=axis, keepdims=True, dtype=acc).astype(x.dtype, copy=False)
+    xc = d - md
+    var = (xc * xc).mean(axis=axis, keepdims=True, dtype=acc)
+    return shift + md, xc, var.astype(x.dtype, copy=False)
+
+
+def update_running(running: RunningStats, mean, var, momentum: float):
+    """``momentum * old + (1 - momentum) * new`` for the mean and the variance.
+
+    An estimate already equal to the new statistic is kept bit for bit, so
+    the running mean of a constant feature stays that constant and
+    evaluation maps the feature to exactly beta; rounding of the weighted
+    sum alone could move it by an ulp, which the zero variance would then
+    magnify by ``1 / sqrt(eps)``.
+    """
+
+    def ema(old, new):
+        return np.where(old == new, old, momentum * old + (1 - momentum) * new)
+
+    return RunningStats(ema(running.mean, mean), ema(running.var, var))
+
+
 class BatchNormCache(NamedTuple):
     """What `batchnorm_backward` needs from `batchnorm_forward`."""
 
@@ -101,6 +170,9 @@ def batchnorm_forward(
 
     Notes
     -----
+    The statistics come from `shifted_moments`, so a feature constant over
+    the batch gives xhat = 0 and out = beta exactly, at any magnitude.
+
     In training, with batch mean $\mu$ and biased variance $\sigma^2$,
 
     $$\hat x = (x - \mu) / \sqrt{\sigma^2 + \epsilon}, \quad
@@ -121,17 +193,15 @@ def batchnorm_forward(
     if train:
         if N < 2:
             raise ValueError(
-                f"batch statistics need N >= 2 samples in training, got N={N}"
+                f"x must have N >= 2 samples in training, got N={N} (x of shape "
+                f"{x.shape}): the statistics of one sample are the sample "
+                "itself and variance 0"
             )
-        mean = x.sum(axis=0) / N  # (D,)
-        xc = x - mean  # (N, D)
-        var = (xc * xc).sum(axis=0) / N  # (D,) biased
+        mean, xc, var = shifted_moments(x, axis=0)  # (1, D), (N, D), (1, D)
+        mean, var = mean[0], var[0]  # (D,), var biased
         if running is None:
             running = RunningStats(np.zeros(D), np.ones(D))
-        running = RunningStats(
-            momentum * running.mean + (1 - momentum) * mean,
-            momentum * running.var + (1 - momentum) * var,
-        )
+        running = update_running(running, mean, var, momentum)
     else:
         if running is None:
             raise ValueError(

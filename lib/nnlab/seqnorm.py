@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlab.norm import RunningStats
+from nnlab.norm import RunningStats, shifted_moments, update_running
 
 
 class SeqNormCache(NamedTuple):
@@ -83,16 +83,18 @@ def _prefix_stats(x):
     from steps 0..t only, so no later step can change it by a single bit.
     """
     T = x.shape[-2]
-    n = np.arange(1, T + 1, dtype=x.dtype)[:, None]  # (T, 1)
-    # Shifting by x[0] removes a large common offset before any sum.
+    acc = np.promote_types(x.dtype, np.float64)  # float32 sums in float64
+    n = np.arange(1, T + 1, dtype=acc)[:, None]  # (T, 1)
+    # Shifting by x[0] removes a large common offset before any sum, and a
+    # constant feature gives z = 0, hence mz = 0 and var = 0, exactly.
     z = x - x[..., :1, :]  # (..., T, D)
-    mz = np.cumsum(z, axis=-2) / n
+    mz = (np.cumsum(z, axis=-2, dtype=acc) / n).astype(x.dtype, copy=False)
     # Welford: M2_t = M2_{t-1} + (z_t - mz_{t-1})**2 * t / (t + 1), a sum of
     # non-negative terms, so nothing cancels.
     delta = z.copy()
     delta[..., 1:, :] -= mz[..., :-1, :]
     m2 = np.cumsum(delta * delta * ((n - 1) / n), axis=-2)
-    return z, mz, m2 / n
+    return z, mz, (m2 / n).astype(x.dtype, copy=False)
 
 
 def prefix_moments(x, method: str = "welford"):
@@ -168,6 +170,8 @@ def seqnorm_forward(x, gamma, beta, eps: float = 1e-5, causal: bool = False):
     Causal: the same with sums over s <= t and 1/(t+1), computed as
     prefix sums of values shifted by x[0] (Welford increments for the
     variance), O(T D). At t = 0 the variance is 0 and xhat is exactly 0.
+    Both paths shift by x[0] before summing (`nnlab.norm.shifted_moments`),
+    so a feature constant over time gives exactly beta at any magnitude.
 
     References
     ----------
@@ -188,9 +192,8 @@ def seqnorm_forward(x, gamma, beta, eps: float = 1e-5, causal: bool = False):
         xhat = (z - mz) * inv_std
         cache = SeqNormCache(xhat, gamma, inv_std, z, mz, "causal")
     else:
-        mu = x.mean(axis=-2, keepdims=True)  # (..., 1, D)
-        xc = x - mu
-        inv_std = 1.0 / np.sqrt((xc * xc).mean(axis=-2, keepdims=True) + eps)
+        _, xc, var = shifted_moments(x, axis=-2)  # var (..., 1, D)
+        inv_std = 1.0 / np.sqrt(var + eps)
         xhat = xc * inv_std
         cache = SeqNormCache(xhat, gamma, inv_std, None, None, "full")
     return gamma * xhat + beta, cache
@@ -297,6 +300,12 @@ def seqnorm_running_forward(
     running : RunningStats
         ``mean`` and ``var`` of shape (D,): momentum averages of the
         per-sequence means and (biased) variances used in training.
+
+    Raises
+    ------
+    ValueError
+        In training, for T = 1: one step gives variance 0, and evaluation
+        would then divide by ``sqrt(eps)``.
     """
     check_sequence(x)
     D = x.shape[-1]
@@ -317,18 +326,21 @@ def seqnorm_running_forward(
                     f"got {np.shape(getattr(running, name))}"
                 )
     if train:
+        T = x.shape[-2]
+        if T < 2:
+            raise ValueError(
+                f"x must have T >= 2 steps in training, got T={T} (x of shape "
+                f"{x.shape}): the statistics of one step are the step itself "
+                "and variance 0, which the running estimates would learn"
+            )
         out, cache = seqnorm_forward(x, gamma, beta, eps)
-        batch = RunningStats(
-            x.mean(axis=-2).reshape(-1, D).mean(axis=0),  # (D,)
-            x.var(axis=-2).reshape(-1, D).mean(axis=0),  # (D,)
-        )
+        mean, _, var = shifted_moments(x, axis=-2)  # (..., 1, D) per sequence
+        # averaged over sequences, the means again shifted by the first one
+        mean = shifted_moments(mean.reshape(-1, D), axis=0)[0][0]  # (D,)
+        batch = RunningStats(mean, var.reshape(-1, D).mean(axis=0))
         if running is None:
             return out, cache, batch
-        new = type(running)(
-            momentum * running.mean + (1 - momentum) * batch.mean,
-            momentum * running.var + (1 - momentum) * batch.var,
-        )
-        return out, cache, new
+        return out, cache, update_running(running, *batch, momentum)
     if running is None:
         raise ValueError("evaluation (train=False) needs running statistics, got None")
     inv_std = 1.0 / np.sqrt(running.var + eps)  # (D,)
@@ -355,13 +367,15 @@ def layernorm_forward(x, gamma, beta, eps: float = 1e-5):
     Notes
     -----
     Ba, Kiros and Hinton (2016), "Layer normalization", arXiv:1607.06450.
-    Each y[t] depends on x[t] alone, so it never mixes time steps.
+    Each y[t] depends on x[t] alone, so it never mixes time steps. The
+    statistics are `nnlab.norm.shifted_moments`'s: a step whose D features
+    are all equal gives exactly beta.
     """
     check_sequence(x)
     _check_affine(gamma, beta, x.shape[-1])
     _check_eps(eps)
-    xc = x - x.mean(axis=-1, keepdims=True)
-    inv_std = 1.0 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + eps)
+    _, xc, var = shifted_moments(x, axis=-1)  # var (..., T, 1)
+    inv_std = 1.0 / np.sqrt(var + eps)
     xhat = xc * inv_std  # (..., T, D)
     return gamma * xhat + beta, (xhat, gamma, inv_std)
 
