@@ -13,6 +13,7 @@ from nnlab.leakage import (
     stream_predict,
     time_jacobian,
 )
+from nnlab.nextstep import init_params
 from nnlab.seqnorm import layernorm_forward, seqnorm_forward
 
 
@@ -98,7 +99,21 @@ def test_bad_input_messages():
         time_jacobian(np.zeros((2, 4, 3)))
     with pytest.raises(ValueError, match=r"\(T, D\) or \(N, T, D\), got 1-D"):
         time_jacobian(np.zeros(3))
-    with pytest.raises(ValueError, match=r"T must be >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"T must be an integer >= 2, got 0"):
         running_gap(0)
     with pytest.raises(ValueError, match=r"data must be 'iid' or 'walk', got 'trend'"):
         running_gap(8, data="trend")
+
+
+@pytest.mark.parametrize("function", [predict, stream_predict])
+def test_unknown_norm_is_refused_naming_the_allowed_ones(function):
+    # main treated any unknown string as "full"
+    params = [p[0] for p in init_params(1)]
+    x, _ = next_step_data(2, 4, 0)
+    with pytest.raises(
+        ValueError, match=r"norm must be 'full', 'causal' or 'layer', got 'batch'"
+    ):
+        function(params, x, "batch")
+    out = function(params, x, "causal")
+    pred = out[0] if function is predict else out  # predict adds its cache
+    assert pred.shape == (2, 4, 1)

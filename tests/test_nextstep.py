@@ -202,3 +202,27 @@ def test_bad_input_messages():
         train_seeds("full", 0)
     with pytest.raises(ValueError, match=r"steps must be a positive int, got 2.5"):
         train_seeds("full", 2, steps=2.5)
+
+
+def test_unknown_norm_is_refused_by_every_entry_point():
+    params = init_params(1)
+    x, target = seed_data(1, 2, 4)
+    message = r"norm must be 'full', 'causal' or 'layer', got 'Full'"
+    with pytest.raises(ValueError, match=message):
+        forward(params, x, "Full")
+    with pytest.raises(ValueError, match=message):
+        stream_forward(params, x, "Full")
+    _, cache = forward(params, x, "full")
+    with pytest.raises(ValueError, match=message):
+        backward(target, params, cache, "Full")
+
+
+def test_full_norm_refuses_sequences_of_one_step():
+    # "full" tracks running estimates, which one step a sequence would give
+    # variance 0; the other normalizations learn no statistics and may run
+    with pytest.raises(
+        ValueError, match=r"T must be >= 2 with norm='full', got T=1: its running"
+    ):
+        train_seeds("full", 1, T=1, steps=1, n=2)
+    runs = train_seeds("layer", 1, T=1, steps=1, n=2)
+    assert runs.test_loss.shape == (1,)

@@ -26,6 +26,14 @@ from nnlab.seqnorm import (
     seqnorm_running_forward,
 )
 
+NORMS = ("full", "causal", "layer")
+
+
+def check_norm(norm) -> None:
+    """Raise ValueError unless norm is one of `NORMS`, naming them."""
+    if norm not in NORMS:
+        raise ValueError(f"norm must be 'full', 'causal' or 'layer', got {norm!r}")
+
 
 def time_jacobian(x, norm: str = "full", eps: float = 1e-5):
     """How much each output step depends on each input step.
@@ -48,8 +56,7 @@ def time_jacobian(x, norm: str = "full", eps: float = 1e-5):
     check_sequence(x)
     if x.ndim != 2:
         raise ValueError(f"x must be one sequence (T, D), got shape {x.shape}")
-    if norm not in ("full", "causal", "layer"):
-        raise ValueError(f"norm must be 'full', 'causal' or 'layer', got {norm!r}")
+    check_norm(norm)
     T, D = x.shape
     ones, zeros = np.ones(D), np.zeros(D)
     xb = np.broadcast_to(x, (T * D, T, D)).copy()  # one copy a (t, k) pair
@@ -76,7 +83,8 @@ def running_gap(
     Parameters
     ----------
     T : int
-        Sequence length.
+        Sequence length, >= 2: one step a sequence would teach the running
+        estimates variance 0 (`seqnorm_running_forward` refuses it).
     data : {"iid", "walk"}
         Steps drawn i.i.d. from N(3, 2**2) (stationary), or a Gaussian
         random walk started at 0 (its statistics drift with T).
@@ -86,8 +94,11 @@ def running_gap(
     float
         ``sqrt(mean((y_train - y_eval)**2))``.
     """
-    if T < 1:
-        raise ValueError(f"T must be >= 1, got {T}")
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 2:
+        raise ValueError(
+            f"T must be an integer >= 2, got {T!r}: running statistics learned "
+            "from one step a sequence have variance 0"
+        )
     if data not in ("iid", "walk"):
         raise ValueError(f"data must be 'iid' or 'walk', got {data!r}")
     rng = np.random.default_rng(seed)
@@ -142,6 +153,7 @@ def next_step_data(n: int, T: int, seed: int):
 
 
 def _norm_forward(h, gamma, beta, norm: str, eps: float):
+    check_norm(norm)
     if norm == "layer":
         return layernorm_forward(h, gamma, beta, eps)
     return seqnorm_forward(h, gamma, beta, eps, causal=norm == "causal")

@@ -25,6 +25,7 @@ import numpy as np
 from nnlab.activations import get_activation
 from nnlab.data import Split
 from nnlab.mlp import init_bn_mlp
+from nnlab.norm import shifted_moments
 
 EPS = 1e-5  # the batch norm's eps, as in `nnlab.norm.batchnorm_forward`
 
@@ -95,8 +96,9 @@ def forward_seeds(params, X, activation: str, running=None):
     X : (S, N, D_in) ndarray
     activation : str
     running : list or None
-        None normalizes with each batch's own statistics (training mode);
-        else per hidden layer ``(mean, var)`` (S, D) to normalize with.
+        None normalizes with each batch's own statistics (training mode,
+        N >= 2, from `nnlab.norm.shifted_moments` as in batch norm); else
+        per hidden layer ``(mean, var)`` (S, D) to normalize with.
 
     Returns
     -------
@@ -111,6 +113,12 @@ def forward_seeds(params, X, activation: str, running=None):
             f"X must be (S, N, D_in) with S = {params[0]['W'].shape[0]} seeds, "
             f"got shape {X.shape}"
         )
+    if running is None and X.shape[1] < 2:
+        raise ValueError(
+            f"X must have N >= 2 samples in training, got N={X.shape[1]} (X of "
+            f"shape {X.shape}): the statistics of one sample are the sample "
+            "itself and variance 0"
+        )
     h, cache, stats = X, [], []
     for i, layer in enumerate(params):
         z = h @ layer["W"] + layer["b"][:, None, :]  # (S, N, D_out)
@@ -118,9 +126,8 @@ def forward_seeds(params, X, activation: str, running=None):
             cache.append(SeedLayerCache(h, layer["W"], None, None))
             return z, cache, stats
         if running is None:
-            mean = z.mean(axis=1)  # (S, D)
-            zc = z - mean[:, None, :]
-            var = (zc * zc).mean(axis=1)  # (S, D) biased, as nnlab.norm
+            mean, zc, var = shifted_moments(z, axis=1)  # (S, 1, D), zc (S, N, D)
+            mean, var = mean[:, 0], var[:, 0]  # (S, D), var biased as nnlab.norm
         else:
             mean, var = running[i]
             zc = z - mean[:, None, :]

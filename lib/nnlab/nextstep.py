@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlab.leakage import next_step_data
+from nnlab.leakage import NORMS, check_norm, next_step_data
 from nnlab.seqnorm import (
     layernorm_backward,
     layernorm_forward,
@@ -28,7 +28,6 @@ from nnlab.seqnorm import (
     seqnorm_running_forward,
 )
 
-NORMS = ("full", "causal", "layer")
 HIDDEN = 8
 # Larger than the kernels' default 1e-5 on purpose. At t = 1 the causal
 # statistics come from two steps, xhat = d / sqrt(d**2 + 4 eps) with
@@ -50,12 +49,6 @@ class SeedRuns(NamedTuple):
     bound: np.ndarray  # (S,) held-out mean of target**2: loss of predicting 0
     train_bound: np.ndarray  # (S,) the same on the training set
     running_loss: np.ndarray | None  # (S,) full only: running estimates
-
-
-def check_norm(norm) -> None:
-    """Raise unless norm is one of `NORMS`."""
-    if norm not in NORMS:
-        raise ValueError(f"norm must be 'full', 'causal' or 'layer', got {norm!r}")
 
 
 def seed_data(seeds: int, n: int, T: int, held_out: bool = False):
@@ -117,6 +110,7 @@ def forward(params, x, norm: str, eps: float = EPS):
     seed's own gamma and beta are applied here, so the kernels of
     `nnlab.seqnorm` are used unchanged.
     """
+    check_norm(norm)
     W_in, gamma, beta, W_out, b = params
     S, n, T, D_in = x.shape
     H = W_in.shape[-1]
@@ -134,6 +128,7 @@ def forward(params, x, norm: str, eps: float = EPS):
 
 def backward(dpred, params, cache, norm: str):
     """Gradients of every parameter of `forward`, seed by seed."""
+    check_norm(norm)
     W_in, gamma, beta, W_out, b = params
     x, xhat, norm_cache = cache
     S, n, T, D_in = x.shape
@@ -173,6 +168,7 @@ def adam_step(params, grads, m, v, it: int, lr: float):
 
 def stream_forward(params, x, norm: str, eps: float = EPS):
     """Step-by-step predictions: step t runs every model on x[..., :t+1, :]."""
+    check_norm(norm)
     T = x.shape[2]
     steps = [
         forward(params, x[:, :, : t + 1], norm, eps)[0][:, :, -1] for t in range(T)
@@ -234,7 +230,8 @@ def train_seeds(
     seeds : int
         Seeds 0..seeds-1, each with its own data and initial weights.
     T, steps, n : int
-        Sequence length, Adam steps, training (and held-out) sequences.
+        Sequence length (>= 2 for "full", which tracks running estimates),
+        Adam steps, training (and held-out) sequences.
     lr : float
         Initial Adam step size, decayed linearly to 0 over the steps.
     perturb : float
@@ -251,6 +248,11 @@ def train_seeds(
     for name, value in (("seeds", seeds), ("T", T), ("steps", steps), ("n", n)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if norm == "full" and T < 2:
+        raise ValueError(
+            f"T must be >= 2 with norm='full', got T={T}: its running estimates "
+            "learned from one step a sequence would have variance 0"
+        )
     x, target = seed_data(seeds, n, T)
     params = [p * (1 + perturb) for p in init_params(seeds, x.shape[-1])]
     m = [np.zeros_like(p) for p in params]
