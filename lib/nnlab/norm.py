@@ -6,6 +6,10 @@ In training the mean and variance are those of the batch and the running
 estimates are updated; in evaluation the running estimates are used. The
 running estimates are returned, never written into what was passed in.
 
+`shifted_moments` computes the statistics of every normalization in the
+package (shifted by the first sample, so a constant feature gives exactly
+beta) and `update_running` their running averages.
+
 Sequence normalization (statistics over time) and layer normalization live
 in `nnlab.seqnorm` and can be imported from here too, e.g.
 ``from nnlab.norm import seqnorm_forward``.
