@@ -37,6 +37,13 @@ def test_an_unknown_name_lists_the_notebooks():
         execute.notebook_paths(["99"])
 
 
+def test_a_notebook_elsewhere_is_refused(tmp_path):
+    stray = tmp_path / "04_x.ipynb"
+    stray.write_text("{}")
+    with pytest.raises(ValueError, match=r"04_x.ipynb' is not in .*notebooks"):
+        execute.notebook_paths([str(stray)])
+
+
 def test_cli_with_an_unknown_name_exits_nonzero_and_touches_nothing():
     tracked = NOTEBOOKS + sorted((ROOT / "figures").glob("*.png"))
     before = _digests(tracked)

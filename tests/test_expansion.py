@@ -95,7 +95,11 @@ def test_zero_widening_gets_no_gradient_and_trains_as_the_narrow_network(layer):
     # entries near 0 have tiny ulps of their own: measure in ulps of the
     # layer's largest weight, the scale at which the products round
     assert np.abs(old_W - ref_W).max() <= CURVE_ULPS * np.spacing(np.abs(ref_W).max())
-    assert g.history.final_test_acc == cont.final_test_acc
+    # Same predictions but for a test point whose two scores agree to within
+    # the few ulps the runs differ by: at most one such point, in principle
+    # (none has been seen). One point is 1 / len(test set) of accuracy.
+    n_test = len(data()[3])
+    assert abs(g.history.final_test_acc - cont.final_test_acc) <= 1 / n_test + 1e-12
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

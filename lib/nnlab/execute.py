@@ -70,8 +70,8 @@ def notebook_paths(names: list[str] | None = None) -> list[Path]:
     Raises
     ------
     ValueError
-        If a name matches no notebook, or more than one; the message lists
-        the notebook names.
+        If a name matches no notebook, or more than one (the message lists
+        the notebook names), or is a path outside ``notebooks/``.
     """
     every = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
     if not names:
@@ -80,6 +80,12 @@ def notebook_paths(names: list[str] | None = None) -> list[Path]:
     for name in names:
         path = Path(name)
         if path.suffix == ".ipynb" and path.is_file():
+            if path.resolve().parent != NOTEBOOK_DIR.resolve():
+                raise ValueError(
+                    f"notebook {name!r} is not in {NOTEBOOK_DIR}: only the "
+                    "project's notebooks are stored (their key figures go to "
+                    "figures/)"
+                )
             chosen.append(path.resolve())
             continue
         stem = path.stem if path.suffix == ".ipynb" else name

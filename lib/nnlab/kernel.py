@@ -5,12 +5,15 @@ r"""The project's Jupyter kernel: this environment's Python, pinned settings.
 ``python -m nnlab.execute`` all run the notebooks with the interpreter that
 has nnlab installed, never a ``python3`` kernelspec that may point elsewhere.
 
-The kernel's environment fixes what a user's own settings could otherwise
-change in a notebook's printed output:
+The kernel fixes what a user's own settings could otherwise change in a
+notebook's printed output:
 
-- ``MATPLOTLIBRC`` points at the package's ``matplotlibrc`` (matplotlib's
-  defaults), so a personal ``figure.dpi: 150`` cannot change the
-  ``<Figure size 640x360 ...>`` lines that nbval compares;
+- it starts with ``matplotlib.rcdefaults()``, so no ``matplotlibrc`` (the
+  user's, ``$MATPLOTLIBRC``'s, or one beside the notebook, which matplotlib
+  reads first) can change the ``<Figure size 640x360 ...>`` lines that nbval
+  compares, e.g. with a personal ``figure.dpi: 150``;
+- ``MPLBACKEND`` names the inline backend, so a ``MPLBACKEND=Agg`` in the
+  user's shell cannot swallow the figures;
 - one BLAS thread (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``,
   ``MKL_NUM_THREADS``): on a shared 2-core machine a second thread waits for
   a free core on every call.
@@ -34,7 +37,10 @@ from pathlib import Path
 
 KERNEL_NAME = "nnlab"
 DISPLAY_NAME = "Python 3 (nnlab)"
-MATPLOTLIBRC = Path(__file__).parent / "matplotlibrc"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+#: Run in the kernel before any cell: matplotlib's own defaults, whatever
+#: matplotlibrc files exist (the backend is not part of rcdefaults).
+STARTUP = "import matplotlib; matplotlib.rcdefaults()"
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 #: The kernelspec a notebook's metadata names; stored notebooks carry exactly
@@ -48,7 +54,7 @@ NOTEBOOK_KERNELSPEC = {
 
 def kernel_env() -> dict[str, str]:
     """Environment variables the kernel starts with (see the module doc)."""
-    env = {"MATPLOTLIBRC": str(MATPLOTLIBRC)}
+    env = {"MPLBACKEND": INLINE_BACKEND}
     env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
     return env
 
@@ -62,6 +68,7 @@ def kernel_json(python: str | None = None) -> dict:
             "ipykernel_launcher",
             "-f",
             "{connection_file}",
+            f"--IPKernelApp.exec_lines={STARTUP}",
         ],
         "display_name": DISPLAY_NAME,
         "language": "python",
