@@ -221,3 +221,14 @@ def test_timing_cells_are_not_compared(path):
             assert cell.source.lstrip().startswith("#"), (
                 f"{path.name} cell {i}: say in a first-line comment why it varies"
             )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_ignored_cell_says_why(path):
+    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if "nbval-ignore-output" in cell.get("metadata", {}).get("tags", []):
+            first = cell.source.lstrip().splitlines()[0]
+            assert first.startswith("#") and len(first) > 10, (
+                f"{path.name} cell {i}: start with a comment saying why its "
+                "output is not compared"
+            )
