@@ -1,7 +1,8 @@
 """Widget latency: each notebook's widget callbacks at their default settings.
 
 A widget feels responsive when it redraws within about 150 ms. Each callback
-listed in a ``nnlab.views.<topic>.WIDGETS`` is called once to warm its
+listed in the ``WIDGETS`` of a module in ``nnlab.views.WIDGET_MODULES`` is
+called once to warm its
 caches (training runs and sweeps are made once and reused, as in a live
 session), then timed over repeated calls, including rendering the figure to
 PNG exactly as `nnlab.views.interactive` does for the widget. Prints the
@@ -9,7 +10,6 @@ median latency per callback.
 """
 
 import importlib
-import pkgutil
 import statistics
 import time
 
@@ -43,10 +43,10 @@ def time_callback(fn, kwargs) -> float:
 
 def main() -> int:
     rows = []
-    for info in pkgutil.iter_modules(nnlab.views.__path__):
-        module = importlib.import_module(f"nnlab.views.{info.name}")
+    for short, dotted in nnlab.views.WIDGET_MODULES.items():
+        module = importlib.import_module(dotted)
         for name, (fn, kwargs) in module.WIDGETS.items():
-            rows.append((f"{info.name}.{name}", time_callback(fn, kwargs)))
+            rows.append((f"{short}.{name}", time_callback(fn, kwargs)))
     print(f"{'widget callback':<44} {'median ms':>10}  goal < {GOAL_MS:.0f} ms")
     for name, ms in rows:
         verdict = "PASS" if ms < GOAL_MS else "MISS"

@@ -19,7 +19,7 @@ from nnlab.mlp import (
     train_bn_mlp,
     train_linear_classifier,
 )
-from nnlab.mlp_seeds import (
+from nnlab.p2_activations.batched import (
     backward_seeds,
     cross_entropy_seeds,
     fit_seeds,
@@ -240,7 +240,8 @@ def test_mismatched_layers_are_named():
         mlp_forward(params, np.ones((3, 2)), "relu")
 
 
-# The seed-batched trainer (nnlab.mlp_seeds): each slice is one run of the above.
+# The seed-batched trainer (nnlab.p2_activations.batched): each slice is one
+# run of the above.
 
 SEEDS = (0, 1)
 

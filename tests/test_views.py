@@ -1,7 +1,7 @@
 """The widget wiring shared by every notebook."""
 
 import importlib
-import pkgutil
+from pathlib import Path
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -40,13 +40,16 @@ def test_interactive_rejects_non_widgets_and_no_controls():
         interactive(lambda: None)
 
 
-VIEW_MODULES = [m.name for m in pkgutil.iter_modules(nnlab.views.__path__)]
+def test_the_widget_registry_lists_every_figures_module():
+    lib = Path(nnlab.views.__file__).parents[1]
+    found = {f"nnlab.{p.parent.name}.figures" for p in lib.glob("p*_*/figures.py")}
+    assert found | {"nnlab.views.tour"} == set(nnlab.views.WIDGET_MODULES.values())
 
 
-@pytest.mark.parametrize("name", VIEW_MODULES)
+@pytest.mark.parametrize("name", sorted(nnlab.views.WIDGET_MODULES))
 def test_every_widget_callback_draws_at_its_default_settings(name):
-    module = importlib.import_module(f"nnlab.views.{name}")
-    assert module.WIDGETS, f"nnlab.views.{name} lists no widget callbacks"
+    module = importlib.import_module(nnlab.views.WIDGET_MODULES[name])
+    assert module.WIDGETS, f"{module.__name__} lists no widget callbacks"
     for key, (fn, kwargs) in module.WIDGETS.items():
         result = fn(**kwargs)
         assert isinstance(result, plt.Figure | str), (
@@ -97,7 +100,7 @@ def test_plain_log_ticks_label_powers_of_ten_without_mathtext():
 
 
 def test_cnn_field_view_reports_the_hand_computed_fields():
-    from nnlab.views import cnn
+    from nnlab.p1_cnn import figures as cnn
 
     # Layer 16 (Conv F=96, 3x3): field 46, jump 8, first centre at input
     # pixel 3.5 (by hand from the table), so output (0, 0) sees rows
@@ -113,8 +116,8 @@ def test_cnn_field_view_reports_the_hand_computed_fields():
 
 
 def test_expand_view_draws_a_zero_widening_as_the_narrow_network():
-    from nnlab import expansion
-    from nnlab.views import expand
+    from nnlab.p3_expansion import experiments as expansion
+    from nnlab.p3_expansion import figures as expand
 
     fig = expand.widen_figure(strategy="zero", layer=0, added=24)
     loss_ax, norm_ax = fig.axes
@@ -138,8 +141,8 @@ def test_expand_view_draws_a_zero_widening_as_the_narrow_network():
 
 
 def test_seqnorm_leakage_figure_draws_every_seed_against_the_bound():
-    from nnlab.nextstep import leak_study
-    from nnlab.views import seqnorm
+    from nnlab.p4_seqnorm import figures as seqnorm
+    from nnlab.p4_seqnorm.nextstep import leak_study
 
     study = leak_study()
     S = study.full.test_loss.size
@@ -162,8 +165,8 @@ def test_seqnorm_leakage_figure_draws_every_seed_against_the_bound():
 
 
 def test_expand_view_titles_say_kept_rather_than_print_rounding_digits():
-    from nnlab import expansion
-    from nnlab.views import expand
+    from nnlab.p3_expansion import experiments as expansion
+    from nnlab.p3_expansion import figures as expand
 
     # net2net keeps the function only to rounding (its shares 1/c round):
     # the title says so instead of printing ~1e-15, whose digits vary by CPU
@@ -180,7 +183,7 @@ def test_expand_view_titles_say_kept_rather_than_print_rounding_digits():
 
 
 def test_activations_view_gradients_at_init_stop_where_the_mechanisms_say():
-    from nnlab.views import activations
+    from nnlab.p2_activations import figures as activations
 
     # sign: derivative 0 everywhere, so only the output layer gets a gradient;
     # ReLU(x - 10): every unit outputs 0, so the output layer's input is 0
@@ -192,8 +195,8 @@ def test_activations_view_gradients_at_init_stop_where_the_mechanisms_say():
 
 
 def test_activations_view_marks_the_settings_not_trained_deep():
-    from nnlab import activation_study
-    from nnlab.views import activations
+    from nnlab.p2_activations import figures as activations
+    from nnlab.p2_activations import study as activation_study
 
     fig = activations.boundaries_figure()
     blank = [ax for ax in fig.axes if not ax.axison]

@@ -10,9 +10,8 @@ running estimates are returned, never written into what was passed in.
 package (shifted by the first sample, so a constant feature gives exactly
 beta) and `update_running` their running averages.
 
-Sequence normalization (statistics over time) and layer normalization live
-in `nnlab.seqnorm` and can be imported from here too, e.g.
-``from nnlab.norm import seqnorm_forward``.
+Sequence normalization (statistics over time) and layer normalization are
+Problem 4's, in `nnlab.p4_seqnorm.seqnorm`.
 """
 
 from __future__ import annotations
@@ -262,27 +261,3 @@ def batchnorm_backward(dout, cache: BatchNormCache):
     else:
         dx = (gamma * inv_std) * dout
     return dx, dgamma, dbeta
-
-
-# Names served from nnlab.seqnorm. Looked up on first use rather than imported
-# here, because nnlab.seqnorm imports RunningStats from this module.
-_FROM_SEQNORM = (
-    "seqnorm_forward",
-    "seqnorm_backward",
-    "seqnorm_running_forward",
-    "layernorm_forward",
-    "layernorm_backward",
-    "prefix_moments",
-)
-
-
-def __getattr__(name: str):
-    if name in _FROM_SEQNORM:
-        from nnlab import seqnorm
-
-        return getattr(seqnorm, name)
-    raise AttributeError(f"module 'nnlab.norm' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *_FROM_SEQNORM])

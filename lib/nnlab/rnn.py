@@ -2,7 +2,7 @@
 
     h = tanh(x @ Wx + h_prev @ Wh + b)
 
-The step is the unit that `nnlab.bptt` schedules and that `nnlab.rnn2d`
+The step is the unit that `nnlab.p5_bptt.bptt` schedules and that `nnlab.p6_rnn2d.rnn2d`
 sweeps along rows and columns.
 """
 

@@ -1,11 +1,12 @@
-"""Figures and widget callbacks, one module a notebook.
+"""What every notebook's figures share: widgets, PNGs, log ticks, the tour.
 
-Each module here turns library results into matplotlib figures. A function
-that a widget drives takes keyword arguments only and returns a
-`matplotlib.figure.Figure` (or a string); `interactive` wires it to
-ipywidgets controls. Each module lists its widget callbacks with their
-default settings in ``WIDGETS = {name: (function, kwargs)}`` so that the
-latency benchmark and the browser tests can call them directly.
+Each problem's figures live in its package (``nnlab.p1_cnn.figures``, ...);
+the tour's in `nnlab.views.tour`. A function that a widget drives takes
+keyword arguments only and returns a `matplotlib.figure.Figure` (or a
+string); `interactive` wires it to ipywidgets controls. Each figures module
+lists its widget callbacks with their default settings in
+``WIDGETS = {name: (function, kwargs)}``, and `WIDGET_MODULES` lists those
+modules, so that the tests and the latency benchmark call every callback.
 """
 
 from __future__ import annotations
@@ -15,6 +16,17 @@ from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+#: The modules whose ``WIDGETS`` the tests call and the benchmark times.
+WIDGET_MODULES = {
+    "tour": "nnlab.views.tour",
+    "p1_cnn": "nnlab.p1_cnn.figures",
+    "p2_activations": "nnlab.p2_activations.figures",
+    "p3_expansion": "nnlab.p3_expansion.figures",
+    "p4_seqnorm": "nnlab.p4_seqnorm.figures",
+    "p5_bptt": "nnlab.p5_bptt.figures",
+    "p6_rnn2d": "nnlab.p6_rnn2d.figures",
+}
 
 
 def figure_png(fig: plt.Figure) -> bytes:

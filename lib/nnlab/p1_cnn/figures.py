@@ -1,0 +1,318 @@
+"""Figures for Problem 1: what each output location sees, how fields grow,
+and the effective receptive field.
+
+Layers are numbered from 1 as in the `nnlab.p1_cnn.arch.summarize` table (0 is the
+input). Expensive results (the effective fields) are computed once per
+network and cached.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from nnlab.p1_cnn.arch import PROBLEM1_INPUT, field_masks, problem1_variants, summarize
+from nnlab.p1_cnn.receptive import effective_fields, gradient_fields, spread
+
+VARIANTS = tuple(problem1_variants())
+ERF_IMAGES = 32
+
+
+def _network(variant: str):
+    nets = problem1_variants()
+    if variant not in nets:
+        raise ValueError(f"variant must be one of {list(nets)}, got {variant!r}")
+    return nets[variant]
+
+
+@lru_cache(maxsize=8)
+def _summary(variant: str):
+    return summarize(_network(variant), PROBLEM1_INPUT)
+
+
+@lru_cache(maxsize=8)
+def _masks(variant: str):
+    return field_masks(_network(variant), PROBLEM1_INPUT)
+
+
+def _row(variant: str, layer: int):
+    rows = _summary(variant).rows
+    if not 1 <= layer <= len(rows):
+        raise ValueError(f"layer must be in [1, {len(rows)}], got {layer}")
+    return rows[layer - 1]
+
+
+@lru_cache(maxsize=64)
+def _measured(variant: str, layer: int, i: int, j: int) -> np.ndarray:
+    net = _network(variant)
+    return gradient_fields(net, PROBLEM1_INPUT, layer - 1, [(i, j)])[0]
+
+
+def _unclipped(row, i: int, j: int) -> tuple[float, float]:
+    """Top-left corner (row, col) of output (i, j)'s unclipped field."""
+    lo = row.start - (row.rf - 1) / 2
+    return lo + i * row.jump, lo + j * row.jump
+
+
+def _draw_field(ax, variant: str, layer: int, locs, colours, measured: bool):
+    H, W, _ = PROBLEM1_INPUT
+    row = _row(variant, layer)
+    rows, cols = _masks(variant)[layer - 1]
+    ax.add_patch(
+        Rectangle(
+            (-200, -200),
+            400,
+            400,
+            facecolor="0.93",
+            hatch="//",
+            edgecolor="0.8",
+            zorder=-2,
+        )
+    )
+    ax.add_patch(
+        Rectangle((-0.5, -0.5), W, H, facecolor="white", edgecolor="k", zorder=-1)
+    )
+    lims = [-0.5, W - 0.5]
+    for (i, j), colour in zip(locs, colours, strict=True):
+        field = rows[i][:, None] & cols[j][None, :]
+        rgba = np.zeros((H, W, 4))
+        rgba[field] = (*plt.matplotlib.colors.to_rgb(colour), 0.35)
+        ax.imshow(rgba, extent=(-0.5, W - 0.5, H - 0.5, -0.5), interpolation="nearest")
+        top, left = _unclipped(row, i, j)
+        ax.add_patch(
+            Rectangle(
+                (left - 0.5, top - 0.5),
+                row.rf,
+                row.rf,
+                fill=False,
+                edgecolor=colour,
+                ls="--",
+                lw=1.5,
+            )
+        )
+        ax.plot(
+            row.start + j * row.jump, row.start + i * row.jump, "*", color=colour, ms=10
+        )
+        lims = [
+            min(lims[0], left - 0.5, top - 0.5),
+            max(lims[1], left + row.rf, top + row.rf),
+        ]
+        if measured:
+            yy, xx = np.nonzero(_measured(variant, layer, i, j))
+            ax.plot(xx, yy, ".", color="k", ms=1.5, alpha=0.6)
+    pad = 1.5
+    ax.set_xlim(lims[0] - pad, lims[1] + pad)
+    ax.set_ylim(lims[1] + pad, lims[0] - pad)
+    ax.set_aspect("equal")
+
+
+def field_figure(
+    layer: int = 18, row: int = 0, col: int = 0, variant: str = VARIANTS[0]
+):
+    """The input pixels one output location sees, on the 32x32 input.
+
+    Shaded: the field inside the input (from the geometry). Dashed: the
+    unclipped field, whose part outside the input falls on zero padding
+    (hatched). Black dots: the support of the back-propagated unit gradient.
+    Row and column are clamped to the layer's output size.
+    """
+    r = _row(variant, layer)
+    i, j = min(row, r.shape[0] - 1), min(col, r.shape[1] - 1)
+    fig, ax = plt.subplots(figsize=(5.6, 5.8))
+    _draw_field(ax, variant, layer, [(i, j)], ["C0"], measured=True)
+    rows, cols = _masks(variant)[layer - 1]
+    rr, cc = np.flatnonzero(rows[i]), np.flatnonzero(cols[j])
+    whole = rows[i].all() and cols[j].all()
+    ax.set_title(
+        f"{variant}: layer {layer} ({r.name})\n"
+        f"output ({i}, {j}) of {r.shape[0]}x{r.shape[1]}: field {r.rf}x{r.rf}, "
+        f"sees rows {rr[0]}-{rr[-1]}, cols {cc[0]}-{cc[-1]}\n"
+        + ("the whole input" if whole else "not the whole input"),
+        fontsize=10,
+    )
+    ax.set_xlabel("input column (hatched: zero padding)")
+    ax.set_ylabel("input row")
+    handles = [
+        Rectangle(
+            (0, 0), 1, 1, facecolor="C0", alpha=0.35, label="field inside the input"
+        ),
+        Rectangle(
+            (0, 0), 1, 1, fill=False, edgecolor="C0", ls="--", label="unclipped field"
+        ),
+        plt.Line2D([], [], ls="", marker=".", color="k", label="gradient support"),
+    ]
+    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+    fig.tight_layout()
+    return fig
+
+
+def corner_fields_figure(variant: str = VARIANTS[0], layers=(3, 8, 11, 15, 16, 18)):
+    """Small multiples: the fields of the two opposite corner outputs.
+
+    Every location's field covers the input exactly when the extreme
+    locations' fields do, so the first-corner (blue) and last-corner (orange)
+    fields show where full coverage starts.
+    """
+    fig, axes = plt.subplots(1, len(layers), figsize=(2.6 * len(layers), 3.3))
+    for ax, layer in zip(np.atleast_1d(axes), layers, strict=True):
+        r = _row(variant, layer)
+        last = (r.shape[0] - 1, r.shape[1] - 1)
+        _draw_field(ax, variant, layer, [(0, 0), last], ["C0", "C1"], measured=False)
+        ax.set_title(
+            f"{layer}: {r.name}\nRF {r.rf}, {'full' if r.full else 'not full'}",
+            fontsize=9,
+        )
+        ax.set_xticks([0, 31])
+        ax.set_yticks([0, 31])
+    fig.suptitle(
+        f"{variant}: fields of output (0, 0) (blue) and of the last output "
+        "(orange); dashed = unclipped, hatched = zero padding",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+@lru_cache(maxsize=4)
+def erf_maps(variant: str = VARIANTS[0], n_images: int = ERF_IMAGES, seed: int = 0):
+    """(n_layers, 32, 32) effective fields at every layer's centre output."""
+    net = _network(variant)
+    return effective_fields(net, PROBLEM1_INPUT, list(range(len(net))), n_images, seed)
+
+
+def _centre_field(variant: str, layer: int):
+    r = _row(variant, layer)
+    i, j = (r.shape[0] - 1) // 2, (r.shape[1] - 1) // 2
+    rows, cols = _masks(variant)[layer - 1]
+    return r, (i, j), np.flatnonzero(rows[i]), np.flatnonzero(cols[j])
+
+
+def _draw_erf(ax, variant: str, layer: int) -> None:
+    m = erf_maps(variant)[layer - 1]
+    _, _, rr, cc = _centre_field(variant, layer)
+    ax.imshow(m, cmap="magma", interpolation="nearest")
+    ax.add_patch(
+        Rectangle(
+            (cc[0] - 0.5, rr[0] - 0.5),
+            cc[-1] - cc[0] + 1,
+            rr[-1] - rr[0] + 1,
+            fill=False,
+            edgecolor="C2",
+            lw=2,
+        )
+    )
+    ax.set_xlim(-0.5, 31.5)
+    ax.set_ylim(31.5, -0.5)
+
+
+def erf_figure(layer: int = 15, variant: str = VARIANTS[0]):
+    """Effective receptive field beside the theoretical square, and profiles.
+
+    Left: mean |d input| for a unit gradient at the centre output (random
+    He weights, ReLU, max-pool, averaged over random inputs), with the
+    theoretical field inside the input (green). Right: the
+    column profile against a Gaussian of the same spread and the uniform
+    profile the theoretical square would give.
+    """
+    m = erf_maps(variant)[layer - 1]
+    r, _, rr, cc = _centre_field(variant, layer)
+    s = spread(m)
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 4.2))
+    _draw_erf(ax0, variant, layer)
+    ax0.set_title(f"layer {layer} ({r.name}): |gradient| map", fontsize=10)
+    ax0.set_xlabel("input column")
+    ax0.set_ylabel("input row")
+    x = np.arange(m.shape[1])
+    profile = m.sum(axis=0)
+    gauss = np.exp(-((x - s.centre[1]) ** 2) / (2 * s.sigma**2)) if s.sigma else x == 0
+    box = ((x >= cc[0]) & (x <= cc[-1])).astype(float)
+    ax1.plot(x, profile, "o-", ms=3, color="k", label="effective field")
+    ax1.plot(x, gauss / gauss.sum(), color="C3", label=f"Gaussian, sigma {s.sigma:.1f}")
+    ax1.step(x, box / box.sum(), where="mid", color="C2", label="theoretical (uniform)")
+    ax1.set_xlabel("input column")
+    ax1.set_ylabel("share of gradient mass")
+    ax1.set_title(
+        f"95% of the mass in {s.side95}x{s.side95}; field {r.rf}x{r.rf} "
+        f"({rr.size}x{cc.size} inside)",
+        fontsize=10,
+    )
+    ax1.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def erf_sweep_figure(variant: str = VARIANTS[0], layers=(3, 8, 11, 15, 16, 21)):
+    """Small multiples of the effective field with the theoretical square."""
+    fig, axes = plt.subplots(1, len(layers), figsize=(2.5 * len(layers), 3.0))
+    for ax, layer in zip(np.atleast_1d(axes), layers, strict=True):
+        _draw_erf(ax, variant, layer)
+        s = spread(erf_maps(variant)[layer - 1])
+        r = _row(variant, layer)
+        ax.set_title(
+            f"{layer}: RF {r.rf}\nsigma {s.sigma:.1f}, 95% in {s.side95}", fontsize=9
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(
+        "Effective receptive field (|gradient|, bright = large) and the theoretical "
+        "field inside the input (green)",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    return fig
+
+
+def rf_growth_figure():
+    """Theoretical field size by layer for the three networks, the effective
+    field of the max-pool network, the input size and the full-field layer."""
+    fig, ax = plt.subplots(figsize=(8.5, 4.4))
+    first_rfs = [r.rf for r in _summary(VARIANTS[0]).rows]
+    for k, variant in enumerate(VARIANTS):
+        rows = _summary(variant).rows
+        rfs = [r.rf for r in rows]
+        same = k > 0 and rfs == first_rfs
+        label = f"{variant}: theoretical" + (
+            f" (same as {VARIANTS[0]})" if same else ""
+        )
+        idx = [r.index for r in rows]
+        ax.step(
+            idx, rfs, where="mid", color=f"C{k}", lw=5 - 1.5 * k, alpha=0.8, label=label
+        )
+        ax.axvline(
+            _summary(variant).first_full.index, color=f"C{k}", ls=":", lw=1.5 + k
+        )
+    spreads = [spread(m) for m in erf_maps(VARIANTS[0])]
+    idx = np.arange(1, len(spreads) + 1)
+    ax.plot(
+        idx, [s.side95 for s in spreads], "k^-", ms=4, label="effective: 95% of |grad|"
+    )
+    ax.plot(
+        idx,
+        [np.sqrt(s.half_mass_pixels) for s in spreads],
+        "kv--",
+        ms=4,
+        label="effective: 50% of |grad| (side of an equal-area square)",
+    )
+    ax.axhline(PROBLEM1_INPUT[0], color="0.5", lw=1)
+    ax.text(0.6, PROBLEM1_INPUT[0] * 1.05, "input side 32", color="0.4", fontsize=8)
+    ax.set_yscale("log")
+    ax.set_xticks(idx)
+    ax.set_xlabel(
+        "layer (table row); dotted: first layer whose every output sees the whole input"
+    )
+    ax.set_ylabel("field side (pixels)")
+    ax.set_title(
+        f"Receptive field growth; effective field of the {VARIANTS[0]} network"
+    )
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+WIDGETS = {
+    "field": (field_figure, {"layer": 18, "row": 0, "col": 0, "variant": VARIANTS[0]}),
+    "erf": (erf_figure, {"layer": 15, "variant": VARIANTS[0]}),
+}

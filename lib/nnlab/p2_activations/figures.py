@@ -1,0 +1,340 @@
+"""Figures for Problem 2: activations after batch normalization, by training.
+
+The figures draw the seed-batched runs of `nnlab.p2_activations.study` (cached,
+so the notebook trains each setting once). The widget trains one run on
+demand with `nnlab.mlp.train_bn_mlp`, on seed 0's data, at any depth and
+learning rate, and caches it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.ticker import MaxNLocator
+
+from nnlab.activations import evaluate
+from nnlab.mlp import (
+    init_bn_mlp,
+    mlp_backward,
+    mlp_forward,
+    preactivations,
+    softmax_cross_entropy,
+    train_bn_mlp,
+)
+from nnlab.p2_activations import study
+from nnlab.p2_activations.batched import forward_seeds
+
+NAMES = study.NAMES
+DEPTHS = study.DEPTHS
+WIDGET_DEPTHS = (5, 10, 20)
+WIDGET_LRS = (0.01, 0.03, 0.1)
+LABELS = {
+    "relu": "ReLU",
+    "min0": "min(0, x)",
+    "linear": "x / sqrt(2)",
+    "shifted_relu": "ReLU(x - 10)",
+    "sigmoid": "sigmoid",
+    "sign": "sign",
+}
+COLORS = dict(zip(NAMES, ("C0", "C1", "C2", "C3", "C4", "C5"), strict=True))
+STYLES = {"min0": "--"}  # min0 retraces ReLU-like curves; dash it to see both
+CLASS_COLORS = ("#3b75af", "#e1812c")
+REGION_CMAP = ListedColormap(["#cdd9e8", "#f6dcc4"])  # the class colours, light
+EXTENT = 1.3
+
+
+@lru_cache(maxsize=1)
+def data():
+    """Seed 0's spirals, which the widget's single runs train on."""
+    return study.seed_data((0,))[0]
+
+
+def run(activation: str, depth: int, lr: float = study.LR):
+    """One `train_bn_mlp` run on `data()`, seed 0; cached, do not mutate."""
+    # one cache key per setting, however the arguments were spelled
+    return _run(activation, int(depth), float(lr))
+
+
+@lru_cache(maxsize=64)
+def _run(activation: str, depth: int, lr: float):
+    return train_bn_mlp(
+        activation,
+        depth,
+        width=study.WIDTH,
+        steps=study.STEPS,
+        lr=lr,
+        seed=0,
+        data=data(),
+        momentum=study.MOMENTUM,
+    )
+
+
+def _pixels(n: int = 80):
+    half = EXTENT / n  # half a pixel
+    ticks = np.linspace(-EXTENT + half, EXTENT - half, n)
+    xx, yy = np.meshgrid(ticks, ticks)
+    return np.c_[xx.ravel(), yy.ravel()]  # (n*n, 2), rows go up in y
+
+
+def _p1(scores):
+    scores = scores - scores.max(axis=-1, keepdims=True)
+    return np.exp(scores[..., 1]) / np.exp(scores).sum(axis=-1)
+
+
+@lru_cache(maxsize=16)
+def _study_grid(activation: str, depth: int, seed_index: int, n: int = 80):
+    """(n, n) P(class 1) of one seed's trained network on the pixels."""
+    h = study.run_study().runs[activation, depth]
+    s = slice(seed_index, seed_index + 1)  # keep the seed axis, of length 1
+    params = [{k: v[s] for k, v in layer.items()} for layer in h.params]
+    running = [(mean[s], var[s]) for mean, var in h.running]
+    scores, _, _ = forward_seeds(params, _pixels(n)[None], activation, running)
+    return _p1(scores[0]).reshape(n, n)
+
+
+@lru_cache(maxsize=64)
+def _run_grid(activation: str, depth: int, lr: float, n: int = 80):
+    h = run(activation, depth, lr)
+    scores, _, _ = mlp_forward(h.params, _pixels(n), activation, h.running, False)
+    return _p1(scores).reshape(n, n)
+
+
+def _draw_regions(ax, p, X, y, title: str):
+    # an image of the predicted class draws much faster than filled contours
+    ax.imshow(
+        p > 0.5,
+        cmap=REGION_CMAP,
+        vmin=0,
+        vmax=1,
+        origin="lower",
+        extent=(-EXTENT, EXTENT, -EXTENT, EXTENT),
+        interpolation="nearest",
+    )
+    for c in (0, 1):
+        ax.scatter(*X[y == c].T, s=4, color=CLASS_COLORS[c], lw=0)
+    ax.set_xlim(-EXTENT, EXTENT)
+    ax.set_ylim(-EXTENT, EXTENT)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=9)
+
+
+def init_preactivation_figure(depth: int = 5, layer: int = 2):
+    """Batch-norm outputs at initialization, with the six activations over them.
+
+    The histogram is of every unit of hidden layer `layer` (0-based) over
+    seed 0's training set, for seed 0's starting weights; at gamma = 1,
+    beta = 0 each unit's values have mean 0 and variance 1.
+    """
+    X = data().X
+    pre = preactivations(init_bn_mlp(depth, study.WIDTH, 0), X, "relu")[layer].ravel()
+    x = np.linspace(-4, 12, 400)
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax.hist(
+        pre,
+        bins=60,
+        range=(-4, 12),
+        density=True,
+        color="0.8",
+        label=f"BN output, layer {layer}",
+    )
+    ax.set_xlabel("activation input x (batch-norm output)")
+    ax.set_ylabel("density of x")
+    ax.set_ylim(0, 0.5)
+    ax2 = ax.twinx()
+    for name in NAMES:
+        ax2.plot(
+            x,
+            evaluate(name, x),
+            color=COLORS[name],
+            lw=2,
+            ls=STYLES.get(name, "-"),
+            label=LABELS[name],
+        )
+    ax2.axvline(10, color=COLORS["shifted_relu"], lw=0.8, ls=":")
+    ax2.set_ylim(-2.5, 4)
+    ax2.set_ylabel("act(x)")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax2.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=8, ncol=2)
+    ax.set_title(
+        f"What batch norm hands each activation at initialization "
+        f"(max x = {pre.max():.2f}, min x = {pre.min():.2f})"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_figure():
+    """Key figure: every seed's test accuracy, per activation and depth.
+
+    One dot a run; the bar is the mean over seeds. The dashed line is the
+    linear classifier's mean over the same seeds' data, the dotted one
+    chance.
+    """
+    st = study.run_study()
+    fig, ax = plt.subplots(figsize=(9.5, 4))
+    offsets = np.linspace(-0.15, 0.15, len(DEPTHS))
+    markers = ("o", "s", "^")
+    for i, name in enumerate(NAMES):
+        for j, depth in enumerate(DEPTHS):
+            if (name, depth) not in st.runs:
+                continue
+            acc = st.runs[name, depth].test_acc
+            x = i + offsets[j]
+            ax.plot(
+                np.full(acc.size, x),
+                acc,
+                markers[j],
+                color=COLORS[name],
+                ms=5,
+                alpha=0.7,
+                mfc="none" if j else COLORS[name],
+                label=f"depth {depth}" if i == 0 else None,
+            )
+            ax.plot([x - 0.06, x + 0.06], [acc.mean()] * 2, color="k", lw=1.5)
+    ax.axhline(st.linear_acc.mean(), color="0.4", ls="--", lw=1, label="linear clf.")
+    ax.axhline(0.5, color="0.6", ls=":", lw=1, label="chance")
+    ax.set_xticks(range(len(NAMES)), [LABELS[a] for a in NAMES])
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0.35, 1.02)
+    ax.legend(fontsize=8, loc="center right")
+    ax.set_title(
+        f"Test accuracy of every run ({len(st.seeds)} seeds: initialization and "
+        f"data; bar = mean); not trained at depth {DEPTHS[-1]}: no marker"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves_figure():
+    """Training loss per step, every seed, one panel a depth."""
+    st = study.run_study()
+    fig, axes = plt.subplots(1, len(DEPTHS), figsize=(11, 3.8), sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, depth in zip(axes, DEPTHS, strict=True):
+        for name in NAMES:
+            if (name, depth) not in st.runs:
+                continue
+            loss = st.runs[name, depth].loss  # (steps, S)
+            lines = ax.semilogy(
+                loss, color=COLORS[name], ls=STYLES.get(name, "-"), lw=0.8, alpha=0.8
+            )
+            lines[0].set_label(LABELS[name])
+        ax.axhline(np.log(2), color="0.5", lw=0.8, ls=":")
+        ax.set_title(f"depth {depth} (Linear-BN-act x {depth}, then Linear)")
+        ax.set_xlabel("step")
+    axes[0].set_ylabel("training cross-entropy (log scale)")
+    axes[0].plot([], [], color="0.5", lw=0.8, ls=":", label="chance, log 2")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="center right", fontsize=8)
+    fig.tight_layout(rect=(0, 0, 0.85, 1))
+    return fig
+
+
+def init_grad_norms(activation: str, depth: int, seed: int = 0) -> np.ndarray:
+    """(depth + 1,) ||dL/dW|| per layer at initialization, on seed's data."""
+    X, y, _, _ = study.seed_data((seed,))[0]
+    params = init_bn_mlp(depth, study.WIDTH, seed)
+    scores, cache, _ = mlp_forward(params, X, activation)
+    grads, _ = mlp_backward(softmax_cross_entropy(scores, y)[1], cache)
+    return np.array([np.linalg.norm(g["W"]) for g in grads])
+
+
+def grad_norms_figure(depth: int = 20):
+    """Per-layer weight-gradient norms at initialization, one line an activation.
+
+    No training is needed, so a depth beyond the trained ones is cheap. Exact
+    zeros cannot sit on a log axis: they are drawn as crosses on the bottom
+    edge.
+    """
+    fig, ax = plt.subplots(figsize=(9.5, 3.8))
+    layers = np.arange(depth + 1)
+    norms = {name: init_grad_norms(name, depth) for name in NAMES}
+    floor = min(g[g > 0].min() for g in norms.values() if np.any(g > 0))
+    bottom = floor / 10
+    for i, name in enumerate(NAMES):
+        g = norms[name]
+        pos = g > 0
+        ax.semilogy(
+            layers[pos],
+            g[pos],
+            marker="o",
+            color=COLORS[name],
+            ms=4,
+            ls=STYLES.get(name, "-"),
+            label=LABELS[name],
+        )
+        ax.plot(
+            layers[~pos],
+            np.full((~pos).sum(), bottom * (1 + 0.25 * i)),
+            "x",
+            color=COLORS[name],
+            ms=6,
+        )
+    ax.set_ylim(bottom * 0.7, None)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"layer (0 = first hidden, {depth} = output)")
+    ax.set_ylabel("||dL/dW|| at step 0")
+    ax.set_title(
+        f"Gradient norms per layer at initialization, depth {depth}, seed 0 "
+        "(x on the bottom edge: exactly 0)"
+    )
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def boundaries_figure(seed_index: int = 0):
+    """Small multiples: the decision regions of one seed's runs, every setting."""
+    st = study.run_study()
+    X, y, _, _ = study.seed_data((st.seeds[seed_index],))[0]
+    fig, axes = plt.subplots(len(DEPTHS), len(NAMES), figsize=(12, 2.3 * len(DEPTHS)))
+    axes = np.atleast_2d(axes)
+    for row, depth in zip(axes, DEPTHS, strict=True):
+        for ax, name in zip(row, NAMES, strict=True):
+            if (name, depth) not in st.runs:
+                ax.set_axis_off()
+                ax.text(0.5, 0.5, f"{LABELS[name]}:\nnot trained", ha="center")
+                continue
+            acc = st.runs[name, depth].test_acc[seed_index]
+            p = _study_grid(name, depth, seed_index)
+            _draw_regions(ax, p, X, y, f"{LABELS[name]}, test {acc:.0%}")
+        row[0].set_ylabel(f"depth {depth}")
+    fig.suptitle(
+        f"Decision regions after {study.STEPS} steps, seed {st.seeds[seed_index]} "
+        "(training points shown)"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def training_figure(activation: str = "relu", depth: int = 5, lr: float = study.LR):
+    """Widget view: the loss curve and the decision regions of one run."""
+    h = run(activation, depth, lr)
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 3.8))
+    ax0.semilogy(
+        h.loss, color=COLORS[activation], ls=STYLES.get(activation, "-"), label="loss"
+    )
+    ax0.axhline(np.log(2), color="0.5", lw=0.8, ls=":", label="chance (log 2)")
+    ax0.set_xlabel("step")
+    ax0.set_ylabel("cross-entropy (log scale)")
+    ax0.legend(fontsize=8)
+    ax0.set_title(f"{LABELS[activation]}, depth {depth}, lr {lr}, seed 0")
+    _draw_regions(
+        ax1,
+        _run_grid(activation, int(depth), float(lr)),
+        data().X,
+        data().y,
+        f"train {h.final_train_acc:.0%}, test {h.final_test_acc:.0%}",
+    )
+    fig.tight_layout()
+    return fig
+
+
+WIDGETS = {
+    "training": (training_figure, {"activation": "relu", "depth": 5, "lr": study.LR}),
+}

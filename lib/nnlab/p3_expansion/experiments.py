@@ -1,0 +1,320 @@
+"""The experiments of Problem 3: train narrow, expand, keep training, watch.
+
+A narrow ReLU network (two hidden layers of `NARROW` units) trains `T1`
+steps on the spirals; `grow` then widens one hidden layer or inserts a layer
+after it with one of the strategies of `nnlab.p3_expansion.grow`, trains `T2` more steps
+and records the new parameters at every step. `narrow_continued` and
+`scratch_run` are the two baselines: the narrow network trained on, and the
+expanded architecture trained from Kaiming initialization for `T1 + T2`
+steps. Every run is cached by its settings, so a notebook trains each once
+and its figures and widgets reuse it.
+
+Every run takes a `seed`: it draws the spirals (``DATA`` with that seed),
+the narrow network's and the from-scratch network's Kaiming initialization
+(``default_rng(seed)``) and the new parameters (``default_rng([seed, 1])``,
+a stream of its own). Seed 0 is the run the notebook shows in detail;
+`nnlab.p3_expansion.study` repeats everything over `SEEDS`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+from nnlab.data import Split, spirals
+from nnlab.mlp import History, fit, init_mlp, mlp_forward
+from nnlab.p3_expansion.grow import Expansion, deepen, new_parameters, widen
+
+DATA = {"n": 300, "noise": 0.04, "turns": 1.5}  # the seed is each run's
+NARROW = 8  # units in each of the two hidden layers before the expansion
+T1, T2 = 200, 300  # steps before and after the expansion
+LR = 0.05
+SEED = 0  # the run shown in detail
+NOISE = 0.3  # net2net's split noise in the "net2net + noise" runs
+ADDED = (8, 24, 56)  # units a widening adds
+LAYERS = (0, 1)
+KINDS = ("widen", "deepen")
+STRATEGIES = ("zero", "kaiming", "preserve", "net2net", "net2net_noise")
+DEEPEN_STRATEGIES = ("zero", "kaiming", "preserve")  # net2net deepens as preserve
+LABELS = {
+    "zero": "zero",
+    "kaiming": "Kaiming",
+    "preserve": "preserve",
+    "net2net": "net2net",
+    "net2net_noise": f"net2net + noise {NOISE}",
+}
+
+
+class Grown(NamedTuple):
+    """One expansion and the training after it."""
+
+    expansion: Expansion
+    start: list  # the expanded parameters at the moment of expansion
+    output_change: float  # max |scores after - scores before| over all points
+    kept: bool  # every score within keep_tolerance: the function is kept
+    history: History  # the T2 steps after; watched holds the new parameters'
+    # norms ("in", "out"), their gradients' largest entry ("grad") and, for
+    # net2net, the largest gap between a copy and its source ("copy_gap")
+    sources: np.ndarray  # for each new unit, the old unit it copies (or -1)
+
+
+def _check_setting(kind: str, layer: int) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
+        raise ValueError(f"layer must be an integer in {LAYERS}, got {layer!r}")
+    if layer not in LAYERS:
+        raise ValueError(
+            f"layer must be a hidden layer index in {LAYERS} of the narrow "
+            f"network, got {layer}"
+        )
+
+
+def _check_added(added: int) -> None:
+    if isinstance(added, bool) or not isinstance(added, numbers.Integral) or added < 1:
+        raise ValueError(f"added must be an integer >= 1 to widen, got {added!r}")
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    return int(seed)
+
+
+def data(seed: int = SEED) -> Split:
+    """The spirals of this problem, 1.5 turns: ``spirals(**DATA)`` with `seed`."""
+    return _data(_check_seed(seed))
+
+
+@lru_cache(maxsize=32)
+def _data(seed: int) -> Split:
+    return spirals(**DATA, seed=seed)
+
+
+def narrow_run(seed: int = SEED) -> History:
+    """The narrow network's first `T1` steps, from Kaiming initialization."""
+    return _narrow_run(_check_seed(seed))
+
+
+@lru_cache(maxsize=32)
+def _narrow_run(seed: int) -> History:
+    params = init_mlp([2, NARROW, NARROW, 2], np.random.default_rng(seed))
+    return fit(params, data(seed), steps=T1, lr=LR)
+
+
+def narrow_continued(seed: int = SEED) -> History:
+    """The narrow network's next `T2` steps, momentum restarted as for the rest."""
+    return _narrow_continued(_check_seed(seed))
+
+
+@lru_cache(maxsize=32)
+def _narrow_continued(seed: int) -> History:
+    return fit(narrow_run(seed).params, data(seed), steps=T2, lr=LR)
+
+
+def expanded_sizes(kind: str, layer: int, added: int) -> list[int]:
+    """Layer sizes of the expanded architecture: ``[2, ..., 2]``."""
+    if kind == "widen":
+        sizes = [2, NARROW, NARROW, 2]
+        sizes[layer + 1] += added
+        return sizes
+    return [2] + [NARROW] * 3 + [2]
+
+
+def scratch_run(kind: str, layer: int, added: int = 0, seed: int = SEED) -> History:
+    """The expanded architecture trained `T1 + T2` steps from Kaiming init.
+
+    Parameters
+    ----------
+    kind : {"widen", "deepen"}
+    layer : int
+        The hidden layer widened (0 or 1); a deepened network has the same
+        architecture whichever layer goes in.
+    added : int
+        Units added by a widening, >= 1 (ignored when deepening).
+    seed : int
+        The data and the initialization (see the module docstring).
+    """
+    _check_setting(kind, layer)
+    if kind == "widen":
+        _check_added(added)
+    added = int(added) if kind == "widen" else 0
+    return _scratch_run(kind, int(layer), added, _check_seed(seed))
+
+
+@lru_cache(maxsize=128)
+def _scratch_run(kind: str, layer: int, added: int, seed: int) -> History:
+    params = init_mlp(expanded_sizes(kind, layer, added), np.random.default_rng(seed))
+    return fit(params, data(seed), steps=T1 + T2, lr=LR)
+
+
+def _copy_sources(params, expansion: Expansion) -> np.ndarray:
+    """For each new unit, the old unit with identical incoming weights, or -1."""
+    kind, layer, old = expansion
+    if kind != "widen":
+        return np.zeros(0, dtype=int)
+    W, b = params[layer]["W"], params[layer]["b"]
+    same = (W[:, old:, None] == W[:, None, :old]).all(axis=0)  # (k, old)
+    same &= b[old:, None] == b[None, :old]
+    return np.where(same.any(axis=1), same.argmax(axis=1), -1)
+
+
+def _watch(expansion: Expansion, sources: np.ndarray):
+    _, layer, old = expansion
+    copied = np.flatnonzero(sources >= 0)
+
+    def watch(params, grads):
+        new, g = new_parameters(params, expansion), new_parameters(grads, expansion)
+        incoming = "W_in" if "W_in" in new else "W"
+        values = {
+            "in": np.linalg.norm(new[incoming]),
+            "out": np.linalg.norm(new["W_out"]) if "W_out" in new else np.nan,
+            "grad": max(np.abs(a).max() for a in g.values()),
+        }
+        if copied.size:
+            W = params[layer]["W"]
+            values["copy_gap"] = np.abs(
+                W[:, old + copied] - W[:, sources[copied]]
+            ).max()
+        return values
+
+    return watch
+
+
+def grow(
+    kind: str, strategy: str, layer: int, added: int = 0, seed: int = SEED
+) -> Grown:
+    """The narrow network after `T1` steps, expanded, trained `T2` more.
+
+    Parameters
+    ----------
+    kind : {"widen", "deepen"}
+    strategy : one of STRATEGIES ("net2net_noise" is net2net with NOISE)
+    layer : int
+        The hidden layer widened, or the one after which a layer goes in:
+        one of LAYERS.
+    added : int
+        Units added by a widening, >= 1 (ignored when deepening).
+    seed : int
+        The data, the narrow network and the new parameters (see the module
+        docstring).
+
+    Returns
+    -------
+    Grown
+        Cached: equal settings return the same object.
+    """
+    _check_setting(kind, layer)
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    if kind == "widen":
+        _check_added(added)
+    added = int(added) if kind == "widen" else 0
+    return _grow(kind, strategy, int(layer), added, _check_seed(seed))
+
+
+def expanded(before, kind: str, strategy: str, layer: int, added: int, seed: int):
+    """The parameters `before` (a narrow network) expanded as `grow` does.
+
+    The new parameters are drawn from ``default_rng([seed, 1])``; a
+    setting and a seed give the same new parameters here and in `grow`.
+    """
+    rng = np.random.default_rng([seed, 1])
+    base = "net2net" if strategy == "net2net_noise" else strategy
+    if kind == "widen":
+        noise = NOISE if strategy == "net2net_noise" else 0.0
+        return widen(before, layer, NARROW + added, base, rng, noise=noise)
+    return deepen(before, layer, base, rng)
+
+
+def rounding_bound(params, X) -> np.ndarray:
+    r"""A bound on the rounding error of the scores ``mlp_forward(params, X)``.
+
+    Parameters
+    ----------
+    params : list of dict
+        A plain ReLU network.
+    X : (N, D_in) ndarray
+
+    Returns
+    -------
+    (N, C) ndarray
+        $E$ with $|\mathrm{fl}(f(X)) - f(X)| \le E$ entrywise, to first order
+        in the unit roundoff $u = 2^{-53}$.
+
+    Notes
+    -----
+    A dot product of K terms plus a bias, summed in any order, errs by at
+    most $\gamma_{K+1} (|h|\,|W| + |b|)$ with $\gamma_n = n u / (1 - n u)$
+    (Higham, *Accuracy and Stability of Numerical Algorithms*, 2002, Sec.
+    3.1); an error $E$ already in h reaches the next layer as at most
+    $E\,|W|$, and a ReLU (1-Lipschitz, exact) passes it on unchanged. So
+
+    $$E_{\ell+1} = E_\ell |W_\ell| + \gamma_{K_\ell+1}
+    (|h_\ell|\,|W_\ell| + |b_\ell|), \qquad E_0 = 0.$$
+
+    Whatever order a BLAS kernel sums in, the computed scores lie within E
+    of the exact ones: two networks equal in exact arithmetic give scores
+    that differ by at most the sum of their two bounds.
+    """
+    u = np.finfo(np.float64).eps / 2
+    h, E = X, np.zeros_like(X)
+    for i, layer in enumerate(params):
+        W, b = layer["W"], layer["b"]
+        n = W.shape[0] + 1
+        gamma = n * u / (1 - n * u)
+        E = E @ np.abs(W) + gamma * (np.abs(h) @ np.abs(W) + np.abs(b))
+        h = h @ W + b
+        if i < len(params) - 1:
+            h = np.maximum(h, 0)
+    return E
+
+
+def keep_tolerance(before, after, X) -> np.ndarray:
+    """How far the scores of two networks computing one function may differ.
+
+    ``2 * (rounding_bound(before, X) + rounding_bound(after, X))``: each
+    network's scores lie within its bound of the exact ones, and the factor
+    2 covers the rounding of the stored new weights themselves (net2net
+    stores ``W * (1 / c)``, a few roundings of u each, against the
+    ``(K + 1) u`` a layer's bound allows per term).
+    """
+    return 2 * (rounding_bound(before, X) + rounding_bound(after, X))
+
+
+# Two runs that are one computation in exact arithmetic but sum their
+# products in different orders (a zero-widened network and the narrow one:
+# the wider product adds its zero terms in another order) differ per step by
+# a few units in the last place (ulps). Training here is contractive: a
+# relative perturbation of 1e-15 of the start moves the loss curve by less
+# than 1e-15 relative at every step (measured in
+# tests/test_p3_expansion_experiments.py), so these differences do not build
+# up. 4 ulps were seen at most (SkylakeX kernels); 16 leaves a factor 4.
+CURVE_ULPS = 16
+
+
+def ulps_apart(a, b) -> float:
+    """Largest |a - b| in units in the last place of the larger of the two."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have one shape, got {a.shape} and {b.shape}")
+    if a.size == 0:
+        return 0.0
+    return float((np.abs(a - b) / np.spacing(np.maximum(np.abs(a), np.abs(b)))).max())
+
+
+@lru_cache(maxsize=512)
+def _grow(kind: str, strategy: str, layer: int, added: int, seed: int) -> Grown:
+    before = narrow_run(seed).params
+    start = expanded(before, kind, strategy, layer, added, seed)
+    expansion = Expansion(kind, layer, NARROW)
+    split = data(seed)
+    X = np.vstack([split.X, split.X_test])
+    diff = np.abs(mlp_forward(start, X)[0] - mlp_forward(before, X)[0])
+    kept = bool((diff <= keep_tolerance(before, start, X)).all())
+    sources = _copy_sources(start, expansion)
+    hist = fit(start, split, steps=T2, lr=LR, watch=_watch(expansion, sources))
+    return Grown(expansion, start, float(diff.max()), kept, hist, sources)

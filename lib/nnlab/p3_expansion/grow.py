@@ -1,0 +1,236 @@
+r"""Growing a trained network without changing it: Problem 3's initializations.
+
+`widen` and `deepen` return the parameters of a larger network made from a
+trained one, with the new parameters chosen by a named strategy.
+
+Networks are lists of per-layer dicts ``{"W": (D_in, D_out), "b": (D_out,)}``
+as in `nnlab.mlp`, a ReLU after every layer but the last.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+from nnlab.init import check_rng, kaiming_normal, zeros
+
+STRATEGIES = ("zero", "kaiming", "preserve", "net2net")
+
+
+class Expansion(NamedTuple):
+    """Where a network grew: ``kind`` "widen" or "deepen", the hidden layer
+    index given to `widen` / `deepen`, and that layer's width before."""
+
+    kind: str
+    layer: int
+    old_width: int
+
+
+def _check_plain(params) -> None:
+    if not isinstance(params, list | tuple) or len(params) < 2:
+        raise ValueError(
+            "params must be a list of at least 2 layer dicts (one hidden layer), "
+            f"got {params!r:.60}"
+        )
+    for i, layer in enumerate(params):
+        if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
+            keys = sorted(layer) if isinstance(layer, dict) else type(layer).__name__
+            raise ValueError(
+                f"layer {i} must be a dict with exactly 'W' and 'b' (a plain ReLU "
+                f"layer, no batch norm), got {keys}"
+            )
+
+
+def _check_choice(strategy: str) -> None:
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+
+
+def _check_hidden(name: str, index, params) -> int:
+    last = len(params) - 2
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        raise ValueError(f"{name} must be an integer in [0, {last}], got {index!r}")
+    if not 0 <= index <= last:
+        raise ValueError(
+            f"{name} must be a hidden layer index in [0, {last}] for a network of "
+            f"{len(params)} layers, got {index}"
+        )
+    return int(index)
+
+
+def _copy(params) -> list[dict]:
+    return [{k: v.copy() for k, v in layer.items()} for layer in params]
+
+
+def widen(
+    params,
+    layer: int,
+    new_width: int,
+    strategy: str,
+    rng: np.random.Generator,
+    noise: float = 0.0,
+) -> list[dict]:
+    r"""A network with hidden layer `layer` grown to `new_width` units.
+
+    Parameters
+    ----------
+    params : list of dict
+        A plain ReLU network (`nnlab.mlp`, no batch norm); not modified.
+    layer : int
+        Hidden layer index in [0, len(params) - 2]: its units are the
+        columns of ``params[layer]["W"]`` and the rows of
+        ``params[layer + 1]["W"]``.
+    new_width : int
+        Larger than the current width H.
+    strategy : {"zero", "kaiming", "preserve", "net2net"}
+        How to set the k = new_width - H new units (see Notes).
+    rng : numpy Generator
+    noise : float
+        net2net only: the relative spread of the split of outgoing weights
+        among copies (0 splits them evenly).
+
+    Returns
+    -------
+    list of dict
+        New arrays throughout; the new units are the last k columns of
+        ``W`` and entries of ``b`` in layer `layer`, and the last k rows of
+        ``W`` in layer ``layer + 1``.
+
+    Notes
+    -----
+    With incoming weights $W_{in}$ (D, H), bias $b$ and outgoing weights
+    $W_{out}$ (H, M):
+
+    - ``zero``: new columns of $W_{in}$, entries of $b$, rows of $W_{out}$
+      all 0.
+    - ``kaiming``: new incoming weights from $\mathcal N(0, 2/D)$, new
+      outgoing weights from $\mathcal N(0, 2/\mathrm{new\_width})$ (the
+      next layer's new fan-in), new biases 0.
+    - ``preserve``: new incoming weights from $\mathcal N(0, 2/D)$, new
+      biases and outgoing weights 0. The new units compute something, but
+      the next layer ignores it until its new rows move, so the output is
+      unchanged.
+    - ``net2net`` (Net2WiderNet): new unit j copies a random old unit
+      g(j): its incoming column and bias. Every unit i whose group
+      $G_i = \{i\} \cup \{j : g(j) = i\}$ has $c_i$ members gets the
+      outgoing row $s_j W_{out}[i]$ with $\sum_{j \in G_i} s_j = 1$:
+      $s_j = 1/c_i$, plus ``noise`` times zero-mean Gaussian noise when
+      `noise` > 0. Copies have equal activations, so the output is
+      $\sum_i h_i W_{out}[i] \sum_{j\in G_i} s_j$: unchanged, noise or not.
+
+    References
+    ----------
+    T. Chen, I. Goodfellow, J. Shlens, "Net2Net: Accelerating Learning via
+    Knowledge Transfer", ICLR 2016.
+    """
+    _check_plain(params)
+    layer = _check_hidden("layer", layer, params)
+    _check_choice(strategy)
+    check_rng(rng)
+    D, H = params[layer]["W"].shape
+    M = params[layer + 1]["W"].shape[1]
+    if isinstance(new_width, bool) or not isinstance(new_width, numbers.Integral):
+        raise ValueError(f"new_width must be an integer > {H}, got {new_width!r}")
+    if new_width <= H:
+        raise ValueError(
+            f"new_width must be larger than the current width {H} of layer {layer}, "
+            f"got {new_width}"
+        )
+    if noise and strategy != "net2net":
+        raise ValueError(f"noise applies to strategy 'net2net' only, got {strategy!r}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    k = new_width - H
+    new = _copy(params)
+    W_in, b, W_out = params[layer]["W"], params[layer]["b"], params[layer + 1]["W"]
+    if strategy == "net2net":
+        g = np.concatenate([np.arange(H), rng.integers(0, H, k)])  # (new_width,)
+        counts = np.bincount(g, minlength=H)  # (H,) group sizes c_i
+        share = 1.0 / counts[g]  # (new_width,)
+        if noise > 0:
+            eps = rng.standard_normal(new_width)
+            eps -= (np.bincount(g, eps, minlength=H) / counts)[g]  # zero group means
+            share = share + noise * share * eps
+        new[layer]["W"] = W_in[:, g]  # (D, new_width)
+        new[layer]["b"] = b[g]
+        new[layer + 1]["W"] = W_out[g] * share[:, None]  # (new_width, M)
+        return new
+    if strategy == "zero":
+        add_in, add_out = zeros(D, k), zeros(k, M)
+    else:
+        add_in = kaiming_normal(D, k, rng)
+        if strategy == "kaiming":  # the next layer's fan-in is now new_width
+            add_out = np.sqrt(2.0 / new_width) * rng.standard_normal((k, M))
+        else:
+            add_out = zeros(k, M)
+    new[layer]["W"] = np.concatenate([W_in, add_in], axis=1)  # (D, new_width)
+    new[layer]["b"] = np.concatenate([b, zeros(k)])
+    new[layer + 1]["W"] = np.concatenate([W_out, add_out], axis=0)  # (new_width, M)
+    return new
+
+
+def deepen(
+    params, after_layer: int, strategy: str, rng: np.random.Generator
+) -> list[dict]:
+    r"""A network with a new hidden layer inserted after hidden layer `after_layer`.
+
+    Parameters
+    ----------
+    params : list of dict
+        A plain ReLU network; not modified.
+    after_layer : int
+        Hidden layer index in [0, len(params) - 2]; the new layer, of the
+        same width H, becomes ``params[after_layer + 1]``.
+    strategy : {"zero", "kaiming", "preserve", "net2net"}
+    rng : numpy Generator
+
+    Returns
+    -------
+    list of dict
+        One layer longer, new arrays throughout.
+
+    Notes
+    -----
+    - ``zero``: W = 0 (H, H), b = 0.
+    - ``kaiming``: W from $\mathcal N(0, 2/H)$, b = 0.
+    - ``preserve`` and ``net2net`` (Net2DeeperNet): W = I, b = 0. The new
+      layer's input h is a ReLU output, so $h \ge 0$ and
+      $\mathrm{ReLU}(h I + 0) = h$: the network is unchanged. (After the
+      input layer this would not hold: inputs can be negative.)
+    """
+    _check_plain(params)
+    after_layer = _check_hidden("after_layer", after_layer, params)
+    _check_choice(strategy)
+    check_rng(rng)
+    H = params[after_layer]["W"].shape[1]
+    if strategy == "zero":
+        W = zeros(H, H)
+    elif strategy == "kaiming":
+        W = kaiming_normal(H, H, rng)
+    else:
+        W = np.eye(H)
+    new = _copy(params)
+    new.insert(after_layer + 1, {"W": W, "b": zeros(H)})
+    return new
+
+
+def new_parameters(params, expansion: Expansion) -> dict:
+    """Views into `params` of the parameters an expansion added.
+
+    For "widen": ``W_in`` (D, k), ``b_in`` (k,), ``W_out`` (k, M), the new
+    units' incoming weights, biases and outgoing weights. For "deepen":
+    ``W`` (H, H) and ``b`` (H,) of the inserted layer. Works on the
+    gradients of the expanded network too (same structure).
+    """
+    kind, layer, old = expansion
+    if kind == "widen":
+        return {
+            "W_in": params[layer]["W"][:, old:],
+            "b_in": params[layer]["b"][old:],
+            "W_out": params[layer + 1]["W"][old:, :],
+        }
+    if kind == "deepen":
+        return {"W": params[layer + 1]["W"], "b": params[layer + 1]["b"]}
+    raise ValueError(f"expansion kind must be 'widen' or 'deepen', got {kind!r}")

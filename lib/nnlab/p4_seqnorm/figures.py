@@ -1,0 +1,232 @@
+"""Figures for Problem 4: sequence normalization, full and causal, and its leak."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LogNorm
+
+from nnlab.p4_seqnorm.leakage import running_gap, time_jacobian
+from nnlab.p4_seqnorm.nextstep import leak_study
+from nnlab.p4_seqnorm.seqnorm import layernorm_forward, prefix_moments, seqnorm_forward
+
+NORMS = ("full", "causal", "layer")
+LABELS = {
+    "full": "sequence norm, full",
+    "causal": "sequence norm, causal",
+    "layer": "layer norm",
+}
+COLORS = {"full": "C3", "causal": "C0", "layer": "C2"}
+GAP_LENGTHS = (2, 4, 8, 16, 32, 64, 128, 256)
+
+
+def example_sequence(T: int, D: int = 4, seed: int = 0):
+    """A (T, D) random walk with a different offset per feature."""
+    rng = np.random.default_rng(seed)
+    return np.cumsum(rng.standard_normal((T, D)), axis=0) + np.arange(D)
+
+
+def normalize(x, norm: str):
+    """``y`` of `x` under one of the three normalizations, gamma 1, beta 0."""
+    ones, zeros = np.ones(x.shape[-1]), np.zeros(x.shape[-1])
+    if norm == "layer":
+        return layernorm_forward(x, ones, zeros)[0]
+    return seqnorm_forward(x, ones, zeros, causal=norm == "causal")[0]
+
+
+def output_change(T: int, step: int, norm: str, bump: float = 1.0):
+    """``max_j |y'[t, j] - y[t, j]|`` for every t when x[step, 0] moves by `bump`.
+
+    One feature moves, not all: layer norm ignores a shift shared by every
+    feature of a step, which would hide its dependence on x[step].
+    """
+    x = example_sequence(T)
+    moved = x.copy()
+    moved[step, 0] += bump
+    return np.abs(normalize(moved, norm) - normalize(x, norm)).max(axis=1)  # (T,)
+
+
+def _draw_change(ax, change, step: int, norm: str, title: str | None = None):
+    T = change.size
+    t = np.arange(T)
+    hit = change > 0
+    ax.axvline(step, color="0.6", lw=1, ls=":")
+    ax.vlines(t[hit], 0, change[hit], color=COLORS[norm], lw=2)
+    ax.plot(t[hit], change[hit], "o", color=COLORS[norm], ms=4, label="moved")
+    ax.plot(t[~hit], np.zeros((~hit).sum()), "x", color="0.3", ms=5,
+            label="unchanged (bit-identical)")  # fmt: skip
+    ax.set_title(title or f"{LABELS[norm]}: {hit.sum()} of {T} outputs move")
+    ax.set_xlim(-0.8, T - 0.2)
+
+
+def perturbation_figure(T: int = 16, step: int = 8):
+    """Which outputs y[t] move when feature 0 of input step x[step] moves by 1.
+
+    One row a normalization; a cross marks an output that stayed
+    bit-identical. `step` is clipped to T - 1.
+    """
+    step = min(step, T - 1)
+    fig, axes = plt.subplots(3, 1, figsize=(7.5, 6.0), sharex=True)
+    for ax, norm in zip(axes, NORMS, strict=True):
+        change = output_change(T, step, norm)
+        _draw_change(ax, change, step, norm)
+        ax.set_ylabel("max |change of y[t]|")
+        # few, fixed ticks: tick text is most of the redraw time
+        ticks = [0.0, change.max()] if change.max() > 0 else [0.0]
+        ax.set_yticks(ticks, [f"{v:.2g}" for v in ticks])
+    axes[-1].set_xticks(np.unique(np.linspace(0, T - 1, 5).round()))
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.95),
+               fontsize=8, ncols=2, frameon=False)  # fmt: skip
+    axes[-1].set_xlabel("output step t")
+    fig.suptitle(
+        f"Nudging x[{step}, 0] by +1 in a sequence of T = {T}, D = 4 (dotted line)"
+    )
+    # fixed margins: tight_layout would take half of the widget's redraw time
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.86, bottom=0.09, hspace=0.42)
+    return fig
+
+
+def perturbation_sweep(T: int = 16, steps: tuple[int, ...] = (0, 8, 15)):
+    """Small multiples of `perturbation_figure`: normalizations x nudged steps."""
+    fig, axes = plt.subplots(3, len(steps), figsize=(10, 6.2), sharex=True)
+    for i, norm in enumerate(NORMS):
+        for j, step in enumerate(steps):
+            change = output_change(T, step, norm)
+            title = f"{LABELS[norm]}, x[{step}, 0]: {(change > 0).sum()} move"
+            _draw_change(axes[i, j], change, step, norm, title)
+            axes[i, j].title.set_fontsize(9)
+    for ax in axes[-1]:
+        ax.set_xlabel("output step t")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("max |change|")
+    fig.suptitle(f"Which outputs move when one input step is nudged (T = {T})")
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.9, bottom=0.08, hspace=0.4)
+    return fig
+
+
+def jacobian_figure(T: int = 24):
+    """Heatmaps of max |dy[t]/dx[s]| for the three normalizations.
+
+    Exact zeros are drawn white; everything else on a log colour scale.
+    """
+    x = example_sequence(T)
+    Js = {norm: time_jacobian(x, norm) for norm in NORMS}
+    positive = np.concatenate([J[J > 0] for J in Js.values()])
+    scale = LogNorm(vmin=max(positive.min(), 1e-4), vmax=positive.max())
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.6), layout="constrained")
+    for ax, norm in zip(axes, NORMS, strict=True):
+        J = Js[norm]
+        image = ax.imshow(np.ma.masked_equal(J, 0.0), norm=scale, cmap=cmap)
+        above = np.triu(np.ones_like(J, dtype=bool), k=1)
+        ax.set_title(
+            f"{LABELS[norm]}\n{(J[above] > 0).sum()} of {above.sum()} "
+            "future entries non-zero",
+            fontsize=10,
+        )
+        ax.set_xlabel("input step s")
+        ax.set_ylabel("output step t")
+    fig.colorbar(image, ax=axes, shrink=0.9, label="max |dy[t] / dx[s]| (white: 0)")
+    fig.suptitle(f"Who sees whom: Jacobian over time, T = {T}, D = {x.shape[1]}")
+    return fig
+
+
+def leakage_figure():
+    """Next-step prediction on every seed: training curves, losses and the bound.
+
+    Left: the training loss of each normalization, mean over the seeds of
+    `nnlab.p4_seqnorm.nextstep.leak_study` with the range of the seeds shaded. Right:
+    each loss minus the loss of predicting 0 on the same sequences, one dot
+    a seed, the bar at the mean.
+    """
+    study = leak_study()
+    runs = dict(zip(NORMS, study, strict=True))
+    S = study.full.losses.shape[0]
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for norm, run in runs.items():
+        curve = run.losses - run.train_bound[:, None]  # (S, steps)
+        steps = np.arange(1, curve.shape[1] + 1)
+        ax0.fill_between(steps, curve.min(0), curve.max(0), color=COLORS[norm],
+                         alpha=0.25, lw=0)  # fmt: skip
+        ax0.plot(steps, curve.mean(0), color=COLORS[norm], label=LABELS[norm])
+    ax0.axhline(0, color="k", ls="--", lw=1, label="predicting 0: best for the past")
+    ax0.set_xlabel("Adam step")
+    ax0.set_ylabel("training loss minus bound")
+    ax0.set_title(f"Training, {S} seeds: only full normalization goes below")
+    ax0.legend(fontsize=8)
+    kinds = [
+        ("train_loss", "train_bound", "training set"),
+        ("test_loss", "bound", "held out, whole sequence"),
+        ("stream_loss", "bound", "held out, step by step"),
+    ]
+    width = 0.26
+    jitter = np.linspace(-0.06, 0.06, S)
+    for k, (field, bound, label) in enumerate(kinds):
+        for i, norm in enumerate(NORMS):
+            d = getattr(runs[norm], field) - getattr(runs[norm], bound)  # (S,)
+            pos = i + (k - 1) * width
+            color = f"{0.25 + 0.25 * k}"
+            ax1.bar(pos, d.mean(), width, color=color, label=label if i == 0 else None)
+            ax1.plot(pos + jitter, d, ".", color="k", ms=3)
+            ax1.annotate(f"{d.mean():+.2f}", (pos, max(d.max(), 0)), ha="center",
+                         va="bottom", fontsize=7, xytext=(0, 2),
+                         textcoords="offset points")  # fmt: skip
+    ax1.axhline(0, color="k", ls="--", lw=1)
+    ax1.set_xticks(np.arange(len(NORMS)), [LABELS[n] for n in NORMS], fontsize=8)
+    ax1.set_ylabel("loss minus loss of predicting 0")
+    ax1.set_title("Full norm fails when it must predict step by step")
+    ax1.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+@lru_cache(maxsize=1)
+def gap_curves():
+    """RMS train/eval gap at every length in `GAP_LENGTHS`, for both data kinds."""
+    return {
+        data: [running_gap(T, data) for T in GAP_LENGTHS] for data in ("iid", "walk")
+    }
+
+
+def running_gap_figure():
+    """Gap between training and evaluation outputs against sequence length."""
+    curves = gap_curves()
+    T = np.array(GAP_LENGTHS)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    ax.loglog(T, curves["iid"], "o-", color="C0", label="i.i.d. steps (stationary)")
+    ax.loglog(T, curves["walk"], "s-", color="C3", label="random walk (drifts)")
+    ax.loglog(T, np.sqrt(1.5 / T), "k--", lw=1, label=r"$\sqrt{3/(2T)}$")
+    ax.set_xlabel("sequence length T")
+    ax.set_ylabel("RMS of y_train - y_eval")
+    ax.set_title("Running estimates: the train/eval gap against T")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def prefix_variance_figure(T: int = 2000, offset: float = 1e4, scale: float = 1e-3):
+    """Relative error of prefix variances, naive running sums against Welford."""
+    x = offset + scale * np.random.default_rng(1).standard_normal((T, 1))
+    _, stable = prefix_moments(x)
+    _, naive = prefix_moments(x, method="naive")
+    # reference: two passes over every prefix (mean first, then squares)
+    ref = np.array([x[: t + 1].var(axis=0) for t in range(T)])  # (T, 1)
+    t = np.arange(1, T)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for var, label, color in ((naive, "naive cumsum(x), cumsum(x**2)", "C3"),
+                              (stable, "shifted Welford (nnlab)", "C0")):  # fmt: skip
+        err = np.abs(var[1:, 0] / ref[1:, 0] - 1)
+        ax.semilogy(t, np.maximum(err, 1e-17), color=color, lw=1, label=label)
+    ax.axhline(1.0, color="k", ls=":", lw=1)
+    ax.set_xlabel("prefix length t + 1")
+    ax.set_ylabel("relative error of the prefix variance")
+    ax.set_title(f"Prefix variance, mean {offset:g}, std {scale:g}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+WIDGETS = {"perturbation": (perturbation_figure, {"T": 16, "step": 8})}

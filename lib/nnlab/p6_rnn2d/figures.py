@@ -1,0 +1,227 @@
+"""Figures for Problem 6: receptive fields, FLOP ratios and wall times of the
+2D RNN module against a 3x3 convolution."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import Normalize
+from matplotlib.patches import Rectangle
+
+from nnlab.p6_rnn2d import rnn2d
+
+FIELD_SHAPE = (12, 16, 4)  # H, W, C of the receptive-field examples
+_PANELS = ("one-way (A rows, B columns)", "four-way (ReNet)", "3x3 conv stack")
+
+
+@lru_cache(maxsize=64)
+def field_maps(i: int, j: int, seed: int = 0):
+    """Gradient maps of out[i, j] for the two modules and an equal-FLOP conv stack.
+
+    On a random (1, H, W, C) input of `FIELD_SHAPE`, with C output channels
+    each (Ch = C one-way, C / 2 per direction four-way) and a stack of
+    `rnn2d.equal_flop_conv_layers` 3x3 convolutions.
+
+    Returns
+    -------
+    tuple
+        ``(one_way, four_way, conv, n_conv_layers)``, each map (H, W).
+    """
+    H, W, C = FIELD_SHAPE
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((1, H, W, C))
+    one = rnn2d.input_gradient_map(x, rnn2d.init_params(C, C, rng=rng), i, j)
+    p4 = rnn2d.init_params(C, C // 2, four_way=True, rng=rng)
+    four = rnn2d.input_gradient_map(x, p4, i, j, four_way=True)
+    L = rnn2d.equal_flop_conv_layers(H, W, C)
+    ws = [rng.standard_normal((3, 3, C, C)) / np.sqrt(9 * C) for _ in range(L)]
+    conv = rnn2d.conv_stack_gradient_map(x, ws, i, j)
+    return one, four, conv, L
+
+
+def _draw_field(ax, grad, i: int, j: int, title: str, norm):
+    """log10 |gradient| with exact zeros left blank, (i, j) marked."""
+    H, W = grad.shape
+    with np.errstate(divide="ignore"):
+        img = np.where(grad > 0, np.log10(np.where(grad > 0, grad, 1.0)), np.nan)
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.92")
+    im = ax.imshow(img, cmap=cmap, norm=norm, interpolation="nearest")
+    rows, cols = np.nonzero(grad > 0)
+    ax.add_patch(
+        Rectangle(
+            (cols.min() - 0.5, rows.min() - 0.5),
+            cols.max() - cols.min() + 1,
+            rows.max() - rows.min() + 1,
+            fill=False,
+            ec="C3",
+            lw=1.5,
+        )
+    )
+    ax.plot(j, i, marker="x", color="C3", ms=9, mew=2.5)
+    ax.set_title(f"{title}\n{rows.size} of {H * W} inputs reach ({i}, {j})", fontsize=9)
+    ax.set_xticks(range(0, W, 3))
+    ax.set_yticks(range(0, H, 3))
+    ax.set_xlabel("column j'")
+    ax.set_ylabel("row i'")
+    return im
+
+
+def _field_row(axes, i: int, j: int):
+    one, four, conv, L = field_maps(i, j)
+    maps = (one, four, conv)
+    positive = np.concatenate([m[m > 0] for m in maps])
+    norm = Normalize(np.log10(positive.min()), np.log10(positive.max()))
+    # the cheapest whole stack with at least the module's FLOPs
+    titles = (*_PANELS[:2], f"{_PANELS[2]}, {L} layer{'s' * (L > 1)} (>= its FLOPs)")
+    for ax, m, t in zip(axes, maps, titles, strict=True):
+        im = _draw_field(ax, m, i, j, t, norm)
+    return im
+
+
+def receptive_field_figure(i: int = 6, j: int = 9):
+    """Where output (i, j) looks: |d out[i, j] / dx| for the three modules.
+
+    Colour is log10 of the gradient magnitude summed over channels; grey
+    cells have an exact zero gradient (outside the receptive field). The
+    red box bounds the support.
+    """
+    H, W, _ = FIELD_SHAPE
+    i, j = int(np.clip(i, 0, H - 1)), int(np.clip(j, 0, W - 1))
+    # Fixed margins: a layout engine would double the time to draw.
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.7))
+    fig.subplots_adjust(left=0.05, right=0.9, bottom=0.14, top=0.78, wspace=0.3)
+    im = _field_row(axes, i, j)
+    cax = fig.add_axes((0.92, 0.2, 0.012, 0.52))
+    fig.colorbar(im, cax=cax, label="log10 |d out[i, j] / dx|")
+    fig.suptitle(f"Receptive field of output ({i}, {j}) on a {H}x{W} image")
+    return fig
+
+
+def receptive_field_sweep_figure(points=((0, 0), (6, 9), (11, 15))):
+    """`receptive_field_figure` at a few locations, one row each."""
+    fig, axes = plt.subplots(
+        len(points), 3, figsize=(10.5, 3.1 * len(points)), layout="constrained"
+    )
+    for row, (i, j) in zip(axes, points, strict=True):
+        im = _field_row(row, i, j)
+        fig.colorbar(im, ax=row, shrink=0.85, label="log10 |grad|")
+    fig.suptitle("Receptive fields from gradients (grey: exactly zero)")
+    return fig
+
+
+_COUNTS = {
+    "matmul": ("products performed", "-"),
+    "nonzero": ("without zero state / padding", "--"),
+    "all": ("plus adds, bias, tanh", ":"),
+}
+
+
+_SWEEPS = {
+    "C": ("C (channels)", tuple(np.unique(np.geomspace(1, 512, 30).astype(int)))),
+    "H": ("H (rows)", tuple(range(1, 129, 3))),
+    "W": ("W (columns)", tuple(range(1, 129, 3))),
+}
+
+
+@lru_cache(maxsize=256)
+def _ratio_curve(H: int, W: int, C: int, name: str, four_way: bool, count: str):
+    """flop_ratio along the sweep of `name`, the other two held."""
+    point = {"H": H, "W": W, "C": C, name: np.array(_SWEEPS[name][1])}
+    return tuple(rnn2d.flop_ratio(**point, four_way=four_way, count=count))
+
+
+def flop_ratio_figure(H: int = 32, W: int = 32, C: int = 64):
+    """Forward FLOPs of the module / a 3x3 conv C -> C, against C, H and W.
+
+    Each panel varies one of the three and holds the other two at the
+    chosen values (marked). Lines: one-way and four-way, three ways of
+    counting (see `rnn2d.flop_ratio`).
+    """
+    point = {"H": H, "W": W, "C": C}
+    top = 1.0
+    fig, axes = plt.subplots(1, 3, figsize=(11, 4.2), sharey=True)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.27, top=0.86, wspace=0.08)
+    for ax, (name, (label, values)) in zip(axes, _SWEEPS.items(), strict=True):
+        # C is drawn against log2 C on a linear axis: a log-scaled axis takes
+        # a third of the drawing time.
+        xs = np.log2(values) if name == "C" else values
+        x_here = np.log2(point[name]) if name == "C" else point[name]
+        for four_way, color in ((False, "C0"), (True, "C1")):
+            kind = "four-way" if four_way else "one-way"
+            for count, (what, ls) in _COUNTS.items():
+                ratios = _ratio_curve(H, W, C, name, four_way, count)
+                top = max(top, max(ratios))
+                ax.plot(xs, ratios, ls, color=color, label=f"{kind}, {what}")
+            here = rnn2d.flop_ratio(H, W, C, four_way=four_way)
+            ax.plot(x_here, here, "o", color=color, ms=7)
+        ax.axhline(1.0, color="0.5", lw=1)
+        if name == "C":
+            ax.set_xticks(range(0, 9, 2), [str(2**k) for k in range(0, 9, 2)])
+        ax.set_xlabel(label)
+        ax.set_title(f"vary {name}, the others as chosen", fontsize=9)
+    axes[0].set_ylabel("module FLOPs / 3x3 conv FLOPs")
+    axes[0].set_ylim(0, 1.1 * top)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    one = rnn2d.flop_ratio(H, W, C)
+    four = rnn2d.flop_ratio(H, W, C, four_way=True)
+    fig.suptitle(
+        f"H={H}, W={W}, C={C}: forward matmul FLOPs one-way {one:.3f}, "
+        f"four-way {four:.3f} of the 3x3 convolution's"
+    )
+    return fig
+
+
+def timing_figure(sizes, times):
+    """Measured time ratio of forward + backward against the FLOP ratio.
+
+    Parameters
+    ----------
+    sizes : list of (N, H, W, C)
+    times : list of dict
+        `rnn2d.time_forward_backward` results, one per size.
+    """
+    labels = [f"N={n} {h}x{w}\nC={c}" for n, h, w, c in sizes]
+    t_ratio = [t["rnn2d"] / t["conv2d"] for t in times]
+    f_ratio = [
+        sum(rnn2d.rnn2d_flops(n, h, w, c, c)) / sum(rnn2d.conv_flops(n, h, w, c, c))
+        for n, h, w, c in sizes
+    ]
+    x = np.arange(len(sizes))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+    ax.bar(x - 0.2, t_ratio, 0.4, label="measured time ratio", color="C0")
+    ax.bar(x + 0.2, f_ratio, 0.4, label="FLOP ratio", color="C2")
+    ax.axhline(1.0, color="0.3", lw=1)
+    ax.set_yscale("log")
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.set_ylabel("rnn2d / conv2d (forward + backward)")
+    ax.set_title("Below 1: the 2D RNN is faster", fontsize=10)
+    ax.legend(fontsize=8)
+    steps = [2 * (h + w) for _, h, w, _ in sizes]  # forward and backward sweeps
+    per_step = [1e6 * t["rnn2d"] / s for t, s in zip(times, steps, strict=True)]
+    flops_per_step = [
+        sum(rnn2d.rnn2d_flops(n, h, w, c, c)) / s
+        for (n, h, w, c), s in zip(sizes, steps, strict=True)
+    ]
+    ax2.loglog(flops_per_step, per_step, "o", color="C0")
+    for fx, py, lab in zip(flops_per_step, per_step, labels, strict=True):
+        ax2.annotate(
+            lab.replace("\n", " "),
+            (fx, py),
+            fontsize=7,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
+    ax2.set_xlabel("FLOPs per dependent step")
+    ax2.set_ylabel("microseconds per dependent step")
+    ax2.set_title("rnn2d: a floor per step, then time grows with FLOPs", fontsize=10)
+    ax2.grid(alpha=0.3, which="both")
+    return fig
+
+
+WIDGETS = {
+    "receptive_field": (receptive_field_figure, {"i": 6, "j": 9}),
+    "flop_ratio": (flop_ratio_figure, {"H": 32, "W": 32, "C": 64}),
+}

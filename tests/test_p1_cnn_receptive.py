@@ -1,0 +1,164 @@
+"""Receptive fields measured by back-propagation against the geometry, and
+the effective receptive field's basic properties."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nnlab.p1_cnn.receptive as receptive_module
+from nnlab.p1_cnn.arch import (
+    PROBLEM1_INPUT,
+    Conv,
+    MaxPool,
+    ReLU,
+    field_masks,
+    problem1_layers,
+    problem1_variants,
+)
+from nnlab.p1_cnn.receptive import (
+    block_outputs,
+    check_fields,
+    effective_fields,
+    geometric_field,
+    gradient_fields,
+    spread,
+)
+
+
+@pytest.mark.parametrize("name", list(problem1_variants()))
+def test_gradient_fields_equal_geometry_on_problem1_and_variants(name):
+    layers = problem1_variants()[name]
+    checks = check_fields(layers, PROBLEM1_INPUT)
+    assert len(checks) == len(layers)
+    assert all(c.pixels > 0 for c in checks)
+    assert [c.mismatches for c in checks] == [0] * len(layers)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["conv", "pool"]),
+            st.integers(1, 3),
+            st.integers(1, 3),
+            st.integers(0, 2),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.integers(5, 10),
+)
+def test_gradient_support_is_the_geometric_field_at_every_location(spec_list, side):
+    layers = []
+    for kind, k, s, p in spec_list:
+        layers.append(Conv(2, k, stride=s, pad=p) if kind == "conv" else MaxPool(k, s))
+    try:
+        masks = field_masks(layers, (side, side, 2))
+    except ValueError:
+        return  # a window that does not fit: rejected, tested in test_p1_cnn_arch
+    rows, cols = masks[-1]
+    locs = [(i, j) for i in range(rows.shape[0]) for j in range(cols.shape[0])]
+    measured = gradient_fields(layers, (side, side, 2), len(layers) - 1, locs)
+    geometric = np.stack(
+        [geometric_field(layers, (side, side, 2), len(layers) - 1, loc) for loc in locs]
+    )
+    np.testing.assert_array_equal(measured, geometric)
+
+
+def test_max_pool_routing_sees_only_part_of_the_field():
+    # The reason the measurement uses average-pool routing: with max-pool the
+    # gradient of one input reaches one pixel per window.
+    layers = [Conv(2, 3), MaxPool(2, 2), MaxPool(2, 2)]
+    field = geometric_field(layers, (8, 8, 1), 2, (0, 0))
+    routed = gradient_fields(layers, (8, 8, 1), 2, [(0, 0)], pool="max")[0]
+    assert np.all(field[routed])  # inside the field ...
+    assert routed.sum() < field.sum()  # ... but only part of it
+
+
+def test_effective_field_lies_inside_the_theoretical_field_and_sums_to_one():
+    layers = problem1_layers()
+    targets = [3, 9]
+    maps = effective_fields(layers, PROBLEM1_INPUT, targets, n_images=4)
+    for t, m in zip(targets, maps, strict=True):
+        H_l = field_masks(layers[: t + 1], PROBLEM1_INPUT)[-1][0].shape[0]
+        centre = ((H_l - 1) // 2, (H_l - 1) // 2)
+        field = geometric_field(layers, PROBLEM1_INPUT, t, centre)
+        assert np.isclose(m.sum(), 1.0)
+        assert np.all(m >= 0) and np.all(m[~field] == 0)
+
+
+def test_block_outputs_of_problem1():
+    ends = block_outputs(problem1_layers())
+    # Every ReLU and pool, no conv (each is followed by a ReLU).
+    assert [type(problem1_layers()[k]) for k in ends] == [
+        type(s) for s in problem1_layers() if not isinstance(s, Conv)
+    ]
+    assert block_outputs([Conv(2, 3), Conv(2, 3), ReLU()]) == [0, 2]
+
+
+def test_spread_of_a_point_a_box_and_a_gaussian():
+    point = np.zeros((9, 9))
+    point[4, 4] = 1.0
+    s = spread(point)
+    assert s.centre == (4.0, 4.0) and s.sigma == 0.0 and s.side95 == 1
+
+    box = np.zeros((11, 11))
+    box[3:8, 3:8] = 1 / 25  # 5x5 uniform: variance (5^2 - 1) / 12 per axis
+    s = spread(box)
+    assert np.isclose(s.sigma, np.sqrt(2.0)) and s.side95 == 5
+    assert s.half_mass_pixels == 13  # 12/25 < 1/2 <= 13/25
+
+    y, x = np.mgrid[0:41, 0:41]
+    g = np.exp(-((y - 20.0) ** 2 + (x - 20.0) ** 2) / (2 * 3.0**2))
+    s = spread(g / g.sum())
+    assert np.isclose(s.sigma, 3.0, rtol=1e-3) and s.gaussian_r2 > 0.999
+    # Half the mass of a 2-D Gaussian lies within radius sigma sqrt(2 ln 2):
+    # a disc of 2 pi ln(2) sigma^2 pixels.
+    assert np.isclose(s.half_mass_pixels, 2 * np.pi * np.log(2) * 9, rtol=0.05)
+    assert s.gaussian_r2 > spread(box).gaussian_r2
+
+
+def test_bad_layer_and_location_are_rejected():
+    layers = [Conv(2, 3), MaxPool()]
+    with pytest.raises(ValueError, match=r"layer must be in \[0, 1\], got 2"):
+        geometric_field(layers, (8, 8, 1), 2, (0, 0))
+    with pytest.raises(ValueError, match=r"location \(4, 0\) is outside layer 1's 4x4"):
+        geometric_field(layers, (8, 8, 1), 1, (4, 0))
+    with pytest.raises(ValueError, match="pool must be 'max' or 'avg', got 'mean'"):
+        gradient_fields(layers, (8, 8, 1), 1, [(0, 0)], pool="mean")
+
+
+def test_effective_field_statistics_survive_a_perturbation_of_the_weights(
+    monkeypatch,
+):
+    # Another BLAS kernel rounds each product differently, ~1e-16 relative in
+    # float64. Perturbing every weight by 1e-10 (some 4e5 such roundings)
+    # must not move the statistics the notebook prints to two decimals. In
+    # float32 (a former version) a perturbation of 1e-5 moved layer 16's sigma.
+    layers = problem1_layers()
+    targets = [2, 10, 15, 18]
+    original = receptive_module.init_params
+
+    def printed(maps):
+        stats = [spread(m) for m in maps]
+        return [
+            f"{s.sigma:.2f} {s.gaussian_r2:.2f} {s.half_mass_pixels} {s.side95}"
+            for s in stats
+        ]
+
+    maps = effective_fields(layers, PROBLEM1_INPUT, targets, 8)
+    assert maps.dtype == np.float64
+    reference = printed(maps)
+    rng = np.random.default_rng(1)
+
+    def perturbed(*args, **kwargs):
+        return [
+            p
+            if p is None
+            else (p[0] * (1 + 1e-10 * rng.standard_normal(p[0].shape)), p[1])
+            for p in original(*args, **kwargs)
+        ]
+
+    monkeypatch.setattr(receptive_module, "init_params", perturbed)
+    assert printed(effective_fields(layers, PROBLEM1_INPUT, targets, 8)) == reference

@@ -1,0 +1,359 @@
+"""Tests for nnlab.p5_bptt.bptt: gradients, exact costs, optimality, bad input."""
+
+import math
+from collections import deque
+
+import numpy as np
+import pytest
+
+import nnlab.p5_bptt.bptt as bptt_module
+from nnlab.gradcheck import check_gradient
+from nnlab.p5_bptt.bptt import (
+    SCHEDULES,
+    Stats,
+    binomial_cost,
+    bisect_cost,
+    bptt,
+    constant_cost,
+    cost,
+    make_plan,
+    plan_stats,
+    random_problem,
+    sqrt_cost,
+    store_all_cost,
+)
+from nnlab.rnn import rnn_step_forward
+
+# Every schedule runs the same step function on the same arrays (same values,
+# shapes and memory layout: fresh C-contiguous states, views of xs) and
+# reverses steps T..1 in the same order, so the floating-point operations are
+# identical and the gradients equal bit for bit. This is exact by construction,
+# not by luck of a kernel: it needs only a BLAS that returns the same bits for
+# the same call, which OpenBLAS (every kernel of the pinned build, checked with
+# arrays at every 8-byte offset from 64-byte alignment) and MKL (checked the
+# same way through its cblas_dgemm) both do.
+# Centred differences in float64, threshold on the CS231n relative error.
+# The step is 1e-5, not 1e-6: some dWh entries are ~1e-4 (a saturated unit
+# scales its column by 1 - h**2), and the round-off of a difference quotient,
+# ~1e-16 / step, would then alone be ~1e-7 relative. At 1e-5 both round-off
+# and O(step**2) truncation stay ~1e-8 below a correct gradient.
+GRAD_TOL = 1e-7
+FD_STEP = 1e-5
+
+RUNS = [(s, None) for s in SCHEDULES if s != "binomial"] + [
+    ("binomial", k) for k in (1, 2, 3)
+]
+
+
+def all_runs(T):
+    """Every schedule, binomial with every admissible number of slots."""
+    runs = [(s, None) for s in SCHEDULES if s != "binomial"]
+    return runs + [("binomial", k) for k in range(1, max(1, T - 1) + 1)]
+
+
+# ------------------------------------------------------------- gradients
+
+
+def admissible(lengths):
+    """(T, schedule, slots) for every T in `lengths` and run in RUNS it allows."""
+    return [
+        (T, schedule, slots)
+        for T in lengths
+        for schedule, slots in RUNS
+        if slots is None or slots <= max(1, T - 1)
+    ]
+
+
+@pytest.mark.parametrize("T, schedule, slots", admissible([1, 2, 7, 16, 33]))
+def test_every_schedule_gives_the_store_all_gradients(T, schedule, slots):
+    problem = random_problem(T, 3, 4, 5, seed=T)
+    ref, _ = bptt(*problem, "store_all")
+    got, _ = bptt(*problem, schedule, slots)
+    for name, g, r in zip(["dxs", "dh0", "dWx", "dWh", "db"], got, ref, strict=True):
+        np.testing.assert_array_equal(g, r, err_msg=name)
+
+
+def unrolled_hs(xs, h0, Wx, Wh, b):
+    hs, h = [], h0
+    for x in xs:
+        h, _ = rnn_step_forward(x, h, Wx, Wh, b)
+        hs.append(h)
+    return np.stack(hs)  # (T, N, Hd)
+
+
+@pytest.mark.parametrize("T, N", [(1, 1), (4, 1), (5, 3)])
+@pytest.mark.parametrize("which", range(5), ids=["xs", "h0", "Wx", "Wh", "b"])
+def test_store_all_gradients_match_finite_differences(T, N, which):
+    xs, h0, (Wx, Wh, b), dhs = random_problem(T, N, 3, 4, seed=which)
+    inputs = [xs, h0, Wx, Wh, b]
+    grads, _ = bptt(xs, h0, (Wx, Wh, b), dhs, "store_all")
+
+    def f(_):
+        return unrolled_hs(*inputs)
+
+    err = check_gradient(f, inputs[which], grads[which], dout=dhs, h=FD_STEP)
+    assert err < GRAD_TOL, f"{err:.2e}"
+
+
+# ------------------------------------------------------------- counting
+
+
+@pytest.mark.parametrize("T", [1, 2, 3, 5, 8, 13, 20])
+def test_counted_stats_equal_the_cost_functions(T):
+    problem = random_problem(T, 1, 1, 2, seed=T)
+    for schedule, slots in all_runs(T):
+        _, stats = bptt(*problem, schedule, slots)
+        expected = cost(T, schedule, slots)
+        assert stats == expected, (schedule, slots)
+        assert plan_stats(make_plan(T, schedule, slots)) == expected
+
+
+@pytest.mark.parametrize("schedule, slots", RUNS)
+def test_step_calls_count_real_calls_of_the_step(monkeypatch, schedule, slots):
+    calls = []
+
+    def counting_step(*args):
+        calls.append(1)
+        return rnn_step_forward(*args)
+
+    monkeypatch.setattr(bptt_module, "rnn_step_forward", counting_step)
+    _, stats = bptt(*random_problem(23, 2, 2, 3), schedule, slots)
+    assert stats.step_calls == len(calls)
+
+
+def test_store_all_and_constant_by_hand():
+    assert store_all_cost(5) == Stats(5, 6)
+    assert constant_cost(4) == Stats(1 + 2 + 3 + 4, 1)
+
+
+def test_sqrt_cost_by_hand():
+    # T = 16, k = 4: sweep to h12 (12 calls, h0 h4 h8 h12 stored), each
+    # segment re-runs 3 advances (12) and its 4 steps (16): 40 calls. Peak
+    # while the last segment is reversed: 4 checkpoints + h13 h14 h15.
+    assert sqrt_cost(16) == Stats(12 + 12 + 16, 7)
+    # T = 10, k = 4: segments [0,4) [4,8) [8,10): sweep 8, advances 3+3+1.
+    assert sqrt_cost(10) == Stats(8 + 7 + 10, max(0 + 4, 1 + 4, 2 + 2))
+    assert sqrt_cost(1) == Stats(1, 1)
+
+
+MANY_T = [*range(1, 130), 255, 256, 257, 1000, 1023, 1024, 1025, 2047, 2048, 3001]
+
+
+@pytest.mark.parametrize("schedule", [s for s in SCHEDULES if s != "binomial"])
+def test_plan_counts_equal_cost_functions_for_many_T(schedule):
+    for T in MANY_T:
+        assert plan_stats(make_plan(T, schedule)) == cost(T, schedule), T
+
+
+def test_binomial_plan_counts_equal_cost_function_for_many_T_and_slots():
+    for T in MANY_T:
+        top = max(1, T - 1)
+        for s in sorted({1, 2, 3, 4, 7, 10, top // 2 + 1, top - 1, top} - {0}):
+            if s <= top and (s > 1 or T <= 300):
+                plan = make_plan(T, "binomial", s)
+                assert plan_stats(plan) == binomial_cost(T, s), (T, s)
+
+
+# ------------------------------------------------------------- closed forms
+
+
+def test_bisect_cost_equals_popcount_closed_form():
+    for T in range(1, 3001):
+        calls = T + sum(bin(k).count("1") for k in range(T))
+        states = math.ceil(math.log2(T)) + 1
+        assert bisect_cost(T) == Stats(calls, states), T
+        # The O(T log T) bound quoted in the notebook.
+        assert 2 * calls <= 2 * T + T * math.ceil(math.log2(T)), T
+
+
+def test_constant_cost_closed_form():
+    for T in range(1, 3001):
+        assert constant_cost(T).step_calls * 2 == T * (T + 1)
+
+
+def binomial_closed_form(T, s):
+    r = 0
+    while math.comb(s + r, s) < T:
+        r += 1
+    return T + r * T - math.comb(s + r, s + 1)
+
+
+def test_binomial_cost_closed_form_and_published_values():
+    assert binomial_cost(10, 3).step_calls == 25
+    assert binomial_cost(100, 10).step_calls == 322
+    assert binomial_cost(1000, 10).step_calls == 4636
+    for T in [*range(1, 200), 1000, 3001]:
+        assert binomial_cost(T, 1).step_calls == T * (T + 1) // 2
+        for s in range(1, min(T - 1, 40) + 1):
+            assert binomial_cost(T, s).step_calls == binomial_closed_form(T, s)
+
+
+def optimal_calls_dp(max_T, max_s):
+    """F(l, s): fewest calls to reverse l steps from a stored start, s slots.
+
+    Minimises over every first advance m: advance m, store h_m, reverse the
+    right part with s - 1 slots, then the left part with s slots.
+    """
+    F = {}
+    for s in range(1, max_s + 1):
+        for n in range(1, max_T + 1):
+            if n == 1:
+                F[n, s] = 1
+            elif s == 1:
+                F[n, s] = n * (n + 1) // 2
+            else:
+                F[n, s] = min(m + F[n - m, s - 1] + F[m, s] for m in range(1, n))
+    return F
+
+
+def test_binomial_equals_the_dynamic_programming_optimum():
+    F = optimal_calls_dp(60, 8)
+    for (T, s), best in F.items():
+        if s <= max(1, T - 1):
+            assert binomial_cost(T, s).step_calls == best, (T, s)
+
+
+def optimal_calls_exhaustive(T, s):
+    """Fewest step calls over every sequence of moves, by 0-1 BFS.
+
+    A search state is (stored states, working state, next step to reverse).
+    Moves: advance one step (1 call), store the working state if a slot is
+    free, drop a stored state, load a stored state (0 calls), and, when the
+    working state is h_{t-1}, re-run step t with tape and reverse it (1 call).
+    """
+    start = (frozenset({0}), 0, T)
+    dist = {start: 0}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        stored, work, t = node
+        d = dist[node]
+        if t == 0:
+            return d
+        moves = []
+        if work is not None and work < t - 1:  # states >= t are never needed
+            moves.append(((stored, work + 1, t), 1))
+        if work == t - 1:
+            moves.append(((stored, None, t - 1), 1))
+        if work is not None and work not in stored and len(stored) < s:
+            moves.append(((stored | {work}, work, t), 0))
+        for i in stored:
+            moves.append(((stored - {i}, work, t), 0))
+            moves.append(((stored, i, t), 0))
+        for nxt, w in moves:
+            if nxt not in dist or d + w < dist[nxt]:
+                dist[nxt] = d + w
+                (queue.appendleft if w == 0 else queue.append)(nxt)
+    raise AssertionError("no schedule reverses every step")
+
+
+@pytest.mark.parametrize("T", range(1, 9))
+def test_binomial_equals_the_exhaustive_optimum(T):
+    for s in range(1, max(1, T - 1) + 1):
+        assert binomial_cost(T, s).step_calls == optimal_calls_exhaustive(T, s)
+
+
+def test_binomial_never_beats_store_all_and_bisect_is_not_optimal():
+    T = 1000
+    assert binomial_cost(T, T - 1).step_calls == 2 * T - 1
+    b = bisect_cost(T)
+    assert binomial_cost(T, b.peak_states).step_calls < b.step_calls
+
+
+# ------------------------------------------------------------- bad input
+
+
+def test_unknown_schedule_names_the_valid_ones():
+    with pytest.raises(ValueError, match=r"unknown schedule 'revolve'.*'store_all'"):
+        bptt(*random_problem(4, 1, 1, 1), "revolve")
+    with pytest.raises(ValueError, match=r"valid schedules: 'store_all', 'constant'"):
+        cost(4, "linear")
+
+
+@pytest.mark.parametrize(
+    "T, slots, match",
+    [
+        (10, 0, r"slots must be from 1 to 9 for T = 10.*got 0"),
+        (10, 10, r"slots must be from 1 to 9 for T = 10.*got 10"),
+        (1, 2, r"slots must be from 1 to 1 for T = 1.*got 2"),
+        (10, None, r"'binomial' needs slots, an int from 1 to 9.*got None"),
+        (10, 2.5, r"'binomial' needs slots.*got 2.5"),
+    ],
+)
+def test_bad_slots(T, slots, match):
+    with pytest.raises(ValueError, match=match):
+        bptt(*random_problem(T, 1, 1, 1), "binomial", slots)
+    with pytest.raises(ValueError, match=match):
+        binomial_cost(T, slots)
+
+
+def test_slots_with_another_schedule_is_rejected():
+    with pytest.raises(ValueError, match=r"slots is only used by 'binomial'.*'bisect'"):
+        bptt(*random_problem(4, 1, 1, 1), "bisect", 2)
+
+
+@pytest.mark.parametrize(
+    "which, shape, match",
+    [
+        ("h0", (3, 4), r"h0 must be \(2, 4\), got \(3, 4\)"),
+        ("Wx", (4, 4), r"Wx must be \(3, 4\), got \(4, 4\)"),
+        ("Wh", (4, 3), r"Wh must be \(4, 4\), got \(4, 3\)"),
+        ("b", (3,), r"b must be \(4,\), got \(3,\)"),
+        ("dhs", (5, 2, 4), r"dhs must be \(6, 2, 4\), got \(5, 2, 4\)"),
+        ("xs", (6, 2), r"xs must be \(T, N, D\) and h0 \(N, Hd\), got \(6, 2\)"),
+    ],
+)
+def test_mismatched_shapes(which, shape, match):
+    xs, h0, (Wx, Wh, b), dhs = random_problem(6, 2, 3, 4)
+    args = {"xs": xs, "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "dhs": dhs}
+    args[which] = np.zeros(shape)
+    with pytest.raises(ValueError, match=match):
+        bptt(
+            args["xs"],
+            args["h0"],
+            (args["Wx"], args["Wh"], args["b"]),
+            args["dhs"],
+            "bisect",
+        )
+
+
+def test_other_bad_inputs():
+    xs, h0, params, dhs = random_problem(3, 1, 1, 1)
+    with pytest.raises(ValueError, match=r"params must be \(Wx, Wh, b\)"):
+        bptt(xs, h0, params[:2], dhs, "sqrt")
+    with pytest.raises(TypeError, match="dhs must be a numpy array, got list"):
+        bptt(xs, h0, params, dhs.tolist(), "sqrt")
+    with pytest.raises(ValueError, match="at least one time step, got T = 0"):
+        bptt(xs[:0], h0, params, dhs[:0], "sqrt")
+    with pytest.raises(ValueError, match="T must be at least 1, got 0"):
+        bisect_cost(0)
+    with pytest.raises(TypeError, match="T must be an int, got float"):
+        sqrt_cost(4.0)
+
+
+def test_plan_stats_rejects_a_plan_that_uses_a_state_it_lacks():
+    plan = make_plan(4, "bisect")
+    broken = tuple(a for a in plan if a.kind != "snapshot")
+    with pytest.raises(ValueError, match="not stored"):
+        plan_stats(broken)
+
+
+# ------------------------------------------------------------- drawing
+
+
+@pytest.mark.parametrize("T, schedule, slots", admissible([1, 9, 16]))
+def test_timeline_draws_what_is_counted(T, schedule, slots):
+    from nnlab.p5_bptt.figures import timeline
+
+    tl = timeline(T, schedule, slots)
+    stats = cost(T, schedule, slots)
+    forward = sum(len(tl.segments[k]) for k in ("advance", "tape", "rerun"))
+    assert forward == stats.step_calls
+    assert len(tl.segments["backward"]) == T
+    assert tl.ticks == stats.step_calls + T
+    # Most bars alive at once, with [start, end) intervals, is the peak.
+    events = sorted(
+        [(y0, 1) for _, y0, _ in tl.held] + [(y1, -1) for *_, y1 in tl.held]
+    )
+    alive = np.cumsum([d for _, d in events])
+    assert alive.max() == stats.peak_states
