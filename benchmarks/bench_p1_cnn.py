@@ -28,7 +28,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from nnlab.layers import conv2d_backward, conv2d_forward  # noqa: E402
-from nnlab.p1_cnn.arch import PROBLEM1_INPUT, Conv, problem1_layers, summarize  # noqa: E402
+from nnlab.p1_cnn.specs import PROBLEM1_INPUT, Conv, problem1_layers  # noqa: E402
+from nnlab.p1_cnn.summary import summarize  # noqa: E402
 
 N = 32
 REPEATS = 9

@@ -22,7 +22,7 @@ so it alone is timed at T = `T_CONSTANT` (with its own store_all).
 BLAS runs single-threaded (unless OPENBLAS_NUM_THREADS is set): the machine
 is shared and both sides of every ratio use the same BLAS.
 
-    .venv/bin/python benchmarks/bench_bptt.py
+    .venv/bin/python benchmarks/bench_p5_bptt.py
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import time  # noqa: E402
 
-from nnlab.p5_bptt.bptt import bisect_cost, time_ratios  # noqa: E402
+from nnlab.p5_bptt.costs import bisect_cost  # noqa: E402
+from nnlab.p5_bptt.measure import time_ratios  # noqa: E402
 
 T, N, D, HD = 1024, 32, 64, 128
 T_CONSTANT = 128

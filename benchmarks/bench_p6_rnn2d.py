@@ -3,7 +3,7 @@
 Forward + backward of `nnlab.p6_rnn2d.rnn2d` (one-way, Ch = C) and of
 `nnlab.layers.conv2d_*` (3x3, C -> C, 'same'), both (N, H, W, C) -> (N, H, W, C)
 in float64, median of several repeats in one run. The FLOP ratio is the
-formula that tests/test_rnn2d.py checks against the counted matmuls.
+formula that tests/test_p6_rnn2d.py checks against the counted matmuls.
 
 Goal: the module turns at least half of its FLOP saving into time, i.e.
 time ratio <= 2 x FLOP ratio. Its H + W dependent steps are what can stop it.
@@ -17,16 +17,16 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from nnlab import rnn2d  # noqa: E402
+from nnlab.p6_rnn2d import costs, timing  # noqa: E402
 
 N, H, W, C = 16, 32, 32, 64
 REPEATS = 7
 
 
 def main() -> int:
-    times = rnn2d.time_forward_backward(N, H, W, C, repeats=REPEATS)
-    flops_rnn = sum(rnn2d.rnn2d_flops(N, H, W, C, C))
-    flops_conv = sum(rnn2d.conv_flops(N, H, W, C, C))
+    times = timing.time_forward_backward(N, H, W, C, repeats=REPEATS)
+    flops_rnn = sum(costs.rnn2d_flops(N, H, W, C, C))
+    flops_conv = sum(costs.conv_flops(N, H, W, C, C))
     t_ratio = times["rnn2d"] / times["conv2d"]
     f_ratio = flops_rnn / flops_conv
     goal = 2 * f_ratio

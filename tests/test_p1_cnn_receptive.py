@@ -7,15 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnlab.p1_cnn.receptive as receptive_module
-from nnlab.p1_cnn.arch import (
-    PROBLEM1_INPUT,
-    Conv,
-    MaxPool,
-    ReLU,
-    field_masks,
-    problem1_layers,
-    problem1_variants,
-)
 from nnlab.p1_cnn.receptive import (
     block_outputs,
     check_fields,
@@ -23,6 +14,15 @@ from nnlab.p1_cnn.receptive import (
     geometric_field,
     gradient_fields,
     spread,
+)
+from nnlab.p1_cnn.specs import (
+    PROBLEM1_INPUT,
+    Conv,
+    MaxPool,
+    ReLU,
+    field_masks,
+    problem1_layers,
+    problem1_variants,
 )
 
 
@@ -56,7 +56,7 @@ def test_gradient_support_is_the_geometric_field_at_every_location(spec_list, si
     try:
         masks = field_masks(layers, (side, side, 2))
     except ValueError:
-        return  # a window that does not fit: rejected, tested in test_p1_cnn_arch
+        return  # a window that does not fit: rejected, tested in test_p1_cnn_specs
     rows, cols = masks[-1]
     locs = [(i, j) for i in range(rows.shape[0]) for j in range(cols.shape[0])]
     measured = gradient_fields(layers, (side, side, 2), len(layers) - 1, locs)

@@ -1,4 +1,4 @@
-"""Many networks trained side by side: gradients, and agreement with mlp.fit."""
+"""Many networks trained side by side: gradients, and agreement with training.fit."""
 
 import numpy as np
 import pytest

@@ -11,7 +11,7 @@ trained once for the whole file.
 import numpy as np
 import pytest
 
-from nnlab.mlp import fit, mlp_forward, softmax_cross_entropy
+from nnlab.mlp import mlp_forward, softmax_cross_entropy
 from nnlab.p3_expansion.experiments import (
     CURVE_ULPS,
     LAYERS,
@@ -31,6 +31,7 @@ from nnlab.p3_expansion.experiments import (
 )
 from nnlab.p3_expansion.grow import Expansion
 from nnlab.p3_expansion.study import JUMP_TOL
+from nnlab.training import fit
 
 SETTINGS = [("widen", 0, 24), ("widen", 1, 24), ("deepen", 0, 0), ("deepen", 1, 0)]
 

@@ -5,8 +5,9 @@ import pytest
 
 from nnlab.data import spirals
 from nnlab.gradcheck import numerical_gradient, rel_error
-from nnlab.mlp import fit, init_mlp, mlp_backward, mlp_forward, softmax_cross_entropy
+from nnlab.mlp import init_mlp, mlp_backward, mlp_forward, softmax_cross_entropy
 from nnlab.p3_expansion.grow import STRATEGIES, Expansion, deepen, new_parameters, widen
+from nnlab.training import fit
 
 RNG = np.random.default_rng(0)
 

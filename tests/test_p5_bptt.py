@@ -1,4 +1,4 @@
-"""Tests for nnlab.p5_bptt.bptt: gradients, exact costs, optimality, bad input."""
+"""Tests for nnlab.p5_bptt: gradients, exact costs, optimality, bad input."""
 
 import math
 from collections import deque
@@ -6,22 +6,21 @@ from collections import deque
 import numpy as np
 import pytest
 
-import nnlab.p5_bptt.bptt as bptt_module
+import nnlab.p5_bptt.driver as driver_module
 from nnlab.gradcheck import check_gradient
-from nnlab.p5_bptt.bptt import (
+from nnlab.p5_bptt.costs import (
     SCHEDULES,
     Stats,
     binomial_cost,
     bisect_cost,
-    bptt,
     constant_cost,
     cost,
-    make_plan,
-    plan_stats,
-    random_problem,
     sqrt_cost,
     store_all_cost,
 )
+from nnlab.p5_bptt.driver import bptt
+from nnlab.p5_bptt.measure import random_problem
+from nnlab.p5_bptt.plans import make_plan, plan_stats
 from nnlab.rnn import rnn_step_forward
 
 # Every schedule runs the same step function on the same arrays (same values,
@@ -116,7 +115,7 @@ def test_step_calls_count_real_calls_of_the_step(monkeypatch, schedule, slots):
         calls.append(1)
         return rnn_step_forward(*args)
 
-    monkeypatch.setattr(bptt_module, "rnn_step_forward", counting_step)
+    monkeypatch.setattr(driver_module, "rnn_step_forward", counting_step)
     _, stats = bptt(*random_problem(23, 2, 2, 3), schedule, slots)
     assert stats.step_calls == len(calls)
 

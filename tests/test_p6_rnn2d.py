@@ -9,7 +9,7 @@ import pytest
 
 from nnlab import flops, layers
 from nnlab.gradcheck import check_gradient
-from nnlab.p6_rnn2d import rnn2d
+from nnlab.p6_rnn2d import costs, fields, rnn2d, timing
 
 # (N, H, W, C, Ch): odd sizes, a batch of one, H != W both ways, Ch != C.
 SHAPES = [(2, 3, 5, 3, 4), (1, 4, 2, 2, 3), (1, 1, 3, 2, 2), (3, 2, 1, 1, 2)]
@@ -107,7 +107,7 @@ def test_receptive_field_one_way_is_the_top_left_rectangle(ij):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((1, 5, 7, 2))
     params = rnn2d.init_params(2, 3, rng=rng)
-    support = rnn2d.input_gradient_map(x, params, i, j) > 0
+    support = fields.input_gradient_map(x, params, i, j) > 0
     expected = np.zeros((5, 7), dtype=bool)
     expected[: i + 1, : j + 1] = True
     np.testing.assert_array_equal(support, expected)
@@ -118,7 +118,7 @@ def test_receptive_field_four_way_is_the_whole_image(ij):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((1, 5, 7, 2))
     params = rnn2d.init_params(2, 3, four_way=True, rng=rng)
-    support = rnn2d.input_gradient_map(x, params, *ij, four_way=True) > 0
+    support = fields.input_gradient_map(x, params, *ij, four_way=True) > 0
     assert support.all(), f"blind spots at {np.argwhere(~support).tolist()}"
 
 
@@ -128,7 +128,7 @@ def test_conv_stack_field_is_the_clipped_square(n_layers):
     rng = np.random.default_rng(5)
     x = rng.standard_normal((1, H, W, 2))
     weights = [rng.standard_normal((3, 3, 2, 2)) for _ in range(n_layers)]
-    support = rnn2d.conv_stack_gradient_map(x, weights, i, j) > 0
+    support = fields.conv_stack_gradient_map(x, weights, i, j) > 0
     rows, cols = np.ogrid[:H, :W]
     expected = (abs(rows - i) <= n_layers) & (abs(cols - j) <= n_layers)
     np.testing.assert_array_equal(support, expected)
@@ -137,8 +137,8 @@ def test_conv_stack_field_is_the_clipped_square(n_layers):
 @pytest.mark.parametrize("four_way", [False, True])
 @pytest.mark.parametrize("shape", [(2, 3, 5, 3, 4), (1, 4, 2, 2, 3), (3, 1, 6, 5, 2)])
 def test_flop_formula_equals_the_counted_matmuls(shape, four_way):
-    fwd, bwd = rnn2d.measured_flops(*shape, four_way=four_way)
-    formula = rnn2d.rnn2d_flops(*shape, four_way=four_way)
+    fwd, bwd = costs.measured_flops(*shape, four_way=four_way)
+    formula = costs.rnn2d_flops(*shape, four_way=four_way)
     H, W = shape[1:3]
     k = 2 if four_way else 1
     # a sweep direction takes W (A) or H (B) steps; a step is two matmuls
@@ -147,21 +147,21 @@ def test_flop_formula_equals_the_counted_matmuls(shape, four_way):
     assert bwd.calls == 4 * k * (W + H)
     assert fwd.performed == formula.forward
     assert bwd.performed == formula.backward
-    assert fwd.nonzero == rnn2d.rnn2d_nonzero_flops(*shape, four_way=four_way)
+    assert fwd.nonzero == costs.rnn2d_nonzero_flops(*shape, four_way=four_way)
     assert fwd.nonzero < fwd.performed  # the zero initial states
 
 
 def test_flop_formula_closed_forms():
     # one-way, Ch = C: four products of C x C per position -> 8 H W C^2,
     # against 2 * 9 * C * C per position for the 3x3 convolution
-    assert rnn2d.rnn2d_flops(1, 5, 7, 6, 6).forward == 8 * 5 * 7 * 36
-    assert rnn2d.flop_ratio(5, 7, 6) == pytest.approx(8 / 18)
+    assert costs.rnn2d_flops(1, 5, 7, 6, 6).forward == 8 * 5 * 7 * 36
+    assert costs.flop_ratio(5, 7, 6) == pytest.approx(8 / 18)
     # ReNet, Ch = C / 2: A is 2 * (C Ch + Ch^2) = 1.5 C^2 per position and
     # direction pair, B the same -> 6 H W C^2 in all
-    assert rnn2d.rnn2d_flops(1, 5, 7, 6, 3, four_way=True).forward == 6 * 5 * 7 * 36
-    assert rnn2d.flop_ratio(5, 7, 6, four_way=True) == pytest.approx(6 / 18)
+    assert costs.rnn2d_flops(1, 5, 7, 6, 3, four_way=True).forward == 6 * 5 * 7 * 36
+    assert costs.flop_ratio(5, 7, 6, four_way=True) == pytest.approx(6 / 18)
     # a 3x3 'same' conv on a 4x4 image: taps per axis 2 + 3 + 3 + 2 = 10
-    assert rnn2d.conv_nonzero_flops(1, 4, 4, 2, 5) == 2 * 10 * 10 * 2 * 5
+    assert costs.conv_nonzero_flops(1, 4, 4, 2, 5) == 2 * 10 * 10 * 2 * 5
 
 
 def test_conv_flop_formula_equals_the_counted_matmuls():
@@ -173,16 +173,16 @@ def test_conv_flop_formula_equals_the_counted_matmuls():
     _, bwd = flops.count_flops(
         layers.conv2d_backward, rng.standard_normal(out.shape), cache
     )
-    formula = rnn2d.conv_flops(N, H, W, C, F)
+    formula = costs.conv_flops(N, H, W, C, F)
     assert (fwd.performed, bwd.performed) == (formula.forward, formula.backward)
-    assert fwd.nonzero == rnn2d.conv_nonzero_flops(N, H, W, C, F)
+    assert fwd.nonzero == costs.conv_nonzero_flops(N, H, W, C, F)
 
 
 def test_equal_flop_conv_stack_is_one_layer():
     # 24 H W C^2 (forward + backward) against 54 H W C^2 + 2 H W C: under one
     # layer's worth, so the cheapest stack spending as much is one layer
-    assert rnn2d.equal_flop_conv_layers(6, 6, 8) == 1
-    assert rnn2d.equal_flop_conv_layers(6, 6, 8, four_way=True) == 1
+    assert costs.equal_flop_conv_layers(6, 6, 8) == 1
+    assert costs.equal_flop_conv_layers(6, 6, 8, four_way=True) == 1
 
 
 def test_params_helpers():
@@ -249,15 +249,15 @@ def test_other_bad_input():
     with pytest.raises(
         ValueError, match=r"\(i, j\) must lie in the 2x2 image, got \(2, 0\)"
     ):
-        rnn2d.input_gradient_map(np.zeros((1, 2, 2, 3)), params, 2, 0)
+        fields.input_gradient_map(np.zeros((1, 2, 2, 3)), params, 2, 0)
     with pytest.raises(
         ValueError, match="count must be 'matmul', 'nonzero' or 'all', got 'both'"
     ):
-        rnn2d.flop_ratio(4, 4, 4, count="both")
+        costs.flop_ratio(4, 4, 4, count="both")
 
 
 def test_timing_returns_both_medians():
-    times = rnn2d.time_forward_backward(1, 3, 4, 2, repeats=1)
+    times = timing.time_forward_backward(1, 3, 4, 2, repeats=1)
     assert set(times) == {"rnn2d", "conv2d"}
     assert all(t > 0 for t in times.values())
 

@@ -5,8 +5,8 @@ cache)`` and ``<op>_backward(dout, cache) -> d<inputs>``, on channels-last
 arrays. Import the topic module you need, e.g. ``from nnlab import layers``.
 
 Shared kernels sit at the top level (`layers`, `activations`, `norm`, `rnn`,
-`init`, `mlp`, `data`, `gradcheck`, `flops`, `stats`); each problem has a
-package with its own kernels, experiments and figures:
+`init`, `mlp`, `training`, `data`, `gradcheck`, `flops`, `stats`); each
+problem has a package with its own kernels, experiments and figures:
 
 - `p1_cnn`: shapes, parameters, FLOPs and receptive fields of a CNN;
 - `p2_activations`: the activation after batch normalization;

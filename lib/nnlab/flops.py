@@ -4,7 +4,7 @@
 ndarray subclass that logs every ``np.matmul`` (``@``) they take part in,
 however deep inside the function, and returns the function's result with a
 `FlopLog`. A formula for a kernel's cost can then be checked against the
-products the kernel really computes (see `nnlab.p6_rnn2d.rnn2d.measured_flops`).
+products the kernel really computes (see `nnlab.p6_rnn2d.costs.measured_flops`).
 
 A multiply-add counts as 2 FLOPs: ``(m, k) @ (k, n)`` is 2 m k n.
 """

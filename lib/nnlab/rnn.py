@@ -2,8 +2,8 @@
 
     h = tanh(x @ Wx + h_prev @ Wh + b)
 
-The step is the unit that `nnlab.p5_bptt.bptt` schedules and that `nnlab.p6_rnn2d.rnn2d`
-sweeps along rows and columns.
+The step is the unit that `nnlab.p5_bptt.driver` schedules and that
+`nnlab.p6_rnn2d.rnn2d` sweeps along rows and columns.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Figures for Problem 1: what each output location sees, how fields grow,
 and the effective receptive field.
 
-Layers are numbered from 1 as in the `nnlab.p1_cnn.arch.summarize` table (0 is the
+Layers are numbered from 1 as in the `nnlab.p1_cnn.summary.summarize` table (0 is the
 input). Expensive results (the effective fields) are computed once per
 network and cached.
 """
@@ -14,8 +14,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from nnlab.p1_cnn.arch import PROBLEM1_INPUT, field_masks, problem1_variants, summarize
 from nnlab.p1_cnn.receptive import effective_fields, gradient_fields, spread
+from nnlab.p1_cnn.specs import PROBLEM1_INPUT, field_masks, problem1_variants
+from nnlab.p1_cnn.summary import summarize
 
 VARIANTS = tuple(problem1_variants())
 ERF_IMAGES = 32

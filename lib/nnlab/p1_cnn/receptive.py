@@ -2,7 +2,7 @@
 field of Luo et al. (2016).
 
 The theoretical field of an output location is the set of input pixels
-that can change it (`nnlab.p1_cnn.arch.field_masks`). Here it is measured instead:
+that can change it (`nnlab.p1_cnn.specs.field_masks`). Here it is measured instead:
 back-propagate a unit gradient from that location to the input and take the
 support of dx. Two choices make the support equal the theoretical field:
 
@@ -24,14 +24,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlab.p1_cnn.arch import (
+from nnlab.p1_cnn.network import init_params, network_backward, network_forward
+from nnlab.p1_cnn.specs import (
     Conv,
     ReLU,
     check_input_shape,
     field_masks,
-    init_params,
-    network_backward,
-    network_forward,
     output_shapes,
 )
 
@@ -68,7 +66,7 @@ def gradient_fields(
 
     Parameters
     ----------
-    layers, input_shape : as in `nnlab.p1_cnn.arch.summarize`
+    layers, input_shape : as in `nnlab.p1_cnn.summary.summarize`
     layer : int
         0-based index of the layer whose outputs are probed.
     locs : sequence of (row, col)
@@ -173,7 +171,7 @@ def effective_fields(
 
     Parameters
     ----------
-    layers, input_shape : as in `nnlab.p1_cnn.arch.summarize`
+    layers, input_shape : as in `nnlab.p1_cnn.summary.summarize`
     targets : sequence of int
         0-based layer indices.
     n_images : int

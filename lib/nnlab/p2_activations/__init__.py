@@ -1,5 +1,6 @@
 """Problem 2: which activation after batch normalization.
 
+- `bn_mlp`: the batch-norm MLP, its training, and the min(0, x) sign flip;
 - `batched`: the batch-norm MLP with a leading seed axis, trained side by side;
 - `study`: every activation over seeds, and the verdicts drawn from them;
 - `figures`: the notebook's figures and widget callbacks (`WIDGETS`).

@@ -24,8 +24,8 @@ import numpy as np
 
 from nnlab.activations import get_activation
 from nnlab.data import Split
-from nnlab.mlp import init_bn_mlp
 from nnlab.norm import shifted_moments
+from nnlab.p2_activations.bn_mlp import init_bn_mlp
 
 EPS = 1e-5  # the batch norm's eps, as in `nnlab.norm.batchnorm_forward`
 
@@ -75,7 +75,7 @@ def unstack_params(params: list[dict], s: int) -> list[dict]:
 def init_bn_mlp_seeds(
     depth: int, width: int, seeds: Sequence[int], d_in: int = 2, classes: int = 2
 ) -> list[dict]:
-    """`nnlab.mlp.init_bn_mlp` for every seed, stacked on a leading axis."""
+    """`nnlab.p2_activations.bn_mlp.init_bn_mlp` for every seed, stacked on axis 0."""
     return stack_params([init_bn_mlp(depth, width, s, d_in, classes) for s in seeds])
 
 
@@ -216,7 +216,7 @@ def fit_seeds(
 ) -> SeedHistory:
     """Full-batch gradient descent with momentum, S runs side by side.
 
-    The update is `nnlab.mlp.sgd_momentum`'s, ``v <- momentum v + g``,
+    The update is `nnlab.training.sgd_momentum`'s, ``v <- momentum v + g``,
     ``p <- p - lr v``, for every seed at once; `params` is not modified.
 
     Parameters

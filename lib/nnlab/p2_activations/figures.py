@@ -2,8 +2,8 @@
 
 The figures draw the seed-batched runs of `nnlab.p2_activations.study` (cached,
 so the notebook trains each setting once). The widget trains one run on
-demand with `nnlab.mlp.train_bn_mlp`, on seed 0's data, at any depth and
-learning rate, and caches it.
+demand with `nnlab.p2_activations.bn_mlp.train_bn_mlp`, on seed 0's data, at
+any depth and learning rate, and caches it.
 """
 
 from __future__ import annotations
@@ -16,16 +16,10 @@ from matplotlib.colors import ListedColormap
 from matplotlib.ticker import MaxNLocator
 
 from nnlab.activations import evaluate
-from nnlab.mlp import (
-    init_bn_mlp,
-    mlp_backward,
-    mlp_forward,
-    preactivations,
-    softmax_cross_entropy,
-    train_bn_mlp,
-)
+from nnlab.mlp import mlp_backward, mlp_forward, softmax_cross_entropy
 from nnlab.p2_activations import study
 from nnlab.p2_activations.batched import forward_seeds
+from nnlab.p2_activations.bn_mlp import init_bn_mlp, preactivations, train_bn_mlp
 
 NAMES = study.NAMES
 DEPTHS = study.DEPTHS

@@ -36,7 +36,6 @@ import numpy as np
 from nnlab import stats
 from nnlab.activations import ACTIVATIONS
 from nnlab.data import Split, spirals
-from nnlab.mlp import train_linear_classifier
 from nnlab.norm import RunningStats
 from nnlab.p2_activations.batched import (
     SeedHistory,
@@ -45,6 +44,7 @@ from nnlab.p2_activations.batched import (
     stack_splits,
     unstack_params,
 )
+from nnlab.p2_activations.bn_mlp import train_linear_classifier
 
 N = 200  # training points (and as many test points) per seed
 NOISE = 0.05

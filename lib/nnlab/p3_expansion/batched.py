@@ -1,12 +1,12 @@
 r"""Many ReLU networks of one architecture, trained side by side.
 
 The seed statistics of Problem 3 (`nnlab.p3_expansion.study`) train every
-expansion strategy from several seeds. `nnlab.mlp.fit` trains one network a
+expansion strategy from several seeds. `nnlab.training.fit` trains one network a
 call, and at these sizes (a few hundred points, a few dozen units) a step
 costs mostly Python overhead; stacking B networks along a leading axis makes
 one step of all of them a few batched matmuls.
 
-The algorithm is `nnlab.mlp.fit`'s, restricted to what Problem 3 uses:
+The algorithm is `nnlab.training.fit`'s, restricted to what Problem 3 uses:
 ReLU after every layer but the last, no batch norm, softmax cross-entropy,
 full-batch gradient descent with momentum. A stacked network is a list of
 per-layer dicts ``{"W": (B, D_in, D_out), "b": (B, D_out)}``; network i is
@@ -199,7 +199,7 @@ def fit_batch(
     steps : int
     lr, momentum : float
         ``v <- momentum v + g``, ``p <- p - lr v``, v starting at 0, as in
-        `nnlab.mlp.sgd_momentum`.
+        `nnlab.training.sgd_momentum`.
 
     Returns
     -------

@@ -25,8 +25,9 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlab.data import Split, spirals
-from nnlab.mlp import History, fit, init_mlp, mlp_forward
+from nnlab.mlp import init_mlp, mlp_forward
 from nnlab.p3_expansion.grow import Expansion, deepen, new_parameters, widen
+from nnlab.training import History, fit
 
 DATA = {"n": 300, "noise": 0.04, "turns": 1.5}  # the seed is each run's
 NARROW = 8  # units in each of the two hidden layers before the expansion

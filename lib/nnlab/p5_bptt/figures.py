@@ -3,7 +3,7 @@
 A timeline reads top to bottom. The horizontal axis is the position in the
 sequence (state h_i at x = i, step t between t - 1 and t); time runs down,
 one tick per forward step call or backward step. Everything drawn comes from
-`nnlab.p5_bptt.bptt.make_plan`, the plan that `nnlab.p5_bptt.bptt.bptt` executes.
+`nnlab.p5_bptt.plans.make_plan`, the plan that `nnlab.p5_bptt.driver.bptt` executes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from nnlab.p5_bptt import bptt
+from nnlab.p5_bptt import costs, plans
 from nnlab.views import plain_log_ticks
 
 COLORS = {
@@ -49,13 +49,13 @@ class Timeline(NamedTuple):
     segments: dict  # kind -> list of ((x0, y0), (x1, y1))
     held: list  # (state index, first tick, last tick)
     ticks: int
-    stats: bptt.Stats
+    stats: costs.Stats
 
 
 @lru_cache(maxsize=128)
 def timeline(T: int, schedule: str, slots: int | None = None) -> Timeline:
     """Lay out the plan of a schedule on a (position, tick) grid."""
-    plan = bptt.make_plan(T, schedule, slots)
+    plan = plans.make_plan(T, schedule, slots)
     segments = {k: [] for k in ("advance", "tape", "rerun", "backward")}
     since = {0: 0}
     held = []
@@ -82,7 +82,7 @@ def timeline(T: int, schedule: str, slots: int | None = None) -> Timeline:
         elif kind == "free":
             held.append((i, since.pop(i), y))
     held += [(i, y0, y) for i, y0 in since.items()]
-    return Timeline(segments, held, y, bptt.plan_stats(plan))
+    return Timeline(segments, held, y, plans.plan_stats(plan))
 
 
 def draw_timeline(ax, T: int, schedule: str, slots: int | None = None) -> None:
@@ -128,8 +128,8 @@ def timelines_figure(T: int = 16, slots: int | None = None) -> plt.Figure:
     Binomial gets `slots`, by default as many as bisect stores.
     """
     if slots is None:
-        slots = min(bptt.bisect_cost(T).peak_states, max(1, T - 1))
-    runs = [(s, None) for s in bptt.SCHEDULES if s != "binomial"]
+        slots = min(costs.bisect_cost(T).peak_states, max(1, T - 1))
+    runs = [(s, None) for s in costs.SCHEDULES if s != "binomial"]
     runs.append(("binomial", slots))
     fig, axes = plt.subplots(1, len(runs), figsize=(13, 6.2))
     for ax, (schedule, k) in zip(axes, runs, strict=True):
@@ -154,20 +154,20 @@ def binomial_sweep_figure(T: int = 16, slots=(1, 2, 3, 5, 8)) -> plt.Figure:
 
 
 def _other_points(T: int):
-    return {s: bptt.cost(T, s) for s in bptt.SCHEDULES if s != "binomial"}
+    return {s: costs.cost(T, s) for s in costs.SCHEDULES if s != "binomial"}
 
 
 def _draw_tradeoff(ax, T: int, mark: int | None = None) -> None:
     top = max(1, T - 1)
     s = np.arange(1, top + 1)
-    calls = np.array([bptt.binomial_cost(T, int(k)).step_calls for k in s])
+    calls = np.array([costs.binomial_cost(T, int(k)).step_calls for k in s])
     ax.plot(s, calls / T, color="k", lw=1.8, label="binomial: fewest calls per slots")
     for n, (name, st) in enumerate(_other_points(T).items()):
         ax.plot(
             st.peak_states, st.step_calls / T, "o", ms=8, color=f"C{n + 4}", label=name
         )
     if mark is not None:
-        st = bptt.binomial_cost(T, mark)
+        st = costs.binomial_cost(T, mark)
         ax.plot(mark, st.step_calls / T, "*", ms=15, color="C3", zorder=5)
     ax.axhline((2 * T - 1) / T, color="0.5", ls=":", lw=1)
     ax.set_xscale("log")
@@ -209,8 +209,8 @@ def timeline_and_cost(
     T: int = 12, slots: int = 3, schedule: str = "binomial"
 ) -> plt.Figure:
     """Widget: one schedule's timeline beside the step-calls/slots trade-off."""
-    if schedule not in bptt.SCHEDULES:
-        raise ValueError(f"unknown schedule {schedule!r}; valid: {bptt.SCHEDULES}")
+    if schedule not in costs.SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; valid: {costs.SCHEDULES}")
     top = max(1, T - 1)
     used = min(max(1, slots), top)
     # A fixed layout: tight_layout would measure every label on each redraw.
@@ -222,7 +222,7 @@ def timeline_and_cost(
     ax0.set_ylabel("time (ticks)")
     _draw_tradeoff(ax1, T, mark=used)
     ax1.legend(loc="upper right", fontsize=8)
-    st = bptt.binomial_cost(T, used)
+    st = costs.binomial_cost(T, used)
     note = f" (asked {slots}; at most {top} help)" if used != slots else ""
     ax1.set_title(
         f"T = {T}: binomial with {used} slots{note}\n"

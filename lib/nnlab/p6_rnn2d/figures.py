@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
-from nnlab.p6_rnn2d import rnn2d
+from nnlab.p6_rnn2d import costs, fields, rnn2d
 
 FIELD_SHAPE = (12, 16, 4)  # H, W, C of the receptive-field examples
 _PANELS = ("one-way (A rows, B columns)", "four-way (ReNet)", "3x3 conv stack")
@@ -22,7 +22,7 @@ def field_maps(i: int, j: int, seed: int = 0):
 
     On a random (1, H, W, C) input of `FIELD_SHAPE`, with C output channels
     each (Ch = C one-way, C / 2 per direction four-way) and a stack of
-    `rnn2d.equal_flop_conv_layers` 3x3 convolutions.
+    `costs.equal_flop_conv_layers` 3x3 convolutions.
 
     Returns
     -------
@@ -32,12 +32,12 @@ def field_maps(i: int, j: int, seed: int = 0):
     H, W, C = FIELD_SHAPE
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((1, H, W, C))
-    one = rnn2d.input_gradient_map(x, rnn2d.init_params(C, C, rng=rng), i, j)
+    one = fields.input_gradient_map(x, rnn2d.init_params(C, C, rng=rng), i, j)
     p4 = rnn2d.init_params(C, C // 2, four_way=True, rng=rng)
-    four = rnn2d.input_gradient_map(x, p4, i, j, four_way=True)
-    L = rnn2d.equal_flop_conv_layers(H, W, C)
+    four = fields.input_gradient_map(x, p4, i, j, four_way=True)
+    L = costs.equal_flop_conv_layers(H, W, C)
     ws = [rng.standard_normal((3, 3, C, C)) / np.sqrt(9 * C) for _ in range(L)]
-    conv = rnn2d.conv_stack_gradient_map(x, ws, i, j)
+    conv = fields.conv_stack_gradient_map(x, ws, i, j)
     return one, four, conv, L
 
 
@@ -129,7 +129,7 @@ _SWEEPS = {
 def _ratio_curve(H: int, W: int, C: int, name: str, four_way: bool, count: str):
     """flop_ratio along the sweep of `name`, the other two held."""
     point = {"H": H, "W": W, "C": C, name: np.array(_SWEEPS[name][1])}
-    return tuple(rnn2d.flop_ratio(**point, four_way=four_way, count=count))
+    return tuple(costs.flop_ratio(**point, four_way=four_way, count=count))
 
 
 def flop_ratio_figure(H: int = 32, W: int = 32, C: int = 64):
@@ -137,7 +137,7 @@ def flop_ratio_figure(H: int = 32, W: int = 32, C: int = 64):
 
     Each panel varies one of the three and holds the other two at the
     chosen values (marked). Lines: one-way and four-way, three ways of
-    counting (see `rnn2d.flop_ratio`).
+    counting (see `costs.flop_ratio`).
     """
     point = {"H": H, "W": W, "C": C}
     top = 1.0
@@ -154,7 +154,7 @@ def flop_ratio_figure(H: int = 32, W: int = 32, C: int = 64):
                 ratios = _ratio_curve(H, W, C, name, four_way, count)
                 top = max(top, max(ratios))
                 ax.plot(xs, ratios, ls, color=color, label=f"{kind}, {what}")
-            here = rnn2d.flop_ratio(H, W, C, four_way=four_way)
+            here = costs.flop_ratio(H, W, C, four_way=four_way)
             ax.plot(x_here, here, "o", color=color, ms=7)
         ax.axhline(1.0, color="0.5", lw=1)
         if name == "C":
@@ -165,8 +165,8 @@ def flop_ratio_figure(H: int = 32, W: int = 32, C: int = 64):
     axes[0].set_ylim(0, 1.1 * top)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
-    one = rnn2d.flop_ratio(H, W, C)
-    four = rnn2d.flop_ratio(H, W, C, four_way=True)
+    one = costs.flop_ratio(H, W, C)
+    four = costs.flop_ratio(H, W, C, four_way=True)
     fig.suptitle(
         f"H={H}, W={W}, C={C}: forward matmul FLOPs one-way {one:.3f}, "
         f"four-way {four:.3f} of the 3x3 convolution's"
@@ -181,12 +181,12 @@ def timing_figure(sizes, times):
     ----------
     sizes : list of (N, H, W, C)
     times : list of dict
-        `rnn2d.time_forward_backward` results, one per size.
+        `timing.time_forward_backward` results, one per size.
     """
     labels = [f"N={n} {h}x{w}\nC={c}" for n, h, w, c in sizes]
     t_ratio = [t["rnn2d"] / t["conv2d"] for t in times]
     f_ratio = [
-        sum(rnn2d.rnn2d_flops(n, h, w, c, c)) / sum(rnn2d.conv_flops(n, h, w, c, c))
+        sum(costs.rnn2d_flops(n, h, w, c, c)) / sum(costs.conv_flops(n, h, w, c, c))
         for n, h, w, c in sizes
     ]
     x = np.arange(len(sizes))
@@ -202,7 +202,7 @@ def timing_figure(sizes, times):
     steps = [2 * (h + w) for _, h, w, _ in sizes]  # forward and backward sweeps
     per_step = [1e6 * t["rnn2d"] / s for t, s in zip(times, steps, strict=True)]
     flops_per_step = [
-        sum(rnn2d.rnn2d_flops(n, h, w, c, c)) / s
+        sum(costs.rnn2d_flops(n, h, w, c, c)) / s
         for (n, h, w, c), s in zip(sizes, steps, strict=True)
     ]
     ax2.loglog(flops_per_step, per_step, "o", color="C0")

@@ -7,20 +7,17 @@ batched `nnlab.rnn.rnn_step_forward` per column (then per row): W + H
 dependent steps in all. The four-direction variant (ReNet) runs both
 directions in each sweep and concatenates them.
 
-The module also counts its own FLOPs twice: by formula (`rnn2d_flops`) and
-by watching the matmuls numpy actually performs (`measured_flops`, with
-`nnlab.flops.count_flops`).
+The module's FLOPs, by formula and counted, are in `nnlab.p6_rnn2d.costs`;
+its receptive fields in `nnlab.p6_rnn2d.fields`.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import numpy as np
 
-from nnlab import flops, layers
 from nnlab.rnn import rnn_step_backward, rnn_step_forward
 
 # Sweep name -> (direction suffixes, reversed?) for the two module variants.
@@ -359,273 +356,20 @@ def renet_backward(dout, cache):
     return _backward(dout, cache)
 
 
-def _pair(four_way: bool):
-    return (renet_forward, renet_backward) if four_way else _ONE_WAY_PAIR
-
-
-_ONE_WAY_PAIR = (rnn2d_forward, rnn2d_backward)
-
-
-class FlopCount(NamedTuple):
-    """FLOPs of one forward and one backward pass (a multiply-add is 2)."""
-
-    forward: float
-    backward: float
-
-
-def rnn2d_flops(
-    N: int, H: int, W: int, C: int, Ch: float, four_way: bool = False
-) -> FlopCount:
-    """Matmul FLOPs the one-way module or ReNet performs, by formula.
+def forward_backward_pair(four_way: bool = False) -> tuple[Callable, Callable]:
+    """The forward and backward functions of one variant of the module.
 
     Parameters
     ----------
-    N, H, W, C : int
-        Input shape (N, H, W, C).
-    Ch : float
-        Hidden size of one direction (may be fractional in a formula).
     four_way : bool
-        ReNet (two directions per sweep) instead of the one-way module.
+        False for the one-way module, True for ReNet.
 
     Returns
     -------
-    FlopCount
-        ``forward``, ``backward``.
-
-    Notes
-    -----
-    Each of the k directions of a sweep (k = 1, or 2 for ReNet) does, at
-    every one of the N H W positions, one product with W_x and one with W_h
-    (also at the first step, whose state is zero). A reads C channels, B
-    reads k Ch, so
-
-    .. math::
-
-        F_{fwd} = 2NHW\\,k\\,[(C\\,C_h + C_h^2) + (k\\,C_h\\,C_h + C_h^2)].
-
-    The backward pass multiplies each step's da by W_x^T and W_h^T and
-    forms x^T da and h_prev^T da, two products of each size:
-    F_bwd = 2 F_fwd. For k = 1, C_h = C this is 8NHWC^2 forward.
+    (forward, backward)
+        ``(rnn2d_forward, rnn2d_backward)`` or
+        ``(renet_forward, renet_backward)``.
     """
-    k = 2 if four_way else 1
-    a = 2 * N * H * W * k * (C * Ch + Ch * Ch)
-    b = 2 * N * H * W * k * (k * Ch * Ch + Ch * Ch)
-    return FlopCount(a + b, 2 * (a + b))
-
-
-def rnn2d_nonzero_flops(
-    N: int, H: int, W: int, C: int, Ch: float, four_way: bool = False
-) -> float:
-    """Forward matmul FLOPs whose two factors are both nonzero.
-
-    `rnn2d_flops` minus the products with the zero initial state: the first
-    step of each A direction (N H rows) and of each B direction (N W
-    columns), 2 N (H + W) k Ch^2 in all.
-    """
-    k = 2 if four_way else 1
-    zero_state = 2 * N * (H + W) * k * Ch * Ch
-    return rnn2d_flops(N, H, W, C, Ch, four_way).forward - zero_state
-
-
-def conv_flops(N: int, H: int, W: int, C: int, F: int, K: int = 3) -> FlopCount:
-    """Matmul FLOPs of `nnlab.layers.conv2d_*`, K x K 'same', C -> F, stride 1.
-
-    Forward 2 N H W K^2 C F (every output reads K^2 C inputs, padding
-    included). The backward pass forms dw and dx, each as large again, and
-    db as a product of ones with dout (2 N H W F), as `nnlab.layers` does.
-    """
-    f = 2 * N * H * W * K * K * C * F
-    return FlopCount(f, 2 * f + 2 * N * H * W * F)
-
-
-def conv_nonzero_flops(N: int, H: int, W: int, C: int, F: int, K: int = 3):
-    """Forward FLOPs of a 'same' K x K convolution that skip the zero padding.
-
-    Along an axis of length L, the kernel tap at offset d (|d| <= p =
-    (K - 1) // 2) lands inside the image for max(0, L - |d|) outputs; the
-    taps of a 2-D output are the product of the two axes' counts. H and W
-    may be arrays.
-    """
-    d = np.abs(np.arange(-((K - 1) // 2), (K - 1) // 2 + 1))  # (K,)
-
-    def taps(L):
-        return np.maximum(0, np.asarray(L)[..., None] - d).sum(axis=-1)
-
-    return 2 * N * taps(H) * taps(W) * C * F
-
-
-def flop_ratio(
-    H: int, W: int, C: int, four_way: bool = False, count: str = "matmul"
-) -> float:
-    """Forward FLOPs of the module over those of a 3x3 convolution C -> C.
-
-    H, W and C may be arrays (one ratio each). The module keeps C output
-    channels: Ch = C one-way, Ch = C / 2 for
-    ReNet (two directions concatenated).
-
-    Parameters
-    ----------
-    H, W, C : int
-    four_way : bool
-    count : {"matmul", "nonzero", "all"}
-        ``"matmul"``: the products the kernels perform (the ratio of the
-        backward passes is the same). ``"nonzero"``: without products with
-        the zero initial state or the zero padding. ``"all"``: matmuls plus
-        the elementwise work, one FLOP per add, bias add and tanh (3 Ch per
-        position and direction; 1 bias add per conv output).
-    """
-    if count not in ("matmul", "nonzero", "all"):
-        raise ValueError(f"count must be 'matmul', 'nonzero' or 'all', got {count!r}")
-    k = 2 if four_way else 1
-    Ch = C / k
-    if count == "nonzero":
-        return rnn2d_nonzero_flops(1, H, W, C, Ch, four_way) / conv_nonzero_flops(
-            1, H, W, C, C
-        )
-    rnn = rnn2d_flops(1, H, W, C, Ch, four_way).forward
-    conv = conv_flops(1, H, W, C, C).forward
-    if count == "all":
-        rnn += 2 * k * 3 * Ch * H * W  # two sweeps of k directions
-        conv += C * H * W
-    return rnn / conv
-
-
-def measured_flops(
-    N: int, H: int, W: int, C: int, Ch: int, four_way: bool = False, seed: int = 0
-) -> tuple[flops.FlopLog, flops.FlopLog]:
-    """Count the matmuls of one forward and one backward pass on random data.
-
-    Returns
-    -------
-    (FlopLog, FlopLog)
-        Forward, backward, as `nnlab.flops.count_flops` saw them.
-    """
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((N, H, W, C))
-    params = init_params(C, Ch, four_way, rng)
-    fwd, bwd = _pair(four_way)
-    (out, cache), f = flops.count_flops(fwd, x, params)
-    _, b = flops.count_flops(bwd, rng.standard_normal(out.shape), cache)
-    return f, b
-
-
-def input_gradient_map(x, params, i: int, j: int, four_way: bool = False):
-    """|d out[0, i, j, :] / dx[0]| summed over channels: where (i, j) looks.
-
-    Parameters
-    ----------
-    x : (1, H, W, C) ndarray
-    params : dict
-        For `rnn2d_forward` (or `renet_forward` if `four_way`).
-    i, j : int
-        Output location, 0 <= i < H, 0 <= j < W.
-    four_way : bool
-
-    Returns
-    -------
-    (H, W) ndarray
-        Sum over c, c' of |d out[0, i, j, c'] / d x[0, :, :, c]|, one
-        backward pass per output channel c'. Its support (entries > 0) is
-        the receptive field: an input outside it has no path to (i, j), so
-        its gradient is an exact 0.0, not merely small.
-    """
-    if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[0] != 1:
-        raise ValueError(
-            f"x must be (1, H, W, C), got {getattr(x, 'shape', type(x).__name__)}"
-        )
-    H, W = x.shape[1:3]
-    if not (0 <= i < H and 0 <= j < W):
-        raise ValueError(f"(i, j) must lie in the {H}x{W} image, got ({i}, {j})")
-    fwd, bwd = _pair(four_way)
-    out, cache = fwd(x, params)
-    total = np.zeros((H, W))
-    for c in range(out.shape[3]):
-        dout = np.zeros_like(out)
-        dout[0, i, j, c] = 1.0
-        dx, _ = bwd(dout, cache)
-        total += np.abs(dx[0]).sum(axis=-1)  # (H, W)
-    return total
-
-
-def conv_stack_gradient_map(x, weights, i: int, j: int):
-    """Like `input_gradient_map` for a stack of 'same' convolutions.
-
-    Parameters
-    ----------
-    x : (1, H, W, C) ndarray
-    weights : list of (K, K, C, C) ndarrays
-        One per layer, applied in order with zero bias and no nonlinearity
-        (an elementwise nonlinearity with a nonzero slope, tanh say, would
-        change the magnitudes but not the support).
-    i, j : int
-
-    Returns
-    -------
-    (H, W) ndarray
-        Its support is the square of side 1 + (K - 1) L around (i, j),
-        clipped to the image.
-    """
-    caches = []
-    h = x
-    for w in weights:
-        h, cache = layers.conv2d_forward(h, w, np.zeros(w.shape[3]))
-        caches.append(cache)
-    total = np.zeros(x.shape[1:3])
-    for c in range(h.shape[3]):
-        d = np.zeros_like(h)
-        d[0, i, j, c] = 1.0
-        for cache in reversed(caches):
-            d, _, _ = layers.conv2d_backward(d, cache)
-        total += np.abs(d[0]).sum(axis=-1)  # (H, W)
-    return total
-
-
-def equal_flop_conv_layers(H: int, W: int, C: int, four_way: bool = False) -> int:
-    """The fewest 3x3 C -> C layers whose FLOPs reach the module's.
-
-    ``ceil`` of the forward-plus-backward matmul FLOP ratio (C output
-    channels, Ch as in `flop_ratio`): the cheapest whole conv stack that is
-    not given less compute than the module.
-    """
-    k = 2 if four_way else 1
-    rnn = sum(rnn2d_flops(1, H, W, C, C / k, four_way))
-    conv = sum(conv_flops(1, H, W, C, C))
-    return max(1, int(np.ceil(rnn / conv - 1e-12)))
-
-
-def time_forward_backward(
-    N: int, H: int, W: int, C: int, repeats: int = 5, seed: int = 0
-) -> dict:
-    """Median wall time of forward + backward, one-way module vs 3x3 conv.
-
-    Both map (N, H, W, C) to (N, H, W, C) (Ch = C), in float64; each is run
-    once to warm up, then `repeats` times.
-
-    Returns
-    -------
-    dict
-        ``{"rnn2d": seconds, "conv2d": seconds}``.
-    """
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((N, H, W, C))
-    dout = rng.standard_normal((N, H, W, C))
-    params = init_params(C, C, rng=rng)
-    w = rng.standard_normal((3, 3, C, C)) / np.sqrt(9 * C)
-    b = np.zeros(C)
-
-    def rnn():
-        rnn2d_backward(dout, rnn2d_forward(x, params)[1])
-
-    def conv():
-        layers.conv2d_backward(dout, layers.conv2d_forward(x, w, b)[1])
-
-    times = {}
-    for name, fn in (("rnn2d", rnn), ("conv2d", conv)):
-        fn()
-        runs = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            fn()
-            runs.append(time.perf_counter() - t0)
-        times[name] = float(np.median(runs))
-    return times
+    if four_way:
+        return renet_forward, renet_backward
+    return rnn2d_forward, rnn2d_backward

@@ -1,0 +1,127 @@
+"""Back-propagation through time under a memory budget.
+
+`bptt` executes a plan of `nnlab.p5_bptt.plans` with the step of
+`nnlab.rnn` and counts what it runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlab.p5_bptt.costs import Stats
+from nnlab.p5_bptt.plans import iter_plan
+from nnlab.rnn import rnn_step_backward, rnn_step_forward
+
+
+def _check_bptt_inputs(xs, h0, params, dhs):
+    if not isinstance(params, tuple | list) or len(params) != 3:
+        raise ValueError(f"params must be (Wx, Wh, b), got {params!r:.60}")
+    names = ("xs", "h0", "Wx", "Wh", "b", "dhs")
+    for name, a in zip(names, (xs, h0, *params, dhs), strict=True):
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array, got {type(a).__name__}")
+    if xs.ndim != 3 or h0.ndim != 2:
+        raise ValueError(
+            f"xs must be (T, N, D) and h0 (N, Hd), got {xs.shape} and {h0.shape}"
+        )
+    (T, N, D), Hd = xs.shape, h0.shape[1]
+    Wx, Wh, b = params
+    expected = {
+        "h0": (N, Hd),
+        "Wx": (D, Hd),
+        "Wh": (Hd, Hd),
+        "b": (Hd,),
+        "dhs": (T, N, Hd),
+    }
+    got = {"h0": h0.shape, "Wx": Wx.shape, "Wh": Wh.shape, "b": b.shape}
+    got["dhs"] = dhs.shape
+    bad = [k for k in expected if got[k] != expected[k]]
+    if bad:
+        raise ValueError(
+            f"with xs {xs.shape} and h0 {h0.shape} (T={T}, N={N}, D={D}, Hd={Hd}) "
+            + ", ".join(f"{k} must be {expected[k]}, got {got[k]}" for k in bad)
+        )
+    if T < 1:
+        raise ValueError(f"xs must hold at least one time step, got T = {T}")
+    return T
+
+
+def bptt(xs, h0, params, dhs, schedule: str, slots: int | None = None):
+    """Gradients of a tanh RNN over T steps, by a memory-saving schedule.
+
+    Parameters
+    ----------
+    xs : (T, N, D) ndarray
+        Inputs x_1..x_T.
+    h0 : (N, Hd) ndarray
+        Initial hidden state.
+    params : tuple
+        ``(Wx, Wh, b)`` with shapes (D, Hd), (Hd, Hd), (Hd,).
+    dhs : (T, N, Hd) ndarray
+        Upstream gradient of the loss on h_1..h_T.
+    schedule : str
+        One of `SCHEDULES`: ``"store_all"``, ``"constant"``, ``"sqrt"``,
+        ``"bisect"``, ``"binomial"``.
+    slots : int, optional
+        ``"binomial"`` only: stored states allowed at once, h0 included,
+        from 1 to max(1, T - 1).
+
+    Returns
+    -------
+    grads : tuple
+        ``(dxs (T, N, D), dh0 (N, Hd), dWx (D, Hd), dWh (Hd, Hd), db (Hd,))``.
+    stats : Stats
+        ``step_calls`` (every call of `rnn_step_forward`) and
+        ``peak_states`` (most states stored at once, h0 included).
+
+    Notes
+    -----
+    Step t computes h_t = tanh(x_t Wx + h_{t-1} Wh + b). Walking back,
+    the gradient reaching h_t is dhs_t plus dh_t from step t + 1. Every
+    schedule reverses steps T..1 in the same order with the same kernel, so
+    their gradients agree to rounding. The plan is consumed lazily, so the
+    bookkeeping holds only the schedule's recursion stack besides the
+    stored states.
+    """
+    T = _check_bptt_inputs(xs, h0, params, dhs)
+    plan = iter_plan(T, schedule, slots)
+    Wx, Wh, b = params
+    dxs = np.empty_like(xs)  # (T, N, D)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh = np.zeros_like(h0)  # gradient into h_t from step t + 1
+    stored, tapes = {0: h0}, {}
+    work, calls, peak = h0, 0, 1
+
+    def reverse(t, cache):
+        nonlocal dh
+        dx, dh, dWx_t, dWh_t, db_t = rnn_step_backward(dhs[t - 1] + dh, cache)
+        dxs[t - 1] = dx
+        np.add(dWx, dWx_t, out=dWx)
+        np.add(dWh, dWh_t, out=dWh)
+        np.add(db, db_t, out=db)
+
+    for kind, i, j in plan:
+        if kind == "advance":
+            for t in range(i + 1, j + 1):
+                work, _ = rnn_step_forward(xs[t - 1], work, Wx, Wh, b)
+            calls += j - i
+        elif kind == "snapshot":
+            stored[i] = work
+            peak = max(peak, len(stored) + len(tapes))
+        elif kind == "free":
+            del stored[i]
+        elif kind == "restore":
+            work = stored[i]
+        elif kind == "tape":
+            work, tapes[i] = rnn_step_forward(xs[i - 1], work, Wx, Wh, b)
+            calls += 1
+            peak = max(peak, len(stored) + len(tapes))
+        elif kind == "backward":
+            # Re-running the step rebuilds its tape; the output h_i is not kept.
+            _, cache = rnn_step_forward(xs[i - 1], work, Wx, Wh, b)
+            calls += 1
+            reverse(i, cache)
+            work = None
+        else:  # "reverse"
+            reverse(i, tapes.pop(i))
+    return (dxs, dh, dWx, dWh, db), Stats(calls, peak)

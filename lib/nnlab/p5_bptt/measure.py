@@ -1,0 +1,119 @@
+"""Measured memory and wall time of the BPTT schedules.
+
+Both run `nnlab.p5_bptt.driver.bptt` on seeded inputs (`random_problem`)
+and compare with the counts of `nnlab.p5_bptt.costs`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import tracemalloc
+from typing import NamedTuple
+
+import numpy as np
+
+from nnlab.p5_bptt.costs import cost
+from nnlab.p5_bptt.driver import bptt
+from nnlab.rnn import rnn_step_forward
+
+
+def random_problem(T: int, N: int, D: int, Hd: int, seed: int = 0):
+    """Seeded float64 inputs for `bptt`: ``(xs, h0, params, dhs)``."""
+    rng = np.random.default_rng(seed)
+    xs = rng.standard_normal((T, N, D))
+    h0 = rng.standard_normal((N, Hd)) * 0.5
+    params = (
+        rng.standard_normal((D, Hd)) / np.sqrt(D),
+        rng.standard_normal((Hd, Hd)) * (0.9 / np.sqrt(Hd)),
+        rng.standard_normal(Hd) * 0.1,
+    )
+    dhs = rng.standard_normal((T, N, Hd))
+    return xs, h0, params, dhs
+
+
+def traced_peak_states(
+    T: int, N: int, D: int, Hd: int, schedule: str, slots: int | None = None
+) -> float:
+    """Peak memory of `bptt` measured by tracemalloc, in units of one state.
+
+    The returned gradients, which every schedule must allocate, are
+    subtracted and h0 (allocated before tracing) is added, so the result
+    is comparable to ``peak_states`` plus a constant number of working
+    arrays (the working state, one step's temporaries, the (Hd, Hd)
+    weight-gradient term).
+    """
+    problem = random_problem(T, N, D, Hd)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        grads, _ = bptt(*problem, schedule, slots)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    state_bytes = problem[1].nbytes
+    out_bytes = sum(g.nbytes for g in grads)
+    return (peak - out_bytes + state_bytes) / state_bytes
+
+
+class TimingRow(NamedTuple):
+    """Wall time of a schedule over store_all's, beside what counting predicts.
+
+    ``call_ratio`` = step_calls / T. ``model_ratio`` = (store_all's time +
+    (step_calls - T) t_f) / store_all's time, with t_f the measured time of
+    one forward step: the extra calls at their measured price, all else as
+    in store_all. Every schedule does the same T backward steps, so the wall
+    ratio is expected below the call ratio, and ``wall_ratio / model_ratio
+    - 1`` is the bookkeeping a schedule adds beyond store_all's.
+    """
+
+    schedule: str
+    slots: int | None
+    T: int
+    call_ratio: float
+    wall_ratio: float
+    model_ratio: float
+
+
+def time_ratios(
+    T: int, N: int, D: int, Hd: int, runs, repeats: int = 5
+) -> list[TimingRow]:
+    """Median wall time of each (schedule, slots) in `runs` over store_all's.
+
+    Each repeat times store_all, T bare forward steps, then every run, so
+    that load from other processes falls on all sides of each ratio.
+    """
+    problem = random_problem(T, N, D, Hd)
+    xs, h0, (Wx, Wh, b), _ = problem
+
+    def forward_steps():
+        h = h0
+        for t in range(T):
+            h, _ = rnn_step_forward(xs[t], h, Wx, Wh, b)
+
+    everything = [("store_all", None), ("forward", None), *runs]
+    times: dict = {run: [] for run in everything}
+    for _ in range(repeats):
+        for run in everything:
+            start = time.perf_counter()
+            if run[0] == "forward":
+                forward_steps()
+            else:
+                bptt(*problem, *run)
+            times[run].append(time.perf_counter() - start)
+    wall = {run: statistics.median(ts) for run, ts in times.items()}
+    base, t_f = wall["store_all", None], wall["forward", None] / T
+    rows = []
+    for schedule, slots in runs:
+        calls = cost(T, schedule, slots).step_calls
+        rows.append(
+            TimingRow(
+                schedule,
+                slots,
+                T,
+                calls / T,
+                wall[schedule, slots] / base,
+                (base + (calls - T) * t_f) / base,
+            )
+        )
+    return rows

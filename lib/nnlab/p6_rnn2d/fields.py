@@ -1,0 +1,83 @@
+"""Receptive fields from gradients: where one output of the module or a conv looks.
+
+An input with no path to the output gets a gradient of exactly 0.0, so the
+support of |d out / dx| is the receptive field.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlab import layers
+from nnlab.p6_rnn2d.rnn2d import forward_backward_pair
+
+
+def input_gradient_map(x, params, i: int, j: int, four_way: bool = False):
+    """|d out[0, i, j, :] / dx[0]| summed over channels: where (i, j) looks.
+
+    Parameters
+    ----------
+    x : (1, H, W, C) ndarray
+    params : dict
+        For `rnn2d_forward` (or `renet_forward` if `four_way`).
+    i, j : int
+        Output location, 0 <= i < H, 0 <= j < W.
+    four_way : bool
+
+    Returns
+    -------
+    (H, W) ndarray
+        Sum over c, c' of |d out[0, i, j, c'] / d x[0, :, :, c]|, one
+        backward pass per output channel c'. Its support (entries > 0) is
+        the receptive field: an input outside it has no path to (i, j), so
+        its gradient is an exact 0.0, not merely small.
+    """
+    if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[0] != 1:
+        raise ValueError(
+            f"x must be (1, H, W, C), got {getattr(x, 'shape', type(x).__name__)}"
+        )
+    H, W = x.shape[1:3]
+    if not (0 <= i < H and 0 <= j < W):
+        raise ValueError(f"(i, j) must lie in the {H}x{W} image, got ({i}, {j})")
+    fwd, bwd = forward_backward_pair(four_way)
+    out, cache = fwd(x, params)
+    total = np.zeros((H, W))
+    for c in range(out.shape[3]):
+        dout = np.zeros_like(out)
+        dout[0, i, j, c] = 1.0
+        dx, _ = bwd(dout, cache)
+        total += np.abs(dx[0]).sum(axis=-1)  # (H, W)
+    return total
+
+
+def conv_stack_gradient_map(x, weights, i: int, j: int):
+    """Like `input_gradient_map` for a stack of 'same' convolutions.
+
+    Parameters
+    ----------
+    x : (1, H, W, C) ndarray
+    weights : list of (K, K, C, C) ndarrays
+        One per layer, applied in order with zero bias and no nonlinearity
+        (an elementwise nonlinearity with a nonzero slope, tanh say, would
+        change the magnitudes but not the support).
+    i, j : int
+
+    Returns
+    -------
+    (H, W) ndarray
+        Its support is the square of side 1 + (K - 1) L around (i, j),
+        clipped to the image.
+    """
+    caches = []
+    h = x
+    for w in weights:
+        h, cache = layers.conv2d_forward(h, w, np.zeros(w.shape[3]))
+        caches.append(cache)
+    total = np.zeros(x.shape[1:3])
+    for c in range(h.shape[3]):
+        d = np.zeros_like(h)
+        d[0, i, j, c] = 1.0
+        for cache in reversed(caches):
+            d, _, _ = layers.conv2d_backward(d, cache)
+        total += np.abs(d[0]).sum(axis=-1)  # (H, W)
+    return total

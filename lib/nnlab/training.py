@@ -1,0 +1,185 @@
+"""Training a `nnlab.mlp` network: SGD with momentum and the training loop.
+
+Training is full-batch gradient descent with momentum: the data sets are a
+few hundred points, so one batch is the whole training set, and every run
+is deterministic given its seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnlab.activations import get_activation
+from nnlab.data import Split
+from nnlab.mlp import (
+    check_int,
+    check_params,
+    mlp_backward,
+    mlp_forward,
+    predict,
+    softmax_cross_entropy,
+)
+
+
+def sgd_momentum(params, grads, velocity, lr: float, momentum: float):
+    """One step of SGD with momentum, returning new parameters and velocity.
+
+    ``v <- momentum * v + g``, ``p <- p - lr * v`` for every array; a
+    `velocity` of None is all zeros. Nothing passed in is modified.
+    """
+    if velocity is None:
+        velocity = [{k: np.zeros_like(g) for k, g in layer.items()} for layer in grads]
+    new_params, new_velocity = [], []
+    for p, g, v in zip(params, grads, velocity, strict=True):
+        v = {k: momentum * v[k] + g[k] for k in p}
+        new_velocity.append(v)
+        new_params.append({k: p[k] - lr * v[k] for k in p})
+    return new_params, new_velocity
+
+
+@dataclass
+class History:
+    """What a training run recorded. Arrays are indexed by step or layer.
+
+    loss : (steps,) training loss before each update.
+    eval_steps : (E,) steps (updates done) at which accuracies were measured.
+    train_acc, test_acc : (E,) accuracies, batch norm in evaluation mode.
+    grad_norms : (steps, layers) Frobenius norm of each layer's dW.
+    stat_steps : (S,) steps (before their update) at which `live_units`
+        and `active` were measured: every `eval_every` steps.
+    live_units : (S, hidden) fraction of a hidden layer's units with a
+        non-zero gradient on any of their parameters.
+    active : (S, hidden) fraction of (sample, unit) pairs where the
+        activation's derivative is non-zero.
+    watched : name -> (steps,) values returned by the `watch` callback.
+    params, running : the parameters at the end and the batch-norm
+        statistics of the training set under them.
+    config : the settings of the run.
+    """
+
+    loss: np.ndarray
+    eval_steps: np.ndarray
+    train_acc: np.ndarray
+    test_acc: np.ndarray
+    grad_norms: np.ndarray
+    stat_steps: np.ndarray
+    live_units: np.ndarray
+    active: np.ndarray
+    params: list
+    running: list
+    watched: dict = field(default_factory=dict)
+    config: dict = field(default_factory=dict)
+
+    @property
+    def final_test_acc(self) -> float:
+        return float(self.test_acc[-1])
+
+    @property
+    def final_train_acc(self) -> float:
+        return float(self.train_acc[-1])
+
+
+def fit(
+    params,
+    data: Split,
+    *,
+    activation: str = "relu",
+    steps: int = 300,
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    eval_every: int = 10,
+    watch: Callable | None = None,
+) -> History:
+    """Full-batch gradient descent with momentum on ``data.X, data.y``.
+
+    Parameters
+    ----------
+    params : list of dict
+        The starting point; it is not modified.
+    data : Split
+        ``(X, y, X_test, y_test)`` as from `nnlab.data.spirals`.
+    activation : str
+    steps : int
+    lr, momentum : float
+    eval_every : int
+        Accuracies are measured every `eval_every` steps, at step 0 and
+        after the last update; unit statistics every `eval_every` steps.
+    watch : callable or None
+        ``watch(params, grads) -> {name: float}``, called at every step
+        before the update; its values are collected in ``History.watched``.
+
+    Returns
+    -------
+    History
+
+    Notes
+    -----
+    The batch is the whole training set, so the statistics that batch norm
+    uses in training are those of the training set under the current
+    weights. Evaluation uses exactly these (returned in
+    ``History.running``) rather than moving averages, which lag behind
+    weights that change quickly and would make train-mode and eval-mode
+    accuracy disagree.
+    """
+    check_params(params)
+    steps = check_int("steps", steps, 1)
+    eval_every = check_int("eval_every", eval_every, 1)
+    act = get_activation(activation)
+    X, y, X_test, y_test = data
+    L, hidden = len(params), len(params) - 1
+    loss = np.empty(steps)
+    grad_norms = np.empty((steps, L))
+    stat_steps = np.arange(0, steps, eval_every)
+    live, active = (
+        np.empty((len(stat_steps), hidden)),
+        np.empty((len(stat_steps), hidden)),
+    )
+    evals, watched, velocity = [], {}, None
+
+    def evaluate(step, params, scores, stats):
+        test = predict(params, X_test, activation, stats)
+        evals.append((step, np.mean(scores.argmax(1) == y), np.mean(test == y_test)))
+
+    for step in range(steps + 1):
+        # momentum=0: the statistics returned are this batch's, exactly
+        scores, cache, stats = mlp_forward(params, X, activation, momentum=0.0)
+        if step % eval_every == 0 or step == steps:
+            evaluate(step, params, scores, stats)
+        if step == steps:
+            break
+        loss[step], dscores = softmax_cross_entropy(scores, y)
+        grads, _ = mlp_backward(dscores, cache)
+        grad_norms[step] = [np.linalg.norm(g["W"]) for g in grads]
+        if step % eval_every == 0:
+            j = step // eval_every
+            for i, g in enumerate(grads[:-1]):
+                # a unit has moved if any of its parameters (a column) has
+                moved = (g["W"] != 0).any(axis=0) | (g["b"] != 0)
+                if "gamma" in g:
+                    moved |= (g["gamma"] != 0) | (g["beta"] != 0)
+                live[j, i] = moved.mean()
+                lc = cache.layers[i]
+                slope = act.backward(np.ones_like(lc.pre), lc.act)
+                active[j, i] = np.count_nonzero(slope) / slope.size
+        if watch is not None:
+            for k, v in watch(params, grads).items():
+                watched.setdefault(k, np.empty(steps))[step] = v
+        params, velocity = sgd_momentum(params, grads, velocity, lr, momentum)
+    eval_steps, train_acc, test_acc = (np.array(c) for c in zip(*evals, strict=True))
+    return History(
+        loss,
+        eval_steps,
+        train_acc,
+        test_acc,
+        grad_norms,
+        stat_steps,
+        live,
+        active,
+        params,
+        stats,
+        watched,
+        {"activation": activation, "steps": steps, "lr": lr, "momentum": momentum},
+    )
