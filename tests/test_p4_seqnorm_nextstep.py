@@ -6,7 +6,7 @@ few ulps."""
 import numpy as np
 import pytest
 
-from nnlab.gradcheck import check_gradient
+from nnlab.gradcheck import check_pair
 from nnlab.norm import RunningStats
 from nnlab.p4_seqnorm.leakage import next_step_data, predict, stream_predict
 from nnlab.p4_seqnorm.nextstep import (
@@ -61,18 +61,21 @@ def test_batched_forward_is_the_one_model_forward_of_every_seed(norm):
 def test_backward_matches_finite_differences(norm):
     x, params = small_model(seed=1)
     dpred = np.random.default_rng(2).standard_normal((2, 3, 4, 1))
-    _, cache = forward(params, x, norm)
-    grads = backward(dpred, params, cache, norm)
-    for i, g in enumerate(grads):
 
-        def f(p, i=i):
-            return forward([p if j == i else q for j, q in enumerate(params)], x, norm)[
-                0
-            ]
+    def pair_forward(params):  # backward needs params beside the cache
+        pred, cache = forward(params, x, norm)
+        return pred, (params, cache)
 
+    def pair_backward(dpred, cache):
+        params, cache = cache
+        return (backward(dpred, params, cache, norm),)
+
+    errs = check_pair(pair_forward, pair_backward, {"params": params}, dpred)
+    assert len(errs) == len(params)
+    for name, err in errs.items():
         # float64 centred differences, h = 1e-6: truncation ~1e-12 and
         # roundoff ~1e-10 relative; 1e-7 is the threshold of the kernels' checks
-        assert check_gradient(f, params[i].copy(), g, dpred) < 1e-7, i
+        assert err < 1e-7, name
 
 
 def test_first_adam_step_by_hand():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nnlab.p5_bptt.driver as driver_module
-from nnlab.gradcheck import check_gradient
+from nnlab.gradcheck import check_pair
 from nnlab.p5_bptt.costs import (
     SCHEDULES,
     Stats,
@@ -84,14 +84,18 @@ def unrolled_hs(xs, h0, Wx, Wh, b):
 @pytest.mark.parametrize("which", range(5), ids=["xs", "h0", "Wx", "Wh", "b"])
 def test_store_all_gradients_match_finite_differences(T, N, which):
     xs, h0, (Wx, Wh, b), dhs = random_problem(T, N, 3, 4, seed=which)
-    inputs = [xs, h0, Wx, Wh, b]
-    grads, _ = bptt(xs, h0, (Wx, Wh, b), dhs, "store_all")
+    names = ["xs", "h0", "Wx", "Wh", "b"]
+    inputs = dict(zip(names, [xs, h0, Wx, Wh, b], strict=True))
 
-    def f(_):
-        return unrolled_hs(*inputs)
+    def forward(xs, h0, Wx, Wh, b):
+        return unrolled_hs(xs, h0, Wx, Wh, b), (xs, h0, (Wx, Wh, b))
 
-    err = check_gradient(f, inputs[which], grads[which], dout=dhs, h=FD_STEP)
-    assert err < GRAD_TOL, f"{err:.2e}"
+    def backward(dhs, cache):
+        xs, h0, params = cache
+        return bptt(xs, h0, params, dhs, "store_all")[0]
+
+    errs = check_pair(forward, backward, inputs, dhs, h=FD_STEP, wrt=[names[which]])
+    assert errs[names[which]] < GRAD_TOL, f"{errs}"
 
 
 # ------------------------------------------------------------- counting
