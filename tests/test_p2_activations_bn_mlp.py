@@ -22,6 +22,19 @@ def test_relu_network_learns_the_spirals():
     assert hist.loss[-1] < 0.1 * hist.loss[0]
 
 
+def test_train_bn_mlp_records_every_setting_at_construction():
+    hist = train_bn_mlp("relu", depth=1, width=4, steps=2, seed=3)
+    assert dict(hist.config) == {
+        "activation": "relu",
+        "steps": 2,
+        "lr": 0.1,
+        "momentum": 0.9,
+        "depth": 1,
+        "width": 4,
+        "seed": 3,
+    }
+
+
 def test_linear_network_stays_at_the_linear_classifier_level():
     data = spirals(200, 0.05, 0)
     hist = train_bn_mlp("linear", depth=3, data=data)

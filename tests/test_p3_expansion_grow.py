@@ -216,7 +216,10 @@ def test_an_expanded_network_passes_a_gradient_check(kind, strategy):
     else:
         new = deepen(params, 0, strategy, rng)
     data = spirals(8, 0.05, 0)
-    new = fit(new, data, steps=3, lr=0.05).params
+    # a writable copy: the finite differences perturb it in place, and a
+    # History's arrays are read-only
+    trained = fit(new, data, steps=3, lr=0.05).params
+    new = [{k: v.copy() for k, v in layer.items()} for layer in trained]
     # away from every kink, by more than the finite-difference steps reach
     _, cache, _ = mlp_forward(new, data.X)
     pre = np.concatenate([c.pre.ravel() for c in cache.layers[:-1]])

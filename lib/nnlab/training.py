@@ -7,8 +7,9 @@ is deterministic given its seed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from nnlab.mlp import (
     predict,
     softmax_cross_entropy,
 )
+from nnlab.records import freeze_arrays
 
 
 def sgd_momentum(params, grads, velocity, lr: float, momentum: float):
@@ -40,9 +42,9 @@ def sgd_momentum(params, grads, velocity, lr: float, momentum: float):
     return new_params, new_velocity
 
 
-@dataclass
+@dataclass(frozen=True)
 class History:
-    """What a training run recorded. Arrays are indexed by step or layer.
+    """What a training run recorded, built once; arrays indexed by step or layer.
 
     loss : (steps,) training loss before each update.
     eval_steps : (E,) steps (updates done) at which accuracies were measured.
@@ -58,6 +60,10 @@ class History:
     params, running : the parameters at the end and the batch-norm
         statistics of the training set under them.
     config : the settings of the run.
+
+    The fields cannot be reassigned, `watched` and `config` are read-only
+    mappings, and `fit` makes every array read-only: runs are cached and
+    shared by every caller, so none of them may change one.
     """
 
     loss: np.ndarray
@@ -70,8 +76,13 @@ class History:
     active: np.ndarray
     params: list
     running: list
-    watched: dict = field(default_factory=dict)
-    config: dict = field(default_factory=dict)
+    watched: Mapping = field(default_factory=dict)
+    config: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        # copies, so that a dict the caller keeps cannot change the record
+        for name in ("watched", "config"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     @property
     def final_test_acc(self) -> float:
@@ -92,6 +103,7 @@ def fit(
     momentum: float = 0.9,
     eval_every: int = 10,
     watch: Callable | None = None,
+    config: Mapping | None = None,
 ) -> History:
     """Full-batch gradient descent with momentum on ``data.X, data.y``.
 
@@ -110,10 +122,19 @@ def fit(
     watch : callable or None
         ``watch(params, grads) -> {name: float}``, called at every step
         before the update; its values are collected in ``History.watched``.
+    config : mapping or None
+        Further settings to record in ``History.config`` beside fit's own
+        (activation, steps, lr, momentum), such as how `params` was built.
 
     Returns
     -------
     History
+        Its arrays are read-only.
+
+    Raises
+    ------
+    ValueError
+        If `config` names one of fit's own settings.
 
     Notes
     -----
@@ -128,6 +149,12 @@ def fit(
     steps = check_int("steps", steps, 1)
     eval_every = check_int("eval_every", eval_every, 1)
     act = get_activation(activation)
+    settings = dict(activation=activation, steps=steps, lr=lr, momentum=momentum)
+    extra = dict(config or {})
+    if clash := sorted(set(extra) & set(settings)):
+        raise ValueError(
+            f"config must not repeat fit's own settings {sorted(settings)}, got {clash}"
+        )
     X, y, X_test, y_test = data
     L, hidden = len(params), len(params) - 1
     loss = np.empty(steps)
@@ -169,7 +196,9 @@ def fit(
                 watched.setdefault(k, np.empty(steps))[step] = v
         params, velocity = sgd_momentum(params, grads, velocity, lr, momentum)
     eval_steps, train_acc, test_acc = (np.array(c) for c in zip(*evals, strict=True))
-    return History(
+    # the arrays were all made here, so freezing them changes nothing the
+    # caller holds; cached runs are shared, and must stay as they were made
+    hist = History(
         loss,
         eval_steps,
         train_acc,
@@ -181,5 +210,6 @@ def fit(
         params,
         stats,
         watched,
-        {"activation": activation, "steps": steps, "lr": lr, "momentum": momentum},
+        settings | extra,
     )
+    return freeze_arrays(hist)

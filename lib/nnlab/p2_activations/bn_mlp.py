@@ -67,11 +67,15 @@ def train_bn_mlp(
     get_activation(activation)  # fail early, naming the choices
     params = init_bn_mlp(depth, width, seed)
     data = spirals(**DEFAULT_DATA) if data is None else data
-    hist = fit(
-        params, data, activation=activation, steps=steps, lr=lr, momentum=momentum
+    return fit(
+        params,
+        data,
+        activation=activation,
+        steps=steps,
+        lr=lr,
+        momentum=momentum,
+        config={"depth": depth, "width": width, "seed": seed},
     )
-    hist.config.update(depth=depth, width=width, seed=seed)
-    return hist
 
 
 def train_linear_classifier(

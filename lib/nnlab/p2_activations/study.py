@@ -27,8 +27,9 @@ over the run moves far less and carries the verdicts about it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
@@ -45,6 +46,7 @@ from nnlab.p2_activations.batched import (
     unstack_params,
 )
 from nnlab.p2_activations.bn_mlp import train_linear_classifier
+from nnlab.records import freeze_arrays
 
 N = 200  # training points (and as many test points) per seed
 NOISE = 0.05
@@ -74,9 +76,12 @@ class Study(NamedTuple):
     runs : (activation, depth) -> SeedHistory, seed axis as in `seeds`.
     linear_acc : (S,) test accuracy of the linear classifier, per seed.
     seeds : the seeds, one a run.
+
+    `run_study` returns it cached, so `runs` is a read-only mapping and
+    every array in it is read-only.
     """
 
-    runs: dict
+    runs: Mapping
     linear_acc: np.ndarray
     seeds: tuple
 
@@ -138,7 +143,7 @@ def _run_study(seeds: tuple, perturb: float) -> Study:
                     momentum=MOMENTUM,
                 )
     linear = np.array([train_linear_classifier(s).final_test_acc for s in splits])
-    return Study(runs, linear, seeds)
+    return freeze_arrays(Study(MappingProxyType(runs), linear, seeds))
 
 
 def single(h: SeedHistory, s: int):

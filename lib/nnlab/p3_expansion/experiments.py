@@ -27,6 +27,7 @@ import numpy as np
 from nnlab.data import Split, spirals
 from nnlab.mlp import init_mlp, mlp_forward
 from nnlab.p3_expansion.grow import Expansion, deepen, new_parameters, widen
+from nnlab.records import freeze_arrays
 from nnlab.training import History, fit
 
 DATA = {"n": 300, "noise": 0.04, "turns": 1.5}  # the seed is each run's
@@ -50,7 +51,7 @@ LABELS = {
 
 
 class Grown(NamedTuple):
-    """One expansion and the training after it."""
+    """One expansion and the training after it; cached, its arrays read-only."""
 
     expansion: Expansion
     start: list  # the expanded parameters at the moment of expansion
@@ -92,7 +93,7 @@ def data(seed: int = SEED) -> Split:
 
 @lru_cache(maxsize=32)
 def _data(seed: int) -> Split:
-    return spirals(**DATA, seed=seed)
+    return freeze_arrays(spirals(**DATA, seed=seed))
 
 
 def narrow_run(seed: int = SEED) -> History:
@@ -318,4 +319,6 @@ def _grow(kind: str, strategy: str, layer: int, added: int, seed: int) -> Grown:
     kept = bool((diff <= keep_tolerance(before, start, X)).all())
     sources = _copy_sources(start, expansion)
     hist = fit(start, split, steps=T2, lr=LR, watch=_watch(expansion, sources))
-    return Grown(expansion, start, float(diff.max()), kept, hist, sources)
+    return freeze_arrays(
+        Grown(expansion, start, float(diff.max()), kept, hist, sources)
+    )

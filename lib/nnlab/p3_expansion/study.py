@@ -16,7 +16,9 @@ judged against its standard error with Student's t (`compare`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
@@ -38,6 +40,7 @@ from nnlab.p3_expansion.experiments import (
 from nnlab.p3_expansion.experiments import (
     LABELS as STRATEGY_LABELS,
 )
+from nnlab.records import freeze_arrays
 from nnlab.stats import Summary, compare, paired, summarize
 
 SEEDS = tuple(range(8))
@@ -56,13 +59,15 @@ class SettingRuns(NamedTuple):
         training and test points at the expansion.
     kept : strategy -> (S,) bool, change within `keep_tolerance`.
     final_loss : name -> (S,) training loss at the end, as test_acc.
+
+    `study` returns them cached: every mapping and array is read-only.
     """
 
-    test_acc: dict
-    jump: dict
-    change: dict
-    kept: dict
-    final_loss: dict
+    test_acc: Mapping
+    jump: Mapping
+    change: Mapping
+    kept: Mapping
+    final_loss: Mapping
 
 
 def _perturbed(a: np.ndarray, rel: float, rng: np.random.Generator) -> np.ndarray:
@@ -84,7 +89,7 @@ def _stacked_data(seeds, rel: float, repeat: int = 1):
     )
 
 
-def study(perturb: float = 0.0, seeds=SEEDS) -> dict:
+def study(perturb: float = 0.0, seeds=SEEDS) -> Mapping:
     """Every expansion of `SETTINGS`, every strategy, over `seeds`.
 
     Parameters
@@ -99,8 +104,9 @@ def study(perturb: float = 0.0, seeds=SEEDS) -> dict:
 
     Returns
     -------
-    dict
-        ``(kind, layer, added) -> SettingRuns``. Cached.
+    mapping
+        ``(kind, layer, added) -> SettingRuns``. Cached, so read-only, its
+        arrays too.
     """
     if not perturb >= 0 or perturb > 1e-6:
         raise ValueError(
@@ -121,7 +127,7 @@ def _init(sizes, seed: int, rel: float) -> list[dict]:
 
 
 @lru_cache(maxsize=8)
-def _study(rel: float, seeds: tuple) -> dict:
+def _study(rel: float, seeds: tuple) -> Mapping:
     S = len(seeds)
     Xs = _stacked_data(seeds, rel)
     narrow0 = stack([_init([2, NARROW, NARROW, 2], s, rel) for s in seeds])
@@ -155,22 +161,28 @@ def _study(rel: float, seeds: tuple) -> dict:
 
         fresh = scratch[tuple(expanded_sizes(kind, layer, added))]
         jump = run.loss[:, 0] - np.repeat(cont.loss[:, 0], k)
+        proxy = MappingProxyType
         out[(kind, layer, added)] = SettingRuns(
-            test_acc={
-                **{s: per_seed(run.test_acc, j) for j, s in enumerate(names)},
-                "scratch": fresh.test_acc,
-                "narrow": cont.test_acc,
-            },
-            jump={s: per_seed(jump, j) for j, s in enumerate(names)},
-            change={s: per_seed(change, j) for j, s in enumerate(names)},
-            kept={s: per_seed(kept, j) for j, s in enumerate(names)},
-            final_loss={
-                **{s: per_seed(run.final_loss, j) for j, s in enumerate(names)},
-                "scratch": fresh.final_loss,
-                "narrow": cont.final_loss,
-            },
+            test_acc=proxy(
+                {
+                    **{s: per_seed(run.test_acc, j) for j, s in enumerate(names)},
+                    "scratch": fresh.test_acc,
+                    "narrow": cont.test_acc,
+                }
+            ),
+            jump=proxy({s: per_seed(jump, j) for j, s in enumerate(names)}),
+            change=proxy({s: per_seed(change, j) for j, s in enumerate(names)}),
+            kept=proxy({s: per_seed(kept, j) for j, s in enumerate(names)}),
+            final_loss=proxy(
+                {
+                    **{s: per_seed(run.final_loss, j) for j, s in enumerate(names)},
+                    "scratch": fresh.final_loss,
+                    "narrow": cont.final_loss,
+                }
+            ),
         )
-    return out
+    # cached and shared by every caller: nothing in it may change
+    return freeze_arrays(MappingProxyType(out))
 
 
 # |loss jump| up to this counts as none: a kept function's scores move by at

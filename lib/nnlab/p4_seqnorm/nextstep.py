@@ -27,6 +27,7 @@ from nnlab.p4_seqnorm.seqnorm import (
     seqnorm_forward,
     seqnorm_running_forward,
 )
+from nnlab.records import freeze_arrays
 
 HIDDEN = 8
 # Larger than the kernels' default 1e-5 on purpose. At t = 1 the causal
@@ -243,6 +244,7 @@ def train_seeds(
     Returns
     -------
     SeedRuns
+        Cached, so shared by every caller: its arrays are read-only.
     """
     check_norm(norm)
     for name, value in (("seeds", seeds), ("T", T), ("steps", steps), ("n", n)):
@@ -271,15 +273,18 @@ def train_seeds(
     running_loss = None
     if norm == "full":
         running_loss = _mse(_running_eval(params, x_test, running, eps), target_test)
-    return SeedRuns(
-        norm,
-        losses,
-        _mse(forward(params, x, norm, eps)[0], target),
-        _mse(forward(params, x_test, norm, eps)[0], target_test),
-        _mse(stream_forward(params, x_test, norm, eps), target_test),
-        (target_test**2).mean(axis=(1, 2, 3)),
-        (target**2).mean(axis=(1, 2, 3)),
-        running_loss,
+    # cached and shared by every caller: its arrays must stay as made
+    return freeze_arrays(
+        SeedRuns(
+            norm,
+            losses,
+            _mse(forward(params, x, norm, eps)[0], target),
+            _mse(forward(params, x_test, norm, eps)[0], target_test),
+            _mse(stream_forward(params, x_test, norm, eps), target_test),
+            (target_test**2).mean(axis=(1, 2, 3)),
+            (target**2).mean(axis=(1, 2, 3)),
+            running_loss,
+        )
     )
 
 
