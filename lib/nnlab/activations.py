@@ -72,7 +72,7 @@ def min0_backward(dout, cache):
 
 
 def scaled_linear_forward(x):
-    """x / sqrt(2), elementwise.
+    """Scale by 1/sqrt(2), elementwise: ``out = x / sqrt(2)``.
 
     Returns
     -------
@@ -195,7 +195,7 @@ ACTIVATIONS: dict[str, Activation] = {
 
 
 def get_activation(name: str) -> Activation:
-    """The registry entry called `name`; ValueError listing the names if none."""
+    """Return the registry entry called `name`; ValueError listing the names if none."""
     if not isinstance(name, str):
         raise TypeError(f"activation name must be a str, got {type(name).__name__}")
     if name not in ACTIVATIONS:

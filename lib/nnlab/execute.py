@@ -59,7 +59,7 @@ LANGUAGE_INFO = {
 
 
 def notebook_paths(names: list[str] | None = None) -> list[Path]:
-    """The notebooks that `names` select, in order; every notebook if none.
+    """Return the notebooks that `names` select, in order; every notebook if none.
 
     Parameters
     ----------
@@ -239,6 +239,14 @@ def store(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``python -m nnlab.execute [NAME ...] [--measure]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 for an unknown notebook name or when
+        no ``nnlab`` kernel is installed.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "names", nargs="*", help="notebooks to run (default: every notebook)"

@@ -47,7 +47,7 @@ class _Counted(np.ndarray):
 
 
 def _matmul_flops(a, b) -> tuple[int, int]:
-    """(performed, nonzero) FLOPs of np.matmul(a, b), batch dims included."""
+    """Count (performed, nonzero) FLOPs of np.matmul(a, b), batch dims included."""
     a2 = a[None, :] if a.ndim == 1 else a  # (..., m, k)
     b2 = b[:, None] if b.ndim == 1 else b  # (..., k, n)
     batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])

@@ -134,7 +134,7 @@ def check_gradient(
 
 
 def _copy_tree(value: Any, name: str) -> Any:
-    """A float64 copy of an input: an array, or dicts/lists/tuples of them."""
+    """Return a float64 copy of an input: an array, or dicts/lists/tuples of them."""
     if isinstance(value, np.ndarray):
         if value.dtype != np.float64:
             raise TypeError(

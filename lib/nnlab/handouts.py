@@ -73,7 +73,7 @@ def title_of(nb: nbformat.NotebookNode, default: str) -> str:
 
 
 def plain_title(title: str) -> str:
-    """A Markdown heading as plain text: ``$O(\\log T)$`` becomes ``O(log T)``.
+    r"""Return a Markdown heading as plain text: ``$O(\log T)$`` -> ``O(log T)``.
 
     The index page loads no MathJax, so TeX in a notebook's title would show
     as source.
@@ -135,6 +135,13 @@ def build(notebooks: list[Path], out_dir: Path, log=print) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``python -m nnlab.handouts [NOTEBOOK ...] [--out DIR]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 when there is no notebook to export.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "notebooks",

@@ -58,7 +58,7 @@ def kaiming_normal(fan_in: int, fan_out: int, rng: np.random.Generator):
 
 
 def zeros(*shape: int):
-    """An all-zero float64 array of the given shape."""
+    """Return an all-zero float64 array of the given shape."""
     for s in shape:
         if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0:
             raise ValueError(f"shape entries must be integers >= 0, got {shape!r}")

@@ -60,7 +60,7 @@ def kernel_env() -> dict[str, str]:
 
 
 def kernel_json(python: str | None = None) -> dict:
-    """The ``kernel.json`` of the nnlab kernel for interpreter `python`."""
+    """Return the ``kernel.json`` of the nnlab kernel for interpreter `python`."""
     return {
         "argv": [
             python or sys.executable,
@@ -109,6 +109,7 @@ def installed_python() -> str | None:
 
 
 def main() -> int:
+    """Install the kernelspec (``python -m nnlab.kernel``) and say where; return 0."""
     where = install()
     print(f"kernel '{KERNEL_NAME}' ({sys.executable}) installed in {where}")
     return 0

@@ -26,6 +26,8 @@ from nnlab.norm import batchnorm_backward, batchnorm_forward
 
 
 class LayerCache(NamedTuple):
+    """What `mlp_forward` keeps of one layer for `mlp_backward`."""
+
     linear: tuple  # from linear_forward
     bn: tuple | None  # from batchnorm_forward, None without batch norm
     act: object  # from the activation's forward, None for the last layer
@@ -33,6 +35,8 @@ class LayerCache(NamedTuple):
 
 
 class MLPCache(NamedTuple):
+    """Cache of `mlp_forward`: one `LayerCache` a layer and the activation name."""
+
     layers: list  # one LayerCache a layer
     activation: str
 

@@ -56,11 +56,11 @@ class Summary(NamedTuple):
         return 1 if lo > 0 else -1 if hi < 0 else 0
 
     def below(self, level: float = LEVEL) -> bool:
-        """True if the whole confidence interval lies below 0."""
+        """Return True if the whole confidence interval lies below 0."""
         return self.sign(level) == -1
 
     def above(self, level: float = LEVEL) -> bool:
-        """True if the whole confidence interval lies above 0."""
+        """Return True if the whole confidence interval lies above 0."""
         return self.sign(level) == 1
 
 
@@ -90,7 +90,7 @@ def summarize(values) -> Summary:
 
 
 def paired(a, b) -> Summary:
-    """The `Summary` of ``a - b`` seed by seed, for runs that share seeds.
+    """Summarize ``a - b`` seed by seed, for runs that share seeds.
 
     Raises
     ------
@@ -114,7 +114,7 @@ def independent(a, b) -> Summary:
 
 
 def compare(diff: Summary, level: float = LEVEL) -> str:
-    """ "ahead" or "behind" when the interval of `diff` excludes 0, else "tied".
+    """Return "ahead"/"behind" when the interval of `diff` excludes 0, else "tied".
 
     "tied" means no difference the runs can resolve, not equality.
     """
@@ -139,7 +139,7 @@ def _t_two_sided(t: float, df: int) -> float:
 
 
 def t_critical(df: int, level: float = LEVEL) -> float:
-    """The t with ``P(|T| < t) = level`` for Student's t with `df` degrees of freedom.
+    """Return t with ``P(|T| < t) = level``, T Student's t with `df` degrees of freedom.
 
     Bisection on the closed-form distribution function for integer df
     (Abramowitz and Stegun 26.7.3-4); accurate to about 1e-12.

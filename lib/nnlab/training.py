@@ -80,16 +80,19 @@ class History:
     config: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
+        """Copy `watched` and `config` into read-only mappings."""
         # copies, so that a dict the caller keeps cannot change the record
         for name in ("watched", "config"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     @property
     def final_test_acc(self) -> float:
+        """Test accuracy at the last evaluation."""
         return float(self.test_acc[-1])
 
     @property
     def final_train_acc(self) -> float:
+        """Training accuracy at the last evaluation."""
         return float(self.train_acc[-1])
 
 

@@ -1,5 +1,7 @@
-"""Figures for Problem 1: what each output location sees, how fields grow,
-and the effective receptive field.
+"""Figures for Problem 1.
+
+What each output location sees, how fields grow, and the effective
+receptive field.
 
 Layers are numbered from 1 as in the `nnlab.p1_cnn.summary.summarize` table (0 is the
 input). Expensive results (the effective fields) are computed once per
@@ -113,7 +115,7 @@ def _draw_field(ax, variant: str, layer: int, locs, colours, measured: bool):
 def field_figure(
     layer: int = 18, row: int = 0, col: int = 0, variant: str = VARIANTS[0]
 ):
-    """The input pixels one output location sees, on the 32x32 input.
+    """Draw the input pixels one output location sees, on the 32x32 input.
 
     Shaded: the field inside the input (from the geometry). Dashed: the
     unclipped field, whose part outside the input falls on zero padding
@@ -267,8 +269,11 @@ def erf_sweep_figure(variant: str = VARIANTS[0], layers=(3, 8, 11, 15, 16, 21)):
 
 
 def rf_growth_figure():
-    """Theoretical field size by layer for the three networks, the effective
-    field of the max-pool network, the input size and the full-field layer."""
+    """Plot the theoretical field size by layer for the three networks.
+
+    Also drawn: the effective field of the max-pool network, the input size
+    and the full-field layer.
+    """
     fig, ax = plt.subplots(figsize=(8.5, 4.4))
     first_rfs = [r.rf for r in _summary(VARIANTS[0]).rows]
     for k, variant in enumerate(VARIANTS):

@@ -1,6 +1,7 @@
-"""Run a CNN given as a list of layer specs with the `nnlab.layers` kernels,
-forward and backward, and read its shapes, parameter counts and GEMM sizes
-off a real run (`measure`), to compare with `nnlab.p1_cnn.summary.summarize`.
+"""Run a CNN given as a list of layer specs with the `nnlab.layers` kernels.
+
+Forward and backward; `measure` reads its shapes, parameter counts and GEMM
+sizes off a real run, to compare with `nnlab.p1_cnn.summary.summarize`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Receptive fields measured with gradients, and the effective receptive
-field of Luo et al. (2016).
+"""Receptive fields measured with gradients.
+
+Also the effective receptive field of Luo et al. (2016).
 
 The theoretical field of an output location is the set of input pixels
 that can change it (`nnlab.p1_cnn.specs.field_masks`). Here it is measured instead:
@@ -154,8 +155,10 @@ def check_fields(layers, input_shape, seed: int = 0) -> list[FieldCheck]:
 
 
 def block_outputs(layers) -> list[int]:
-    """0-based indices of the layers a block ends with: every ReLU and pool,
-    and any conv not followed by a ReLU."""
+    """Return the 0-based indices of the layers a block ends with.
+
+    These are every ReLU and pool, and any conv not followed by a ReLU.
+    """
     ends = []
     for k, spec in enumerate(layers):
         nxt = layers[k + 1] if k + 1 < len(layers) else None

@@ -1,5 +1,7 @@
-"""Layer specs of a plain CNN, the Problem 1 network, and what the specs
-alone determine: output shapes and exact receptive fields.
+"""Layer specs of a plain CNN, and the Problem 1 network.
+
+Also what the specs alone determine: output shapes and exact receptive
+fields.
 
 A network is a list of layer specs, ``Conv``, ``ReLU`` and ``MaxPool``, on a
 channels-last input shape ``(H, W, C)``. `output_shapes` and `field_masks`
@@ -41,6 +43,7 @@ class Conv:
     pad: int | None = None
 
     def __post_init__(self):
+        """Raise ValueError unless every size is an integer in range."""
         _check_size("Conv", "filters", self.filters, 1)
         _check_size("Conv", "kernel", self.kernel, 1)
         _check_size("Conv", "stride", self.stride, 1)
@@ -49,10 +52,12 @@ class Conv:
 
     @property
     def padding(self) -> int:
+        """Zero padding on each side, in pixels: `pad`, or ``(kernel - 1) // 2``."""
         return (self.kernel - 1) // 2 if self.pad is None else self.pad
 
     @property
     def name(self) -> str:
+        """Label of the layer in tables and figures, e.g. ``Conv F=64, 3x3``."""
         k = self.kernel
         extra = f", stride {self.stride}" if self.stride != 1 else ""
         if self.stride != 1 or self.pad is not None:
@@ -75,11 +80,13 @@ class MaxPool:
     stride: int = 2
 
     def __post_init__(self):
+        """Raise ValueError unless `size` and `stride` are integers >= 1."""
         _check_size("MaxPool", "size", self.size, 1)
         _check_size("MaxPool", "stride", self.stride, 1)
 
     @property
     def name(self) -> str:
+        """Label of the layer in tables and figures, e.g. ``Pool 2x2, stride 2``."""
         return f"Pool {self.size}x{self.size}, stride {self.stride}"
 
 
@@ -180,7 +187,7 @@ def field_masks(layers, input_shape) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def problem1_layers() -> list:
-    """The Problem 1 network on a 32x32x3 input."""
+    """Return the Problem 1 network on a 32x32x3 input."""
     net = []
     for f, k, pool in [
         (16, 5, False),
@@ -200,8 +207,11 @@ PROBLEM1_INPUT = (32, 32, 3)
 
 
 def replace_pools(layers, kernel: int, pad: int, in_channels: int) -> list:
-    """Each MaxPool becomes a Conv with as many filters as its input has
-    channels, the given kernel and pad, and the pool's stride."""
+    """Replace each MaxPool by a Conv.
+
+    The Conv has as many filters as its input has channels, the given kernel
+    and pad, and the pool's stride.
+    """
     out, channels = [], in_channels
     for i, spec in enumerate(layers):
         layer_window(spec, i)
@@ -214,7 +224,7 @@ def replace_pools(layers, kernel: int, pad: int, in_channels: int) -> list:
 
 
 def problem1_variants() -> dict[str, list]:
-    """The Problem 1 network and its two strided-convolution variants."""
+    """Return the Problem 1 network and its two strided-convolution variants."""
     net = problem1_layers()
     C = PROBLEM1_INPUT[2]
     return {

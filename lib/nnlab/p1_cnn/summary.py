@@ -1,5 +1,7 @@
-"""The per-layer summary of a CNN: shapes, parameters, FLOPs and receptive
-fields of every layer, as a table that renders as text and as HTML.
+"""The per-layer summary of a CNN.
+
+Shapes, parameters, FLOPs and receptive fields of every layer, as a table
+that renders as text and as HTML.
 
 FLOP conventions (the tour's): a multiply-add is 2 FLOPs, so a convolution
 costs ``2 K^2 C F H_out W_out``; bias adds are not counted unless asked
@@ -55,10 +57,12 @@ class Summary(NamedTuple):
 
     @property
     def params(self) -> int:
+        """Total number of parameters over all layers."""
         return sum(r.params for r in self.rows)
 
     @property
     def flops(self) -> int:
+        """Total forward FLOPs over all layers, in the conventions of `summarize`."""
         return sum(r.flops for r in self.rows)
 
     @property
@@ -81,6 +85,7 @@ class Summary(NamedTuple):
         return head, body
 
     def to_text(self) -> str:
+        """Render the table as aligned plain text, input row first."""
         head, body = self._cells()
         widths = [max(len(row[c]) for row in [head, *body]) for c in range(len(head))]
         lines = []
@@ -108,9 +113,11 @@ class Summary(NamedTuple):
         return "".join(out)
 
     def __str__(self) -> str:
+        """Return the table as text (`to_text`)."""
         return self.to_text()
 
     def __repr__(self) -> str:
+        """Return the table as text (`to_text`)."""
         return self.to_text()
 
 

@@ -31,6 +31,8 @@ EPS = 1e-5  # the batch norm's eps, as in `nnlab.norm.batchnorm_forward`
 
 
 class SeedLayerCache(NamedTuple):
+    """What `forward_seeds` keeps of a layer for `backward_seeds`; axis 0: seed."""
+
     h: np.ndarray  # (S, N, D_in) input of the linear layer
     W: np.ndarray  # (S, D_in, D_out)
     bn: tuple | None  # (xhat, gamma, inv_std) or None for the output layer
@@ -68,7 +70,7 @@ def stack_params(nets: Sequence[list]) -> list[dict]:
 
 
 def unstack_params(params: list[dict], s: int) -> list[dict]:
-    """The network of seed `s` (copies), in the layout of `nnlab.mlp`."""
+    """Return the network of seed `s` (copies), in the layout of `nnlab.mlp`."""
     return [{k: v[s].copy() for k, v in layer.items()} for layer in params]
 
 

@@ -24,7 +24,7 @@ DEFAULT_DATA = {"n": 200, "noise": 0.05, "seed": 0}
 def init_bn_mlp(
     depth: int, width: int = 32, seed: int = 0, d_in: int = 2, classes: int = 2
 ):
-    """The starting point of `train_bn_mlp`: `depth` hidden BN layers."""
+    """Initialize the starting point of `train_bn_mlp`: `depth` hidden BN layers."""
     depth = check_int("depth", depth, 1)
     width = check_int("width", width, 1)
     rng = np.random.default_rng(seed)
@@ -132,7 +132,7 @@ def min0_to_relu(params) -> list[dict]:
 
 
 def preactivations(params, X, activation: str = "relu", running=None):
-    """The activation inputs of every hidden layer, [(N, H_i) ndarray, ...].
+    """Return the activation inputs of every hidden layer, [(N, H_i) ndarray, ...].
 
     With batch norm these are its outputs. `running` None normalizes with
     the statistics of X itself (training mode), else with `running`.

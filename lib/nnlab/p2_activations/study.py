@@ -87,12 +87,12 @@ class Study(NamedTuple):
 
 
 def seed_data(seeds: Sequence[int]) -> list[Split]:
-    """The spirals of each seed: ``spirals(N, NOISE, s)``."""
+    """Return the spirals of each seed: ``spirals(N, NOISE, s)``."""
     return [spirals(N, NOISE, int(s)) for s in seeds]
 
 
 def depths_of(name: str) -> tuple:
-    """The depths at which activation `name` is trained."""
+    """Return the depths at which activation `name` is trained."""
     return DEPTHS if name in LEARNERS_TRAINED_DEEP else DEPTHS[:1]
 
 
@@ -191,12 +191,12 @@ def paired(
 
 
 def slower(study: Study, a: str, b: str) -> bool:
-    """a's mean training loss is above b's at every depth (95 % interval)."""
+    """Tell whether `a`'s mean training loss is above `b`'s at every depth (95 %)."""
     return all(c.sign() == 1 for c in paired(study, a, b, "loss").values())
 
 
 def ranking(study: Study) -> tuple[list[list[str]], list[str]]:
-    """Groups of the activations that learn, fastest first, and those that do not.
+    """Group the activations that learn, fastest first, and list those that do not.
 
     A group is every remaining learner that no other remaining learner beats
     (`slower`); members keep the registry's order, so the listing does not

@@ -87,7 +87,7 @@ def _check_seed(seed) -> int:
 
 
 def data(seed: int = SEED) -> Split:
-    """The spirals of this problem, 1.5 turns: ``spirals(**DATA)`` with `seed`."""
+    """Return the spirals of this problem, 1.5 turns: ``spirals(**DATA)``, `seed`."""
     return _data(_check_seed(seed))
 
 
@@ -97,7 +97,7 @@ def _data(seed: int) -> Split:
 
 
 def narrow_run(seed: int = SEED) -> History:
-    """The narrow network's first `T1` steps, from Kaiming initialization."""
+    """Train the narrow network for its first `T1` steps, from Kaiming init."""
     return _narrow_run(_check_seed(seed))
 
 
@@ -108,7 +108,7 @@ def _narrow_run(seed: int) -> History:
 
 
 def narrow_continued(seed: int = SEED) -> History:
-    """The narrow network's next `T2` steps, momentum restarted as for the rest."""
+    """Train the narrow network `T2` more steps, momentum restarted as for the rest."""
     return _narrow_continued(_check_seed(seed))
 
 
@@ -127,7 +127,7 @@ def expanded_sizes(kind: str, layer: int, added: int) -> list[int]:
 
 
 def scratch_run(kind: str, layer: int, added: int = 0, seed: int = SEED) -> History:
-    """The expanded architecture trained `T1 + T2` steps from Kaiming init.
+    """Train the expanded architecture `T1 + T2` steps from Kaiming init.
 
     Parameters
     ----------
@@ -189,7 +189,7 @@ def _watch(expansion: Expansion, sources: np.ndarray):
 def grow(
     kind: str, strategy: str, layer: int, added: int = 0, seed: int = SEED
 ) -> Grown:
-    """The narrow network after `T1` steps, expanded, trained `T2` more.
+    """Expand the narrow network after `T1` steps and train it `T2` more.
 
     Parameters
     ----------
@@ -219,7 +219,7 @@ def grow(
 
 
 def expanded(before, kind: str, strategy: str, layer: int, added: int, seed: int):
-    """The parameters `before` (a narrow network) expanded as `grow` does.
+    """Expand the parameters `before` (a narrow network) as `grow` does.
 
     The new parameters are drawn from ``default_rng([seed, 1])``; a
     setting and a seed give the same new parameters here and in `grow`.
@@ -233,7 +233,7 @@ def expanded(before, kind: str, strategy: str, layer: int, added: int, seed: int
 
 
 def rounding_bound(params, X) -> np.ndarray:
-    r"""A bound on the rounding error of the scores ``mlp_forward(params, X)``.
+    r"""Bound the rounding error of the scores ``mlp_forward(params, X)``.
 
     Parameters
     ----------

@@ -78,8 +78,11 @@ def _panel_title(g: Grown, strategy: str) -> str:
 
 
 def strategies_figure(kind: str = "widen", layer: int = 0, added: int = 24):
-    """Small multiples: every strategy's loss across the expansion (top) and
-    the norms of its new weights (bottom)."""
+    """Draw small multiples, one column a strategy.
+
+    Each column shows the strategy's loss across the expansion (top) and the
+    norms of its new weights (bottom).
+    """
     names = STRATEGIES if kind == "widen" else DEEPEN_STRATEGIES
     fig, axes = plt.subplots(
         2, len(names), figsize=(2.6 * len(names) + 1, 5.6), sharey="row"
@@ -157,9 +160,12 @@ def symmetry_figure(layer: int = 0, added: int = 24):
 
 
 def added_sweep_figure(layer: int = 0, added=ADDED):
-    """Static companion of the widen widget: final test accuracy against the
-    number of added units, one line a strategy, with the same architecture
-    trained from scratch and the narrow network continued for reference."""
+    """Plot final test accuracy against the number of added units.
+
+    The static companion of the widen widget: one line a strategy, with the
+    same architecture trained from scratch and the narrow network continued
+    for reference.
+    """
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     for strategy in STRATEGIES:
         acc = [grow("widen", strategy, layer, a).history.final_test_acc for a in added]

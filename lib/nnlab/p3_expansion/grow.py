@@ -20,8 +20,11 @@ STRATEGIES = ("zero", "kaiming", "preserve", "net2net")
 
 
 class Expansion(NamedTuple):
-    """Where a network grew: ``kind`` "widen" or "deepen", the hidden layer
-    index given to `widen` / `deepen`, and that layer's width before."""
+    """Where a network grew.
+
+    ``kind`` is "widen" or "deepen", ``layer`` the hidden layer index given
+    to `widen` / `deepen`, and ``old_width`` that layer's width before.
+    """
 
     kind: str
     layer: int
@@ -72,7 +75,7 @@ def widen(
     rng: np.random.Generator,
     noise: float = 0.0,
 ) -> list[dict]:
-    r"""A network with hidden layer `layer` grown to `new_width` units.
+    r"""Grow hidden layer `layer` of a network to `new_width` units.
 
     Parameters
     ----------
@@ -174,7 +177,7 @@ def widen(
 def deepen(
     params, after_layer: int, strategy: str, rng: np.random.Generator
 ) -> list[dict]:
-    r"""A network with a new hidden layer inserted after hidden layer `after_layer`.
+    r"""Insert a new hidden layer after hidden layer `after_layer`.
 
     Parameters
     ----------
@@ -217,7 +220,7 @@ def deepen(
 
 
 def new_parameters(params, expansion: Expansion) -> dict:
-    """Views into `params` of the parameters an expansion added.
+    """Return views into `params` of the parameters an expansion added.
 
     For "widen": ``W_in`` (D, k), ``b_in`` (k,), ``W_out`` (k, M), the new
     units' incoming weights, biases and outgoing weights. For "deepen":

@@ -215,9 +215,11 @@ def _pm(s: Summary, spec: str, spread: float) -> str:
 
 
 def table_lines(runs: dict) -> list[str]:
-    """The notebook's table: per expansion and strategy, over the seeds, the
-    function kept or not, the loss jump and the final test accuracy
-    (mean ± standard deviation)."""
+    """Format the notebook's table, one line per expansion and strategy.
+
+    Over the seeds: the function kept or not, the loss jump and the final
+    test accuracy (mean ± standard deviation).
+    """
     n = len(next(iter(runs.values())).test_acc["narrow"])
     lines = [
         f"{'expansion':<12} {'strategy':<20} {'function':<15} {'loss jump':>15} "
@@ -243,8 +245,11 @@ def table_lines(runs: dict) -> list[str]:
 
 
 def comparison_lines(runs: dict, pairs=COMPARISONS) -> list[str]:
-    """Paired comparisons of final test accuracy: mean difference ±
-    standard error over the seeds, its 95 % interval and the verdict."""
+    """Format paired comparisons of final test accuracy.
+
+    Each line: mean difference ± standard error over the seeds, its 95 %
+    interval and the verdict.
+    """
     lines = []
     for setting, r in runs.items():
         for a, b in pairs:

@@ -23,7 +23,7 @@ GAP_LENGTHS = (2, 4, 8, 16, 32, 64, 128, 256)
 
 
 def example_sequence(T: int, D: int = 4, seed: int = 0):
-    """A (T, D) random walk with a different offset per feature."""
+    """Return a (T, D) random walk with a different offset per feature."""
     rng = np.random.default_rng(seed)
     return np.cumsum(rng.standard_normal((T, D)), axis=0) + np.arange(D)
 

@@ -68,7 +68,7 @@ def seed_data(seeds: int, n: int, T: int, held_out: bool = False):
 
 
 def init_params(seeds: int, D_in: int = 5, H: int = HIDDEN):
-    """Initial weights of every seed: ``[W_in, gamma, beta, W_out, b]``.
+    """Draw the initial weights of every seed: ``[W_in, gamma, beta, W_out, b]``.
 
     Seed s draws from ``default_rng([s, 2])``, a stream of its own.
     Shapes (S, D_in, H), (S, H), (S, H), (S, H, 1), (S, 1).

@@ -140,7 +140,7 @@ def prefix_moments(x, method: str = "welford"):
 
 
 def seqnorm_forward(x, gamma, beta, eps: float = 1e-5, causal: bool = False):
-    """Normalize every feature over the time axis of each sequence.
+    r"""Normalize every feature over the time axis of each sequence.
 
     Parameters
     ----------
@@ -163,9 +163,9 @@ def seqnorm_forward(x, gamma, beta, eps: float = 1e-5, causal: bool = False):
     -----
     Full:
 
-    .. math:: \\mu = \\frac1T\\sum_t x_t,\\quad
-              \\sigma^2 = \\frac1T\\sum_t (x_t-\\mu)^2,\\quad
-              y_t = \\gamma \\frac{x_t-\\mu}{\\sqrt{\\sigma^2+\\epsilon}} + \\beta
+    .. math:: \mu = \frac1T\sum_t x_t,\quad
+              \sigma^2 = \frac1T\sum_t (x_t-\mu)^2,\quad
+              y_t = \gamma \frac{x_t-\mu}{\sqrt{\sigma^2+\epsilon}} + \beta
 
     Causal: the same with sums over s <= t and 1/(t+1), computed as
     prefix sums of values shifted by x[0] (Welford increments for the
@@ -205,7 +205,7 @@ def _reverse_cumsum(a):
 
 
 def seqnorm_backward(dout, cache: SeqNormCache):
-    """Backward pass of `seqnorm_forward` (and of `seqnorm_running_forward`).
+    r"""Backward pass of `seqnorm_forward` (and of `seqnorm_running_forward`).
 
     Parameters
     ----------
@@ -221,13 +221,13 @@ def seqnorm_backward(dout, cache: SeqNormCache):
     -----
     With g = gamma * dout, s = 1/inv_std and n = T (full):
 
-    .. math:: \\frac{\\partial L}{\\partial x_s} = \\frac{1}{n s}
-              \\Big(n g_s - \\sum_t g_t - \\hat x_s \\sum_t g_t \\hat x_t\\Big)
+    .. math:: \frac{\partial L}{\partial x_s} = \frac{1}{n s}
+              \Big(n g_s - \sum_t g_t - \hat x_s \sum_t g_t \hat x_t\Big)
 
     Causal (n_t = t + 1, statistics of step t): every step t >= s adds
 
-    .. math:: g_t\\Big(\\frac{\\delta_{ts} - 1/n_t}{s_t}
-              - \\frac{\\hat x_t (x_s - m_t)}{n_t s_t^2}\\Big),
+    .. math:: g_t\Big(\frac{\delta_{ts} - 1/n_t}{s_t}
+              - \frac{\hat x_t (x_s - m_t)}{n_t s_t^2}\Big),
 
     collected for all s at once with reverse cumulative sums, O(T D).
     """

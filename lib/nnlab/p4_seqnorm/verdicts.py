@@ -62,7 +62,7 @@ def _ci(s: Summary, digits: int = 2) -> str:
 
 
 def verdicts(study: Study) -> tuple[Verdict, ...]:
-    """The three settings of question (c), decided and confirmed.
+    """Decide and confirm the three settings of question (c).
 
     - Encoder, full statistics: every output may see the whole sequence,
       so no mechanism forbids it; usable if the held-out loss on whole

@@ -89,7 +89,7 @@ def check_schedule(T: int, schedule: str, slots) -> int | None:
 
 
 def store_all_cost(T: int) -> Stats:
-    """Standard BPTT: T taped calls, all of h_0..h_T stored."""
+    """Cost standard BPTT: T taped calls, all of h_0..h_T stored."""
     T = check_T(T)
     return Stats(T, T + 1)
 
@@ -160,13 +160,13 @@ def repetitions(T: int, s: int) -> tuple[int, int, int]:
 
 
 def binomial_cost(T: int, slots: int) -> Stats:
-    """Fewest step calls possible with `slots` stored states (h0 counted).
+    r"""Fewest step calls possible with `slots` stored states (h0 counted).
 
     Notes
     -----
     With r the smallest integer such that C(s + r, s) >= T,
 
-    .. math:: \\mathrm{calls} = T + rT - \\binom{s + r}{s + 1},
+    .. math:: \mathrm{calls} = T + rT - \binom{s + r}{s + 1},
 
     T re-runs with tape plus the advances of Griewank's binomial
     schedule; s = 1 gives T (T + 1) / 2. The schedule uses all s slots.
@@ -186,7 +186,7 @@ def binomial_cost(T: int, slots: int) -> Stats:
 
 
 def cost(T: int, schedule: str, slots: int | None = None) -> Stats:
-    """The exact `Stats` of a schedule, from its closed form."""
+    """Return the exact `Stats` of a schedule, from its closed form."""
     T = check_T(T)
     slots = check_schedule(T, schedule, slots)
     if schedule == "binomial":

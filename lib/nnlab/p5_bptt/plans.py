@@ -144,7 +144,7 @@ def _plan_binomial(T: int, slots: int):
 
 
 def iter_plan(T: int, schedule: str, slots: int | None = None):
-    """The actions a schedule takes to back-propagate through T steps.
+    """Yield the actions a schedule takes to back-propagate through T steps.
 
     Parameters
     ----------

@@ -25,7 +25,7 @@ class FlopCount(NamedTuple):
 def rnn2d_flops(
     N: int, H: int, W: int, C: int, Ch: float, four_way: bool = False
 ) -> FlopCount:
-    """Matmul FLOPs the one-way module or ReNet performs, by formula.
+    r"""Matmul FLOPs the one-way module or ReNet performs, by formula.
 
     Parameters
     ----------
@@ -50,7 +50,7 @@ def rnn2d_flops(
 
     .. math::
 
-        F_{fwd} = 2NHW\\,k\\,[(C\\,C_h + C_h^2) + (k\\,C_h\\,C_h + C_h^2)].
+        F_{fwd} = 2NHW\,k\,[(C\,C_h + C_h^2) + (k\,C_h\,C_h + C_h^2)].
 
     The backward pass multiplies each step's da by W_x^T and W_h^T and
     forms x^T da and h_prev^T da, two products of each size:
@@ -140,7 +140,7 @@ def flop_ratio(
 
 
 def equal_flop_conv_layers(H: int, W: int, C: int, four_way: bool = False) -> int:
-    """The fewest 3x3 C -> C layers whose FLOPs reach the module's.
+    """Return the fewest 3x3 C -> C layers whose FLOPs reach the module's.
 
     ``ceil`` of the forward-plus-backward matmul FLOP ratio (C output
     channels, Ch as in `flop_ratio`): the cheapest whole conv stack that is

@@ -1,5 +1,8 @@
-"""Figures for Problem 6: receptive fields, FLOP ratios and wall times of the
-2D RNN module against a 3x3 convolution."""
+"""Figures for Problem 6.
+
+Receptive fields, FLOP ratios and wall times of the 2D RNN module against a
+3x3 convolution.
+"""
 
 from __future__ import annotations
 

@@ -240,7 +240,7 @@ def _backward(dout, cache: Rnn2dCache):
 
 
 def rnn2d_forward(x, params):
-    """Forward pass of the one-way 2D RNN module (rows, then columns).
+    r"""Forward pass of the one-way 2D RNN module (rows, then columns).
 
     Parameters
     ----------
@@ -264,9 +264,9 @@ def rnn2d_forward(x, params):
 
     .. math::
 
-        h^A_{i,j} = \\tanh(x_{i,j} W_x^A + h^A_{i,j-1} W_h^A + b^A)
+        h^A_{i,j} = \tanh(x_{i,j} W_x^A + h^A_{i,j-1} W_h^A + b^A)
 
-        h^B_{i,j} = \\tanh(h^A_{i,j} W_x^B + h^B_{i-1,j} W_h^B + b^B)
+        h^B_{i,j} = \tanh(h^A_{i,j} W_x^B + h^B_{i-1,j} W_h^B + b^B)
 
     A advances the N*H rows one column at a time, B the N*W columns one
     row at a time: W + H dependent steps, each one batched matmul pair.
@@ -289,7 +289,7 @@ def rnn2d_forward(x, params):
 
 
 def rnn2d_backward(dout, cache):
-    """Backward pass of `rnn2d_forward`.
+    r"""Backward pass of `rnn2d_forward`.
 
     Parameters
     ----------
@@ -308,9 +308,9 @@ def rnn2d_backward(dout, cache):
     -----
     B is back-propagated through time down each column first; its input
     gradient is dL/dH^A, which is then back-propagated along each row
-    through A. Writing :math:`\\delta^B_{i,j} = (G_{i,j} + \\delta^B_{i+1,j}
-    (W_h^B)^\\top) \\odot (1 - (h^B_{i,j})^2)`,
-    :math:`dH^A_{i,j} = \\delta^B_{i,j} (W_x^B)^\\top`, and the same recursion
+    through A. Writing :math:`\delta^B_{i,j} = (G_{i,j} + \delta^B_{i+1,j}
+    (W_h^B)^\top) \odot (1 - (h^B_{i,j})^2)`,
+    :math:`dH^A_{i,j} = \delta^B_{i,j} (W_x^B)^\top`, and the same recursion
     along rows with dH^A in place of G gives dx and A's gradients.
     """
     return _backward(dout, cache)
@@ -357,7 +357,7 @@ def renet_backward(dout, cache):
 
 
 def forward_backward_pair(four_way: bool = False) -> tuple[Callable, Callable]:
-    """The forward and backward functions of one variant of the module.
+    """Return the forward and backward functions of one variant of the module.
 
     Parameters
     ----------

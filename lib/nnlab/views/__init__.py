@@ -46,7 +46,7 @@ def figure_png(fig: plt.Figure) -> bytes:
 
 
 def interactive(fn: Callable, **controls):
-    """Controls above an output area that `fn(**values)` redraws.
+    """Build controls above an output area that `fn(**values)` redraws.
 
     Parameters
     ----------
