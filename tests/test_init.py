@@ -49,5 +49,9 @@ def test_bad_input_is_named():
         kaiming_normal(0, 3, np.random.default_rng(0))
     with pytest.raises(TypeError, match=r"numpy Generator.*got int"):
         kaiming_normal(2, 3, 0)
-    with pytest.raises(ValueError, match=r"integers >= 0, got \(2, -1\)"):
+    with pytest.raises(ValueError, match=r"shape\[1\] must be an integer >= 0, got -1"):
         zeros(2, -1)
+    with pytest.raises(
+        TypeError, match=r"shape\[0\] must be an integer, got float 2.0"
+    ):
+        zeros(2.0, 3)

@@ -228,7 +228,11 @@ def test_conv_rejects_stride_below_one(stride):
 def test_conv_rejects_non_integer_sizes(kwargs):
     x, w, b = _xwb()
     name = next(iter(kwargs))
-    with pytest.raises(ValueError, match=f"{name} must be an integer"):
+    value = kwargs[name]
+    with pytest.raises(
+        TypeError,
+        match=f"{name} must be an integer, got {type(value).__name__} {value!r}",
+    ):
         conv2d_forward(x, w, b, **kwargs)
 
 
@@ -268,7 +272,7 @@ def test_maxpool_rejects_bad_sizes():
         maxpool_forward(x, size=4)
     with pytest.raises(ValueError, match="stride must be an integer >= 1, got 0"):
         maxpool_forward(x, stride=0)
-    with pytest.raises(ValueError, match="size must be an integer >= 1, got 2.0"):
+    with pytest.raises(TypeError, match="size must be an integer, got float 2.0"):
         maxpool_forward(x, size=2.0)
 
 

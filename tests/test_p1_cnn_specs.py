@@ -32,13 +32,13 @@ def test_bad_specs_are_rejected_with_what_was_received():
     with pytest.raises(ValueError, match=r"unknown layer spec 'pool' at position 1"):
         output_shapes([Conv(2, 3), "pool"], (8, 8, 1))
     with pytest.raises(
-        ValueError, match=r"Conv filters must be an integer >= 1, got 2.5"
+        TypeError, match=r"Conv filters must be an integer, got float 2.5"
     ):
         Conv(2.5, 3)
     with pytest.raises(ValueError, match=r"Conv stride must be an integer >= 1, got 0"):
         Conv(2, 3, stride=0)
     with pytest.raises(
-        ValueError, match=r"MaxPool size must be an integer >= 1, got '2'"
+        TypeError, match=r"MaxPool size must be an integer, got str '2'"
     ):
         MaxPool("2")
     with pytest.raises(

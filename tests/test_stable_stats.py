@@ -249,5 +249,5 @@ def test_running_gap_refuses_lengths_that_learn_from_one_step(T):
         "from one step a sequence have variance 0",
     ):
         leakage.running_gap(T)
-    with pytest.raises(ValueError, match=r"T must be an integer >= 2, got 2.0"):
+    with pytest.raises(TypeError, match=r"T must be an integer, got float 2.0"):
         leakage.running_gap(2.0)

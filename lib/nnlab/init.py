@@ -6,9 +6,9 @@ Growing a trained network (`widen`, `deepen`) is Problem 3's, in
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from nnlab.validate import check_int
 
 
 def check_rng(rng) -> None:
@@ -18,12 +18,6 @@ def check_rng(rng) -> None:
             "rng must be a numpy Generator (np.random.default_rng(seed)), "
             f"got {type(rng).__name__}"
         )
-
-
-def _check_size(name: str, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    return int(v)
 
 
 def kaiming_normal(fan_in: int, fan_out: int, rng: np.random.Generator):
@@ -51,15 +45,13 @@ def kaiming_normal(fan_in: int, fan_out: int, rng: np.random.Generator):
     Surpassing Human-Level Performance on ImageNet Classification",
     ICCV 2015.
     """
-    fan_in = _check_size("fan_in", fan_in)
-    fan_out = _check_size("fan_out", fan_out)
+    fan_in = check_int("fan_in", fan_in, 1)
+    fan_out = check_int("fan_out", fan_out, 1)
     check_rng(rng)
     return rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
 
 
 def zeros(*shape: int):
     """Return an all-zero float64 array of the given shape."""
-    for s in shape:
-        if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0:
-            raise ValueError(f"shape entries must be integers >= 0, got {shape!r}")
+    shape = tuple(check_int(f"shape[{i}]", s, 0) for i, s in enumerate(shape))
     return np.zeros(shape)

@@ -10,11 +10,12 @@ loop over the K*K kernel offsets (never over pixels).
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+from nnlab.validate import check_int
 
 
 class ConvCache(NamedTuple):
@@ -43,14 +44,6 @@ def _check_array(name: str, a, ndim: int, layout: str) -> None:
         raise TypeError(
             f"{name} must have a floating dtype (float32 or float64), got {a.dtype}"
         )
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_dout(dout, expected: tuple) -> None:
@@ -150,8 +143,8 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None):
         raise ValueError(
             f"b must have shape ({F},) to match w {w.shape}, got {b.shape}"
         )
-    stride = _check_int("stride", stride, 1)
-    pad = (K - 1) // 2 if pad is None else _check_int("pad", pad, 0)
+    stride = check_int("stride", stride, 1)
+    pad = (K - 1) // 2 if pad is None else check_int("pad", pad, 0)
     if K > H + 2 * pad or K > W + 2 * pad:
         raise ValueError(
             f"kernel {K}x{K} (w {w.shape}) is larger than the padded input "
@@ -259,8 +252,8 @@ def maxpool_forward(x, size: int = 2, stride: int = 2):
     order, a valid subgradient.
     """
     _check_array("x", x, 4, "(N, H, W, C)")
-    size = _check_int("size", size, 1)
-    stride = _check_int("stride", stride, 1)
+    size = check_int("size", size, 1)
+    stride = check_int("stride", stride, 1)
     N, H, W, C = x.shape
     if size > H or size > W:
         raise ValueError(

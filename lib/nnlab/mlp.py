@@ -13,7 +13,6 @@ Problem 2 uses batch norm in every hidden layer; Problem 3 uses none.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -23,6 +22,7 @@ from nnlab.activations import get_activation
 from nnlab.init import kaiming_normal
 from nnlab.layers import linear_backward, linear_forward
 from nnlab.norm import batchnorm_backward, batchnorm_forward
+from nnlab.validate import check_int
 
 
 class LayerCache(NamedTuple):
@@ -39,26 +39,6 @@ class MLPCache(NamedTuple):
 
     layers: list  # one LayerCache a layer
     activation: str
-
-
-def check_int(name: str, v, minimum: int) -> int:
-    """`v` as an int, or ValueError unless it is an integer >= `minimum`.
-
-    Parameters
-    ----------
-    name : str
-        How the message names the argument.
-    v : object
-        The value received; a bool is refused although it is an integer.
-    minimum : int
-
-    Returns
-    -------
-    int
-    """
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {v!r}")
-    return int(v)
 
 
 def check_params(params) -> None:

@@ -28,6 +28,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nnlab.validate import check_int
+
 #: Confidence level of every interval and verdict in the notebooks.
 LEVEL = 0.95
 
@@ -146,11 +148,12 @@ def t_critical(df: int, level: float = LEVEL) -> float:
 
     Raises
     ------
+    TypeError
+        If `df` is not an integer (bools refused).
     ValueError
-        If `df` is not a positive integer or `level` is not in (0, 1).
+        If `df` is less than 1 or `level` is not in (0, 1).
     """
-    if isinstance(df, bool) or not isinstance(df, (int, np.integer)) or df < 1:
-        raise ValueError(f"df must be a positive int, got {df!r}")
+    df = check_int("df", df, 1)
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     lo, hi = 0.0, 1.0

@@ -16,7 +16,6 @@ import numpy as np
 from nnlab.activations import get_activation
 from nnlab.data import Split
 from nnlab.mlp import (
-    check_int,
     check_params,
     mlp_backward,
     mlp_forward,
@@ -24,6 +23,7 @@ from nnlab.mlp import (
     softmax_cross_entropy,
 )
 from nnlab.records import freeze_arrays
+from nnlab.validate import check_int
 
 
 def sgd_momentum(params, grads, velocity, lr: float, momentum: float):

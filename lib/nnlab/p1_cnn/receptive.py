@@ -33,11 +33,11 @@ from nnlab.p1_cnn.specs import (
     field_masks,
     output_shapes,
 )
+from nnlab.validate import check_int
 
 
 def _check_layer(layers, layer: int) -> None:
-    if isinstance(layer, bool) or not isinstance(layer, int | np.integer):
-        raise ValueError(f"layer must be an integer index, got {layer!r}")
+    layer = check_int("layer", layer)
     if not 0 <= layer < len(layers):
         raise ValueError(f"layer must be in [0, {len(layers) - 1}], got {layer}")
 

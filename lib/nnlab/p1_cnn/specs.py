@@ -12,21 +12,12 @@ list; `nnlab.p1_cnn.summary` turns them into the per-layer table and
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from nnlab.layers import conv_output_size
-
-
-def _check_size(owner: str, name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(
-            f"{owner} {name} must be an integer >= {minimum}, got {value!r}"
-        )
-    if value < minimum:
-        raise ValueError(f"{owner} {name} must be an integer >= {minimum}, got {value}")
+from nnlab.validate import check_int
 
 
 @dataclass(frozen=True)
@@ -43,12 +34,12 @@ class Conv:
     pad: int | None = None
 
     def __post_init__(self):
-        """Raise ValueError unless every size is an integer in range."""
-        _check_size("Conv", "filters", self.filters, 1)
-        _check_size("Conv", "kernel", self.kernel, 1)
-        _check_size("Conv", "stride", self.stride, 1)
+        """Raise TypeError unless every size is an integer, ValueError if too small."""
+        check_int("Conv filters", self.filters, 1)
+        check_int("Conv kernel", self.kernel, 1)
+        check_int("Conv stride", self.stride, 1)
         if self.pad is not None:
-            _check_size("Conv", "pad", self.pad, 0)
+            check_int("Conv pad", self.pad, 0)
 
     @property
     def padding(self) -> int:
@@ -80,9 +71,9 @@ class MaxPool:
     stride: int = 2
 
     def __post_init__(self):
-        """Raise ValueError unless `size` and `stride` are integers >= 1."""
-        _check_size("MaxPool", "size", self.size, 1)
-        _check_size("MaxPool", "stride", self.stride, 1)
+        """TypeError unless `size` and `stride` are integers, ValueError if < 1."""
+        check_int("MaxPool size", self.size, 1)
+        check_int("MaxPool stride", self.stride, 1)
 
     @property
     def name(self) -> str:
@@ -122,11 +113,11 @@ def layer_window(spec, position: int) -> tuple[int, int, int]:
 
 
 def check_input_shape(input_shape) -> tuple[int, int, int]:
-    """`input_shape` as a tuple of three positive ints (H, W, C), or ValueError."""
+    """`input_shape` as a tuple of three positive ints (H, W, C), or raise."""
     if not (isinstance(input_shape, tuple | list) and len(input_shape) == 3):
         raise ValueError(f"input_shape must be (H, W, C), got {input_shape!r}")
     for name, v in zip("HWC", input_shape, strict=True):
-        _check_size("input_shape", name, v, 1)
+        check_int(f"input_shape {name}", v, 1)
     return tuple(int(v) for v in input_shape)
 
 

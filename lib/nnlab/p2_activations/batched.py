@@ -16,7 +16,6 @@ one from per-seed networks, so slice s is exactly ``init_bn_mlp(..., seed)``.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -26,6 +25,7 @@ from nnlab.activations import get_activation
 from nnlab.data import Split
 from nnlab.norm import shifted_moments
 from nnlab.p2_activations.bn_mlp import init_bn_mlp
+from nnlab.validate import check_int
 
 EPS = 1e-5  # the batch norm's eps, as in `nnlab.norm.batchnorm_forward`
 
@@ -201,12 +201,6 @@ def cross_entropy_seeds(scores, y):
     return -picked.mean(axis=1), dscores / N
 
 
-def _check_int(name: str, v, minimum: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {v!r}")
-    return int(v)
-
-
 def fit_seeds(
     params,
     data: Split,
@@ -236,7 +230,7 @@ def fit_seeds(
     -------
     SeedHistory
     """
-    steps = _check_int("steps", steps, 1)
+    steps = check_int("steps", steps, 1)
     get_activation(activation)
     X, y, X_test, y_test = data
     S, L = X.shape[0], len(params)

@@ -15,8 +15,9 @@ import numpy as np
 
 from nnlab.activations import get_activation
 from nnlab.data import Split, spirals
-from nnlab.mlp import check_int, check_params, init_mlp, mlp_forward
+from nnlab.mlp import check_params, init_mlp, mlp_forward
 from nnlab.training import History, fit
+from nnlab.validate import check_int
 
 DEFAULT_DATA = {"n": 200, "noise": 0.05, "seed": 0}
 

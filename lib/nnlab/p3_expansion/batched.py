@@ -16,10 +16,11 @@ its own training set.
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
+
+from nnlab.validate import check_int
 
 
 class BatchRun(NamedTuple):
@@ -205,8 +206,7 @@ def fit_batch(
     -------
     BatchRun
     """
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    steps = check_int("steps", steps, 1)
     _check_data(params, X, y, "X")
     _check_data(params, X_test, y_test, "X_test")
     loss = np.empty((X.shape[0], steps))

@@ -18,7 +18,6 @@ a stream of its own). Seed 0 is the run the notebook shows in detail;
 
 from __future__ import annotations
 
-import numbers
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -29,6 +28,7 @@ from nnlab.mlp import init_mlp, mlp_forward
 from nnlab.p3_expansion.grow import Expansion, deepen, new_parameters, widen
 from nnlab.records import freeze_arrays
 from nnlab.training import History, fit
+from nnlab.validate import check_int
 
 DATA = {"n": 300, "noise": 0.04, "turns": 1.5}  # the seed is each run's
 NARROW = 8  # units in each of the two hidden layers before the expansion
@@ -66,8 +66,7 @@ class Grown(NamedTuple):
 def _check_setting(kind: str, layer: int) -> None:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
-        raise ValueError(f"layer must be an integer in {LAYERS}, got {layer!r}")
+    layer = check_int("layer", layer)
     if layer not in LAYERS:
         raise ValueError(
             f"layer must be a hidden layer index in {LAYERS} of the narrow "
@@ -76,14 +75,11 @@ def _check_setting(kind: str, layer: int) -> None:
 
 
 def _check_added(added: int) -> None:
-    if isinstance(added, bool) or not isinstance(added, numbers.Integral) or added < 1:
-        raise ValueError(f"added must be an integer >= 1 to widen, got {added!r}")
+    check_int("added", added, 1)
 
 
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    return int(seed)
+    return check_int("seed", seed, 0)
 
 
 def data(seed: int = SEED) -> Split:

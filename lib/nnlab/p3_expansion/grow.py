@@ -9,12 +9,12 @@ as in `nnlab.mlp`, a ReLU after every layer but the last.
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
 from nnlab.init import check_rng, kaiming_normal, zeros
+from nnlab.validate import check_int
 
 STRATEGIES = ("zero", "kaiming", "preserve", "net2net")
 
@@ -53,14 +53,13 @@ def _check_choice(strategy: str) -> None:
 
 def _check_hidden(name: str, index, params) -> int:
     last = len(params) - 2
-    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-        raise ValueError(f"{name} must be an integer in [0, {last}], got {index!r}")
+    index = check_int(name, index)
     if not 0 <= index <= last:
         raise ValueError(
             f"{name} must be a hidden layer index in [0, {last}] for a network of "
             f"{len(params)} layers, got {index}"
         )
-    return int(index)
+    return index
 
 
 def _copy(params) -> list[dict]:
@@ -134,8 +133,7 @@ def widen(
     check_rng(rng)
     D, H = params[layer]["W"].shape
     M = params[layer + 1]["W"].shape[1]
-    if isinstance(new_width, bool) or not isinstance(new_width, numbers.Integral):
-        raise ValueError(f"new_width must be an integer > {H}, got {new_width!r}")
+    new_width = check_int("new_width", new_width)
     if new_width <= H:
         raise ValueError(
             f"new_width must be larger than the current width {H} of layer {layer}, "

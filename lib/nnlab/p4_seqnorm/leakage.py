@@ -25,6 +25,7 @@ from nnlab.p4_seqnorm.seqnorm import (
     seqnorm_forward,
     seqnorm_running_forward,
 )
+from nnlab.validate import check_int
 
 NORMS = ("full", "causal", "layer")
 
@@ -94,7 +95,8 @@ def running_gap(
     float
         ``sqrt(mean((y_train - y_eval)**2))``.
     """
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 2:
+    T = check_int("T", T)
+    if T < 2:
         raise ValueError(
             f"T must be an integer >= 2, got {T!r}: running statistics learned "
             "from one step a sequence have variance 0"

@@ -20,7 +20,7 @@ import math
 from functools import cache
 from typing import NamedTuple
 
-import numpy as np
+from nnlab.validate import check_int
 
 SCHEDULES = ("store_all", "constant", "sqrt", "bisect", "binomial")
 
@@ -48,11 +48,7 @@ def check_T(T) -> int:
     ValueError
         If `T` is less than 1.
     """
-    if isinstance(T, bool) or not isinstance(T, int | np.integer):
-        raise TypeError(f"T must be an int, got {type(T).__name__}")
-    if T < 1:
-        raise ValueError(f"T must be at least 1, got {T}")
-    return int(T)
+    return check_int("T", T, 1)
 
 
 def check_schedule(T: int, schedule: str, slots) -> int | None:
@@ -60,6 +56,8 @@ def check_schedule(T: int, schedule: str, slots) -> int | None:
 
     Raises
     ------
+    TypeError
+        If ``"binomial"`` gets `slots` that is not an integer (bools refused).
     ValueError
         If `schedule` is not one of `SCHEDULES`, if `slots` is given to
         another schedule, or if ``"binomial"`` gets no slots or slots
@@ -75,17 +73,18 @@ def check_schedule(T: int, schedule: str, slots) -> int | None:
                 f"schedule {schedule!r}; pass slots=None"
             )
         return None
-    if isinstance(slots, bool) or not isinstance(slots, int | np.integer):
+    if slots is None:
         raise ValueError(
             f"'binomial' needs slots, an int from 1 to {_max_slots(T)} for "
-            f"T = {T}, got {slots!r}"
+            f"T = {T}, got None"
         )
+    slots = check_int("slots", slots)
     if not 1 <= slots <= _max_slots(T):
         raise ValueError(
             f"slots must be from 1 to {_max_slots(T)} for T = {T} (h0 counted; "
             f"more than T - 1 slots cannot lower the cost), got {slots}"
         )
-    return int(slots)
+    return slots
 
 
 def store_all_cost(T: int) -> Stats:
