@@ -21,7 +21,7 @@ import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from nnlab.kernel import DISPLAY_NAME
+from nnlab.kernel import DISPLAY_NAME, KERNEL_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -94,6 +94,14 @@ def lab(tmp_path_factory, browser):
                 if time.monotonic() > deadline:
                     pytest.fail("JupyterLab did not answer within 60 s")
                 time.sleep(0.5)
+        with urllib.request.urlopen(
+            f"{base}/api/kernelspecs?token={token}", timeout=10
+        ) as r:
+            specs = json.load(r)["kernelspecs"]
+        assert KERNEL_NAME in specs, (
+            f"kernel {KERNEL_NAME!r} is not installed (python -m nnlab.kernel); "
+            f"JupyterLab has {sorted(specs)}"
+        )
         yield base, token
     finally:
         server.terminate()
@@ -103,6 +111,34 @@ def lab(tmp_path_factory, browser):
             server.kill()
             server.wait()
         log.close()
+
+
+def _start_session(base: str, token: str, name: str) -> None:
+    """Start the notebook's own kernel for it before the page opens.
+
+    JupyterLab then finds a session for the path and attaches to it, instead
+    of racing its kernel-spec list on a fresh server (the race is what opens
+    a "Select Kernel" dialog, and switching kernels from that dialog leaves
+    the session "terminating" for a while). The kernel name is read from the
+    notebook's metadata, as JupyterLab would read it.
+    """
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    body = json.dumps(
+        {
+            "path": name,
+            "name": name,
+            "type": "notebook",
+            "kernel": {"name": nb.metadata.kernelspec.name},
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/api/sessions?token={token}",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as r:
+        json.load(r)
 
 
 def _menu(page, menu: str, item: str) -> None:
@@ -125,19 +161,38 @@ PROGRESS = """() => Array.from(document.querySelectorAll(
 STALL_S = 20
 
 
-def _accept_kernel_dialog(page) -> bool:
-    """Choose the nnlab kernel if JupyterLab asks which one; True if it asked.
+# Dialogs JupyterLab may open around a kernel that is starting or changing.
+# Each is answered and the page then waits for an idle kernel; any other
+# dialog fails the test with its text.
+KERNEL_DIALOGS = ("Select Kernel", "Kernel Terminating", "Kernel Restarting")
+IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 
-    On a fresh server the first notebook sometimes opens before its session
-    has a kernel, and JupyterLab then asks instead of running anything, with
-    its default kernel preselected rather than the notebook's own.
+
+def _accept_kernel_dialog(page) -> bool:
+    """Answer every kernel dialog JupyterLab shows; True if there was one.
+
+    "Select Kernel" (the notebook opened before its session had a kernel)
+    is answered with the nnlab kernel; "Kernel Terminating" (a cell was run
+    while the session was switching kernels; one dialog per queued cell) is
+    dismissed. Then the page waits for the kernel to be idle again.
     """
-    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
-    if dialog.count() and dialog.first.is_visible():
-        dialog.locator("select").first.select_option(label=DISPLAY_NAME)
-        dialog.locator(".jp-Dialog-button.jp-mod-accept").first.click()
-        return True
-    return False
+    answered = False
+    for _ in range(200):  # at most one dialog per cell, and a few to spare
+        dialog = page.locator(".jp-Dialog")
+        if not (dialog.count() and dialog.first.is_visible()):
+            break
+        box = dialog.first
+        text = box.inner_text()
+        if not any(title in text for title in KERNEL_DIALOGS):
+            raise AssertionError(f"unexpected JupyterLab dialog: {text!r}")
+        if "Select Kernel" in text:
+            box.locator("select").first.select_option(label=DISPLAY_NAME)
+        box.locator(".jp-Dialog-button.jp-mod-accept").first.click()
+        answered = True
+        page.wait_for_timeout(200)
+    if answered:
+        page.wait_for_selector(IDLE, timeout=120_000)
+    return answered
 
 
 def _run_all(page) -> None:
@@ -213,15 +268,14 @@ def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page_errors = []
     page.on("pageerror", lambda e: page_errors.append(str(e)))
+    _start_session(base, token, path.name)
     try:
         # ?reset: a clean workspace, so no earlier notebook reopens beside this one.
         page.goto(f"{base}/lab/tree/{path.name}?reset&token={token}")
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
         # Wait for the kernel before running, or the first cells may queue
         # behind its start.
-        page.wait_for_selector(
-            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
-        )
+        page.wait_for_selector(IDLE, timeout=120_000)
         try:
             _run_all(page)
         finally:
