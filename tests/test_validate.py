@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from nnlab.validate import check_choice, check_int
+from nnlab.validate import (
+    check_array,
+    check_choice,
+    check_dout,
+    check_int,
+    check_positive,
+)
 
 
 @pytest.mark.parametrize("value", [0, 3, np.int64(5), np.uint8(2)])
@@ -48,3 +54,79 @@ def test_check_choice_refuses_non_str_with_type_error():
         TypeError, match=r"^data must be a str, one of 'iid', 'walk', got int 1$"
     ):
         check_choice("data", 1, ["iid", "walk"])
+
+
+def test_check_array_returns_the_array_itself():
+    x = np.zeros((2, 3, 4, 5))
+    assert check_array("x", x, ndim=4, layout="(N, H, W, C)") is x
+
+
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        ([1.0, 2.0], TypeError, r"^x must be a numpy array \(N, D\), got list$"),
+        (np.zeros(3), ValueError, r"^x must be 2-D \(N, D\), got 1-D shape \(3,\)$"),
+        (np.zeros((2, 2), int), TypeError, r"^x must have a floating dtype .*int64$"),
+        (np.zeros((0, 2)), ValueError, r"^x must not have an empty axis"),
+        (
+            np.array([[1.0, np.nan]]),
+            ValueError,
+            r"^x must be finite, got nan at index \(0, 1\)$",
+        ),
+        (
+            np.array([[np.inf, 1.0]]),
+            ValueError,
+            r"^x must be finite, got inf at index \(0, 0\)$",
+        ),
+    ],
+)
+def test_check_array_refuses_with_a_message_naming_the_argument(value, error, message):
+    with pytest.raises(error, match=message):
+        check_array("x", value, ndim=2, layout="(N, D)")
+
+
+def test_check_array_accepts_one_of_several_ranks_and_lists_them():
+    check_array("x", np.zeros((2, 3)), ndim=(2, 3))
+    with pytest.raises(ValueError, match=r"^x must be 2-D or 3-D, got 4-D"):
+        check_array("x", np.zeros((1, 2, 3, 4)), ndim=(2, 3))
+
+
+def test_check_array_can_let_nan_and_empty_through_when_asked():
+    x = np.array([np.nan])
+    assert check_array("x", x, finite=False) is x
+    e = np.zeros((0, 3))
+    assert check_array("x", e, nonempty=False) is e
+
+
+def test_check_dout_refuses_a_shape_other_than_the_forward_output():
+    with pytest.raises(
+        ValueError,
+        match=r"^dout must have the forward output's shape \(2, 3\), got \(3, 2\)$",
+    ):
+        check_dout(np.zeros((3, 2)), (2, 3))
+    with pytest.raises(TypeError, match="^dout must be a numpy array"):
+        check_dout(None, (2, 3))
+    d = np.zeros((2, 3))
+    assert check_dout(d, (2, 3)) is d
+
+
+@pytest.mark.parametrize(
+    "value, error",
+    [
+        (True, TypeError),
+        ("1e-5", TypeError),
+        (0.0, ValueError),
+        (-1.0, ValueError),
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
+    ],
+)
+def test_check_positive_refuses_non_numbers_and_non_positive_values(value, error):
+    with pytest.raises(error, match="^eps must be"):
+        check_positive("eps", value)
+
+
+def test_check_positive_returns_a_float():
+    out = check_positive("eps", np.float32(1e-5))
+    assert type(out) is float
+    assert out == pytest.approx(1e-5)

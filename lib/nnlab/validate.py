@@ -9,6 +9,8 @@ received and what is allowed.
 import numbers
 from collections.abc import Iterable
 
+import numpy as np
+
 
 def check_int(name: str, value, minimum: int | None = None) -> int:
     """Return `value` as an int after checking it is an integer >= `minimum`.
@@ -76,3 +78,124 @@ def check_choice(name: str, value, options: Iterable[str]) -> str:
     if value not in options:
         raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
     return value
+
+
+def check_array(
+    name: str,
+    value,
+    ndim: int | tuple[int, ...] | None = None,
+    layout: str = "",
+    finite: bool = True,
+    nonempty: bool = True,
+):
+    """Return `value` after checking it is a floating ndarray of the right rank.
+
+    Parameters
+    ----------
+    name : str
+        How the message names the argument.
+    value : object
+        The value received.
+    ndim : int or tuple of int, optional
+        The number of dimensions allowed (one or several); None for any.
+    layout : str, optional
+        The expected layout, shown in the message, for example
+        ``"(N, H, W, C)"``. A channels-first array refused for its rank is
+        then told what order is expected.
+    finite : bool, default True
+        Refuse NaN and inf: every kernel here documents finite input, and a
+        NaN let through would come out as NaN with no word of where it began.
+    nonempty : bool, default True
+        Refuse an array with a zero-length axis: a mean over it is 0/0.
+
+    Returns
+    -------
+    ndarray
+        `value` itself, not a copy.
+
+    Raises
+    ------
+    TypeError
+        If `value` is not an ndarray or its dtype is not floating (an integer
+        array would silently truncate updates and gradients).
+    ValueError
+        If the rank is not `ndim`, an axis is empty, or (with `finite`) an
+        entry is NaN or inf; the message gives the first such index.
+    """
+    shown = f" {layout}" if layout else ""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(
+            f"{name} must be a numpy array{shown}, got {type(value).__name__}"
+        )
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if value.ndim not in allowed:
+            ranks = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(
+                f"{name} must be {ranks}{shown}, got {value.ndim}-D shape {value.shape}"
+            )
+    if not np.issubdtype(value.dtype, np.floating):
+        raise TypeError(
+            f"{name} must have a floating dtype (float32 or float64), got {value.dtype}"
+        )
+    if nonempty and value.size == 0:
+        raise ValueError(
+            f"{name} must not have an empty axis{shown}, got shape {value.shape}"
+        )
+    if finite and not np.isfinite(value).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
+        raise ValueError(f"{name} must be finite, got {value[bad]} at index {bad}")
+    return value
+
+
+def check_dout(value, expected: tuple, name: str = "dout"):
+    """Return the upstream gradient after checking it matches the forward output.
+
+    Parameters
+    ----------
+    value : object
+        The gradient received.
+    expected : tuple of int
+        The shape of the forward pass's output.
+    name : str, default "dout"
+        How the message names the argument.
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a floating ndarray.
+    ValueError
+        If its shape is not `expected`, or it holds NaN or inf.
+    """
+    check_array(name, value, nonempty=False)
+    if value.shape != tuple(expected):
+        raise ValueError(
+            f"{name} must have the forward output's shape {tuple(expected)}, "
+            f"got {value.shape}"
+        )
+    return value
+
+
+def check_positive(name: str, value) -> float:
+    """Return `value` as a float after checking it is a finite number > 0.
+
+    Used for step sizes, epsilons and learning rates.
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a real number (bool included).
+    ValueError
+        If it is not finite or not > 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number, got {type(value).__name__} {value!r}"
+        )
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
