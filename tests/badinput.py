@@ -27,6 +27,7 @@ floating-point warning, or NaN out of finite input.
 from __future__ import annotations
 
 import inspect
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -198,7 +199,8 @@ def check_call(c: Case, name: str, what: str, kwargs: dict) -> None:
                 out = c.func(**kwargs)
             except ACCEPTED as e:
                 message = str(e)
-                assert any(w in message for w in words), (
+                named = [re.search(rf"\b{re.escape(w)}\b", message) for w in words]
+                assert any(named), (
                     f"{c.name} with {what}: {type(e).__name__} does not name "
                     f"{' or '.join(map(repr, words))}: {message!r}"
                 )

@@ -2,11 +2,13 @@ import numpy as np
 import pytest
 
 from nnlab.validate import (
+    as_floats,
     check_array,
     check_choice,
     check_dout,
     check_int,
     check_positive,
+    check_real,
 )
 
 
@@ -130,3 +132,36 @@ def test_check_positive_returns_a_float():
     out = check_positive("eps", np.float32(1e-5))
     assert type(out) is float
     assert out == pytest.approx(1e-5)
+
+
+def test_as_floats_reads_sequences_and_refuses_what_is_not_numbers():
+    a = as_floats("losses", [1, 2.5])
+    assert a.dtype == np.float64
+    assert a.tolist() == [1.0, 2.5]
+    for bad, shown in [(None, "NoneType None"), ("12", "str '12'")]:
+        with pytest.raises(TypeError, match=f"^losses must be numbers .*got {shown}"):
+            as_floats("losses", bad)
+    with pytest.raises(TypeError, match="^losses must be numbers .*got list"):
+        as_floats("losses", [1.0, "x"])
+    with pytest.raises(ValueError, match=r"^losses must be 1-D, got 2-D"):
+        as_floats("losses", [[1.0]], ndim=1)
+
+
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        (None, TypeError, "^level must be a real number, got NoneType None$"),
+        (True, TypeError, "^level must be a real number, got bool True$"),
+        (1.0, ValueError, r"^level must be a finite number in \(0, 1\), got 1.0$"),
+        (float("nan"), ValueError, r"^level must be a finite number in \(0, 1\)"),
+    ],
+)
+def test_check_real_refuses_outside_the_open_interval(value, error, message):
+    with pytest.raises(error, match=message):
+        check_real("level", value, 0.0, 1.0)
+
+
+def test_check_real_without_bounds_accepts_any_finite_number():
+    assert check_real("shift", -1e300) == -1e300
+    with pytest.raises(ValueError, match=r"\(-inf, inf\), got inf"):
+        check_real("shift", float("inf"))

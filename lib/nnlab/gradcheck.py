@@ -14,6 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from nnlab.validate import (
+    as_floats,
+    check_array,
+    check_dout,
+    check_int,
+    check_positive,
+)
+
 # The step of the centred difference. Its truncation error is ~h**2 * |f'''|
 # and its round-off ~eps * |f| / h (eps = 2.2e-16 in float64); the sum is
 # smallest near h = eps ** (1/3) ~ 6e-6. 1e-6 keeps both near 1e-10 relative
@@ -47,11 +55,12 @@ def rel_error(a, b, floor: float = 1e-8) -> float:
     This is the CS231n metric: below ~1e-7 in float64 the two agree to
     about seven significant digits wherever they are not tiny.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = as_floats("a", a, nonempty=False)
+    b = as_floats("b", b, nonempty=False)
+    floor = check_positive("floor", floor)
     if a.shape != b.shape:
         raise ValueError(
-            f"rel_error needs arrays of one shape, got {a.shape} and {b.shape}"
+            f"a and b must have one shape, got a {a.shape} and b {b.shape}"
         )
     if a.size == 0:
         return 0.0
@@ -87,8 +96,12 @@ def numerical_gradient(
         ``(g(x + h e_i) - g(x - h e_i)) / (2 h)`` for every entry i, where
         ``g = sum(f(.) * dout)``.
     """
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be a numpy array, got {type(x).__name__}")
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    check_array("x", x, nonempty=False)
+    h = check_positive("h", h)
+    if dout is not None:
+        check_array("dout", dout, nonempty=False)
     if x.dtype != np.float64:
         raise TypeError(
             f"finite differences need float64 input, got dtype {x.dtype}; "
@@ -124,7 +137,8 @@ def check_gradient(
     written as a closure, say): ``rel_error(analytic, numerical_gradient(f,
     x, dout, h))``. Pairs are checked with `check_pair`.
     """
-    analytic = np.asarray(analytic)
+    analytic = as_floats("analytic", analytic, nonempty=False)
+    check_array("x", x, nonempty=False)
     if analytic.shape != x.shape:
         raise ValueError(
             f"analytic gradient has shape {analytic.shape}, "
@@ -281,12 +295,17 @@ def check_pair(
     >>> {k: bool(v < TOL) for k, v in errs.items()}
     {'x': True, 'w': True, 'b': True}
     """
-    if not isinstance(inputs, Mapping) or not inputs:
-        raise ValueError(
-            f"inputs must be a non-empty dict of named arrays, got {inputs!r}"
+    if not isinstance(inputs, Mapping):
+        raise TypeError(
+            f"inputs must be a dict of named arrays, got {type(inputs).__name__}"
         )
-    if isinstance(h, bool) or not isinstance(h, int | float) or not 0 < h < np.inf:
-        raise ValueError(f"h must be a positive finite step, got {h!r}")
+    if not inputs:
+        raise ValueError("inputs must be a non-empty dict of named arrays, got {}")
+    for name, fn in (("forward", forward), ("backward", backward)):
+        if not callable(fn):
+            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+    h = check_positive("h", h)
+    seed = check_int("seed", seed, 0)
     names = list(inputs)
     checked = names if wrt is None else list(wrt)
     unknown = [n for n in checked if n not in inputs]
@@ -302,12 +321,7 @@ def check_pair(
     out = np.asarray(out, dtype=np.float64)
     if dout is None:
         dout = np.random.default_rng(seed).standard_normal(out.shape)
-    dout = np.asarray(dout, dtype=np.float64)
-    if dout.shape != out.shape:
-        raise ValueError(
-            f"dout must have the shape of the forward's output {out.shape}, "
-            f"got {dout.shape}"
-        )
+    dout = check_dout(as_floats("dout", dout, nonempty=False), out.shape)
     grads = backward(dout.copy(), cache)
     if len(names) == 1 and isinstance(grads, np.ndarray):
         grads = (grads,)

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlab.validate import check_int
+from nnlab.validate import as_floats, check_choice, check_int, check_real
 
 #: Confidence level of every interval and verdict in the notebooks.
 LEVEL = 0.95
@@ -67,8 +67,8 @@ class Summary(NamedTuple):
 
 
 def _values(values, name: str) -> np.ndarray:
-    a = np.asarray(values, dtype=np.float64)
-    if a.ndim != 1 or a.size < 2:
+    a = as_floats(name, values, ndim=1, finite=False, nonempty=False)
+    if a.size < 2:
         raise ValueError(
             f"{name} must be a 1-D sequence of at least 2 runs (one a seed), "
             f"got shape {a.shape}"
@@ -115,11 +115,29 @@ def independent(a, b) -> Summary:
     return Summary(sa.mean - sb.mean, math.nan, se, min(sa.n, sb.n))
 
 
+def _check_summary(name: str, s) -> Summary:
+    if not isinstance(s, Summary):
+        raise TypeError(
+            f"{name} must be a Summary (from summarize, paired or independent), "
+            f"got {type(s).__name__}"
+        )
+    return s
+
+
 def compare(diff: Summary, level: float = LEVEL) -> str:
     """Return "ahead"/"behind" when the interval of `diff` excludes 0, else "tied".
 
     "tied" means no difference the runs can resolve, not equality.
+
+    Raises
+    ------
+    TypeError
+        If `diff` is not a `Summary` or `level` not a real number.
+    ValueError
+        If `level` is not in (0, 1).
     """
+    _check_summary("diff", diff)
+    check_real("level", level, 0.0, 1.0)
     return {1: "ahead", -1: "behind", 0: "tied"}[diff.sign(level)]
 
 
@@ -154,8 +172,7 @@ def t_critical(df: int, level: float = LEVEL) -> float:
         If `df` is less than 1 or `level` is not in (0, 1).
     """
     df = check_int("df", df, 1)
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    level = check_real("level", level, 0.0, 1.0)
     lo, hi = 0.0, 1.0
     while _t_two_sided(hi, df) < level:
         hi *= 2.0
@@ -172,9 +189,17 @@ def pm(s: Summary, digits: int = 2, spread: str = "sd", sign: bool = False) -> s
 
     `spread` is "sd" (how much one run varies) or "se" (how well the mean is
     known); `sign` prints the mean with its sign, for differences.
+
+    Raises
+    ------
+    TypeError
+        If `s` is not a `Summary`, `digits` not an integer or `spread` not a str.
+    ValueError
+        If `digits` is negative or `spread` is neither "sd" nor "se".
     """
-    if spread not in ("sd", "se"):
-        raise ValueError(f"spread must be 'sd' or 'se', got {spread!r}")
+    _check_summary("s", s)
+    digits = check_int("digits", digits, 0)
+    check_choice("spread", spread, ("sd", "se"))
     plus = "+" if sign else ""
     return f"{s.mean:{plus}.{digits}f} ± {getattr(s, spread):.{digits}f}"
 
@@ -186,9 +211,16 @@ def bounded(value: float, bound: float) -> str:
     BLAS kernel or a numpy version; that they stay below a bound justified by
     the computation does not. A value at or above the bound is printed in
     full with a warning, so that a broken claim stays visible.
+
+    Raises
+    ------
+    TypeError
+        If `value` or `bound` is not a real number.
+    ValueError
+        If either is not finite, or `bound` is not > 0.
     """
-    if not bound > 0:
-        raise ValueError(f"bound must be positive, got {bound!r}")
+    value = check_real("value", value)
+    bound = check_real("bound", bound, 0.0)
     if abs(value) < bound:
         return f"< {bound:.0e}"
     return f"{value:.1e} (NOT below {bound:.0e})"

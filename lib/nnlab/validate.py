@@ -199,3 +199,67 @@ def check_positive(name: str, value) -> float:
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
+
+
+def as_floats(
+    name: str,
+    value,
+    ndim: int | tuple[int, ...] | None = None,
+    layout: str = "",
+    finite: bool = True,
+    nonempty: bool = True,
+) -> np.ndarray:
+    """Return array-like `value` as a float64 ndarray, checked as `check_array`.
+
+    For functions that take numbers in any container (lists of losses,
+    seeds' results), not for kernels, which take ndarrays as they are.
+
+    Raises
+    ------
+    TypeError
+        If `value` is None, a string, or holds something that is not a number.
+    ValueError
+        As `check_array`.
+    """
+    if value is None or isinstance(value, str | bytes):
+        raise TypeError(
+            f"{name} must be numbers (an array or a sequence), "
+            f"got {type(value).__name__} {value!r}"
+        )
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            f"{name} must be numbers (an array or a sequence), got "
+            f"{type(value).__name__} that numpy cannot read as floats: {e}"
+        ) from None
+    return check_array(name, a, ndim, layout, finite, nonempty)
+
+
+def check_real(
+    name: str, value, low: float | None = None, high: float | None = None
+) -> float:
+    """Return `value` as a float after checking it is a finite real in (low, high).
+
+    Bounds are open; None for no bound.
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a real number (bool included).
+    ValueError
+        If it is NaN, infinite, or outside (low, high).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number, got {type(value).__name__} {value!r}"
+        )
+    value = float(value)
+    inside = (low is None or value > low) and (high is None or value < high)
+    if not (np.isfinite(value) and inside):
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ValueError(
+            f"{name} must be a finite number in ({lo}, {hi}), got {value!r}"
+        )
+    return value
