@@ -184,7 +184,7 @@ def check_affine(gamma, beta, D: int) -> None:
         check_array(name, p, layout="(D,)", nonempty=False)
         if p.shape != (D,):
             raise ValueError(
-                f"{name} must have shape (D,) = ({D},), one entry a feature, "
+                f"{name} must have shape (D,) = ({D},), one entry a feature of x, "
                 f"got {p.shape}"
             )
 

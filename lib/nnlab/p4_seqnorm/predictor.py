@@ -219,7 +219,7 @@ def _check_same_arrays(name: str, arrays, params) -> None:
         raise TypeError(f"{name} must be a list of arrays, got {type(arrays).__name__}")
     if len(arrays) != len(params):
         raise ValueError(
-            f"{name} must hold one array per parameter ({len(params)}), "
+            f"{name} must hold one array per entry of params ({len(params)}), "
             f"got {len(arrays)}"
         )
     for i, (a, p) in enumerate(zip(arrays, params, strict=True)):
