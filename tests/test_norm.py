@@ -102,11 +102,14 @@ def test_training_gradient_is_orthogonal_to_shifts_and_scalings():
     [
         ({"gamma": np.ones(4)}, r"gamma must have shape \(D,\) = \(3,\).*got \(4,\)"),
         ({"beta": np.ones((1, 3))}, r"beta must have shape \(D,\) = \(3,\)"),
-        ({"x": np.ones(3)}, r"x must be 2-D \(N, D\), got shape \(3,\)"),
+        ({"x": np.ones(3)}, r"x must be 2-D \(N, D\), got 1-D shape \(3,\)"),
         ({"x": np.ones((1, 3))}, r"N >= 2 samples in training, got N=1"),
         ({"train": False}, r"running statistics; got running=None"),
         ({"momentum": 1.5}, r"momentum must be in \[0, 1\], got 1.5"),
-        ({"running": RunningStats(np.zeros(2), np.ones(2))}, r"shape \(3,\), got"),
+        (
+            {"running": RunningStats(np.zeros(2), np.ones(2))},
+            r"running.mean must have shape \(D,\) = \(3,\), got \(2,\)",
+        ),
     ],
 )
 def test_bad_input_is_named(kwargs, message):
@@ -118,5 +121,7 @@ def test_bad_input_is_named(kwargs, message):
 def test_backward_rejects_a_dout_of_the_wrong_shape():
     x, gamma, beta = _inputs(4, 3)
     _, cache, _ = batchnorm_forward(x, gamma, beta)
-    with pytest.raises(ValueError, match=r"shape of x \(4, 3\), got \(3, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"dout must have the forward output's shape \(4, 3\), got"
+    ):
         batchnorm_backward(np.ones((3, 4)), cache)

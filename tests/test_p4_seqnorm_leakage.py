@@ -1,20 +1,21 @@
 """The leakage mechanisms of notebook 4: which steps each output sees, the
 gap between training and running statistics, and the next-step model's data
-and predictions. Its training on many seeds is tested in test_nextstep.py."""
+and predictions. Its training on many seeds is tested in test_p4_seqnorm_nextstep.py."""
 
 import numpy as np
 import pytest
 
 from nnlab.gradcheck import numerical_gradient
+from nnlab.p4_seqnorm.layernorm import layernorm_forward
 from nnlab.p4_seqnorm.leakage import (
     next_step_data,
-    predict,
+    predict_next,
     running_gap,
     stream_predict,
     time_jacobian,
 )
-from nnlab.p4_seqnorm.nextstep import init_params
-from nnlab.p4_seqnorm.seqnorm import layernorm_forward, seqnorm_forward
+from nnlab.p4_seqnorm.predictor import init_nextstep
+from nnlab.p4_seqnorm.seqnorm import seqnorm_forward
 
 
 def test_jacobian_support_full_causal_layer():
@@ -72,11 +73,11 @@ def test_streaming_equals_whole_sequence_without_a_leak():
     ]
     for norm in ("causal", "layer"):
         for eps in (1e-5, 1e-3):
-            whole = predict(params, x, norm, eps)[0]
-            stream = stream_predict(params, x, norm, eps)
+            whole = predict_next(x, params, norm, eps)[0]
+            stream = stream_predict(x, params, norm, eps)
             assert np.allclose(stream, whole, rtol=0, atol=1e-12)
-    whole = predict(params, x, "full")[0]
-    assert not np.allclose(stream_predict(params, x, "full"), whole)
+    whole = predict_next(x, params, "full")[0]
+    assert not np.allclose(stream_predict(x, params, "full"), whole)
 
 
 def test_next_step_data_targets_are_the_next_increments():
@@ -91,29 +92,33 @@ def test_next_step_data_targets_are_the_next_increments():
 
 def test_bad_input_messages():
     x = np.zeros((4, 3))
-    with pytest.raises(ValueError, match=r"norm must be 'full', 'causal' or 'layer'"):
+    with pytest.raises(
+        ValueError, match=r"norm must be one of 'full', 'causal', 'layer', got 'batch'"
+    ):
         time_jacobian(x, norm="batch")
     with pytest.raises(
-        ValueError, match=r"one sequence \(T, D\), got shape \(2, 4, 3\)"
+        ValueError, match=r"x must be 2-D \(T, D\), one sequence, got 3-D shape"
     ):
         time_jacobian(np.zeros((2, 4, 3)))
-    with pytest.raises(ValueError, match=r"\(T, D\) or \(N, T, D\), got 1-D"):
+    with pytest.raises(ValueError, match=r"\(T, D\), one sequence, got 1-D"):
         time_jacobian(np.zeros(3))
     with pytest.raises(ValueError, match=r"T must be an integer >= 2, got 0"):
         running_gap(0)
-    with pytest.raises(ValueError, match=r"data must be 'iid' or 'walk', got 'trend'"):
+    with pytest.raises(
+        ValueError, match=r"data must be one of 'iid', 'walk', got 'trend'"
+    ):
         running_gap(8, data="trend")
 
 
-@pytest.mark.parametrize("function", [predict, stream_predict])
+@pytest.mark.parametrize("function", [predict_next, stream_predict])
 def test_unknown_norm_is_refused_naming_the_allowed_ones(function):
     # main treated any unknown string as "full"
-    params = [p[0] for p in init_params(1)]
+    params = [p[0] for p in init_nextstep(1)]
     x, _ = next_step_data(2, 4, 0)
     with pytest.raises(
-        ValueError, match=r"norm must be 'full', 'causal' or 'layer', got 'batch'"
+        ValueError, match=r"norm must be one of 'full', 'causal', 'layer', got 'batch'"
     ):
-        function(params, x, "batch")
-    out = function(params, x, "causal")
-    pred = out[0] if function is predict else out  # predict adds its cache
+        function(x, params, "batch")
+    out = function(x, params, "causal")
+    pred = out[0] if function is predict_next else out  # predict_next adds its cache
     assert pred.shape == (2, 4, 1)

@@ -8,20 +8,26 @@ import pytest
 
 from nnlab.gradcheck import check_pair
 from nnlab.norm import RunningStats
-from nnlab.p4_seqnorm.leakage import next_step_data, predict, stream_predict
-from nnlab.p4_seqnorm.nextstep import (
-    EPS,
+from nnlab.p4_seqnorm.leakage import (
     NORMS,
+    next_step_data,
+    predict_next,
+    stream_predict,
+)
+from nnlab.p4_seqnorm.nextstep import (
     _running_eval,
     _running_update,
+    leak_study,
+    train_seeds,
+)
+from nnlab.p4_seqnorm.predictor import (
+    EPS,
     adam_step,
     backward,
     forward,
-    init_params,
-    leak_study,
-    seed_data,
+    init_nextstep,
+    next_step_data_by_seed,
     stream_forward,
-    train_seeds,
 )
 from nnlab.p4_seqnorm.seqnorm import seqnorm_running_forward
 from nnlab.p4_seqnorm.verdicts import below_bound, sees_future, verdicts
@@ -44,38 +50,37 @@ def small_model(seed=0, S=2, n=3, T=4, H=3):
 @pytest.mark.parametrize("norm", NORMS)
 def test_batched_forward_is_the_one_model_forward_of_every_seed(norm):
     x, params = small_model()
-    pred = forward(params, x, norm)[0]
-    stream = stream_forward(params, x, norm)
+    pred = forward(x, params, norm)[0]
+    stream = stream_forward(x, params, norm)
     for s in range(2):
         own = [p[s] for p in params]
         # other matrix shapes sum in other orders: a few ulps of values ~10
         np.testing.assert_allclose(
-            pred[s], predict(own, x[s], norm, EPS)[0], rtol=0, atol=1e-12
+            pred[s], predict_next(x[s], own, norm, EPS)[0], rtol=0, atol=1e-12
         )
         np.testing.assert_allclose(
-            stream[s], stream_predict(own, x[s], norm, EPS), rtol=0, atol=1e-12
+            stream[s], stream_predict(x[s], own, norm, EPS), rtol=0, atol=1e-12
         )
 
 
 @pytest.mark.parametrize("norm", NORMS)
 def test_backward_matches_finite_differences(norm):
     x, params = small_model(seed=1)
-    dpred = np.random.default_rng(2).standard_normal((2, 3, 4, 1))
+    dout = np.random.default_rng(2).standard_normal((2, 3, 4, 1))
 
-    def pair_forward(params):  # backward needs params beside the cache
-        pred, cache = forward(params, x, norm)
-        return pred, (params, cache)
+    def pair_forward(x, params):
+        return forward(x, params, norm)
 
-    def pair_backward(dpred, cache):
-        params, cache = cache
-        return (backward(dpred, params, cache, norm),)
-
-    errs = check_pair(pair_forward, pair_backward, {"params": params}, dpred)
-    assert len(errs) == len(params)
+    errs = check_pair(pair_forward, backward, {"x": x, "params": params}, dout)
+    assert len(errs) == 1 + len(params)
     for name, err in errs.items():
         # float64 centred differences, h = 1e-6: truncation ~1e-12 and
-        # roundoff ~1e-10 relative; 1e-7 is the threshold of the kernels' checks
-        assert err < 1e-7, name
+        # roundoff ~1e-10 relative; 1e-7 is the threshold of the kernels' checks.
+        # dx has entries near 1e-5 (causal: an input feature at t = 0 reaches the
+        # output only through the shift of later steps), where the quotient's
+        # absolute roundoff, ~1e-16 |L| / h = 1e-10, is a 1e-5 relative error:
+        # 1e-4 there (measured 1.5e-5; a wrong term gives 1e-2 or more).
+        assert err < (1e-4 if name == "x" else 1e-7), name
 
 
 def test_first_adam_step_by_hand():
@@ -91,17 +96,17 @@ def test_first_adam_step_by_hand():
 
 
 def test_seeds_have_their_own_data_and_weights():
-    x, target = seed_data(3, 4, 6)
-    held_x, _ = seed_data(3, 4, 6, held_out=True)
+    x, target = next_step_data_by_seed(3, 4, 6)
+    held_x, _ = next_step_data_by_seed(3, 4, 6, held_out=True)
     for s in range(3):
         xs, ts = next_step_data(4, 6, s)
         assert np.array_equal(x[s], xs) and np.array_equal(target[s], ts)
         assert np.array_equal(held_x[s], next_step_data(4, 6, 1000 + s)[0])
-    W = init_params(3)[0]
+    W = init_nextstep(3)[0]
     assert W.shape == (3, 5, 8)
     assert not np.array_equal(W[0], W[1])
     # seed 0 of a batch of 3 is seed 0 of a batch of 1
-    assert np.array_equal(W[0], init_params(1)[0][0])
+    assert np.array_equal(W[0], init_nextstep(1)[0][0])
 
 
 def test_running_estimates_are_those_of_each_seed_alone():
@@ -199,25 +204,24 @@ def test_printed_statistics_survive_a_few_ulps_of_the_start():
 
 
 def test_bad_input_messages():
-    with pytest.raises(ValueError, match=r"norm must be 'full', 'causal' or 'layer'"):
+    with pytest.raises(
+        ValueError, match=r"norm must be one of 'full', 'causal', 'layer', got 'batch'"
+    ):
         train_seeds("batch")
-    with pytest.raises(ValueError, match=r"seeds must be a positive int, got 0"):
+    with pytest.raises(ValueError, match=r"seeds must be an integer >= 1, got 0"):
         train_seeds("full", 0)
-    with pytest.raises(ValueError, match=r"steps must be a positive int, got 2.5"):
+    with pytest.raises(TypeError, match=r"steps must be an integer, got float 2.5"):
         train_seeds("full", 2, steps=2.5)
 
 
 def test_unknown_norm_is_refused_by_every_entry_point():
-    params = init_params(1)
-    x, target = seed_data(1, 2, 4)
-    message = r"norm must be 'full', 'causal' or 'layer', got 'Full'"
+    params = init_nextstep(1)
+    x, _ = next_step_data_by_seed(1, 2, 4)
+    message = r"norm must be one of 'full', 'causal', 'layer', got 'Full'"
     with pytest.raises(ValueError, match=message):
-        forward(params, x, "Full")
+        forward(x, params, "Full")
     with pytest.raises(ValueError, match=message):
-        stream_forward(params, x, "Full")
-    _, cache = forward(params, x, "full")
-    with pytest.raises(ValueError, match=message):
-        backward(target, params, cache, "Full")
+        stream_forward(x, params, "Full")
 
 
 def test_full_norm_refuses_sequences_of_one_step():

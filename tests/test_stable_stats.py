@@ -18,11 +18,8 @@ from hypothesis import strategies as st
 from nnlab.norm import RunningStats, batchnorm_forward, shifted_moments
 from nnlab.p2_activations import batched as mlp_seeds
 from nnlab.p4_seqnorm import leakage
-from nnlab.p4_seqnorm.seqnorm import (
-    layernorm_forward,
-    seqnorm_forward,
-    seqnorm_running_forward,
-)
+from nnlab.p4_seqnorm.layernorm import layernorm_forward
+from nnlab.p4_seqnorm.seqnorm import seqnorm_forward, seqnorm_running_forward
 
 EPS32 = float(np.finfo(np.float32).eps)
 

@@ -16,9 +16,12 @@ Problem 4's, in `nnlab.p4_seqnorm.seqnorm`.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
+
+from nnlab.validate import check_array, check_dout, check_int, check_positive
 
 
 class RunningStats(NamedTuple):
@@ -34,7 +37,9 @@ def shifted_moments(x, axis: int):
     Parameters
     ----------
     x : ndarray
-        Any shape; a non-floating array is taken as float64.
+        Any shape with no empty axis; a non-floating array is taken as
+        float64. NaN and inf propagate, as NaN, with no warning (the
+        kernels refuse them first).
     axis : int
         The axis the statistics run over.
 
@@ -46,6 +51,13 @@ def shifted_moments(x, axis: int):
         ``x - mean``.
     var : ndarray
         ``(xc**2).mean(axis, keepdims=True)``, biased.
+
+    Raises
+    ------
+    TypeError
+        If `x` is not an ndarray or `axis` not an integer.
+    ValueError
+        If `x` has an empty axis or `axis` is out of range.
 
     Notes
     -----
@@ -70,26 +82,71 @@ def shifted_moments(x, axis: int):
     the sample variance: analysis and recommendations", The American
     Statistician 37(3), 242-247 (the shifted data algorithm, section 3).
     """
-    if not np.issubdtype(x.dtype, np.floating):
+    if isinstance(x, np.ndarray) and not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
+    check_array("x", x, finite=False)
+    axis = check_int("axis", axis)
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(
+            f"axis must be in [{-x.ndim}, {x.ndim}) for x of shape {x.shape}, "
+            f"got {axis}"
+        )
     acc = np.promote_types(x.dtype, np.float64)
     shift = np.take(x, [0], axis=axis)
-    d = x - shift
-    md = d.mean(axis=axis, keepdims=True, dtype=acc).astype(x.dtype, copy=False)
-    xc = d - md
-    var = (xc * xc).mean(axis=axis, keepdims=True, dtype=acc)
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN propagates, as documented
+        d = x - shift
+        md = d.mean(axis=axis, keepdims=True, dtype=acc).astype(x.dtype, copy=False)
+        xc = d - md
+        var = (xc * xc).mean(axis=axis, keepdims=True, dtype=acc)
     return shift + md, xc, var.astype(x.dtype, copy=False)
 
 
 def update_running(running: RunningStats, mean, var, momentum: float):
     """``momentum * old + (1 - momentum) * new`` for the mean and the variance.
 
+    Parameters
+    ----------
+    running : RunningStats
+        The old estimates, mean and variance of shape (D,).
+    mean, var : (D,) ndarray
+        The new batch statistics; `var` biased, >= 0.
+    momentum : float in [0, 1]
+        Weight of the old estimate.
+
+    Returns
+    -------
+    RunningStats
+        New arrays; `running` is not modified.
+
+    Raises
+    ------
+    TypeError
+        If `running` is not a `RunningStats`, or an array is not floating.
+    ValueError
+        If a shape is not (D,), a value is not finite, or `momentum` is
+        outside [0, 1].
+
+    Notes
+    -----
     An estimate already equal to the new statistic is kept bit for bit, so
     the running mean of a constant feature stays that constant and
     evaluation maps the feature to exactly beta; rounding of the weighted
     sum alone could move it by an ulp, which the zero variance would then
     magnify by ``1 / sqrt(eps)``.
     """
+    if not isinstance(running, RunningStats):
+        raise TypeError(
+            f"running must be a nnlab.norm.RunningStats, got {type(running).__name__}"
+        )
+    D = check_array("running.mean", running.mean, 1, "(D,)", nonempty=False).size
+    check_running(running, D)
+    for name, a in (("mean", mean), ("var", var)):
+        check_array(name, a, layout="(D,)", nonempty=False)
+        if a.shape != (D,):
+            raise ValueError(
+                f"{name} must have the running estimates' shape ({D},), got {a.shape}"
+            )
+    check_momentum(momentum)
 
     def ema(old, new):
         return np.where(old == new, old, momentum * old + (1 - momentum) * new)
@@ -106,34 +163,80 @@ class BatchNormCache(NamedTuple):
     train: bool  # batch statistics (True) or running ones (False)
 
 
-def _check_bn_args(x, gamma, beta, eps, momentum, running):
-    for name, a in (("x", x), ("gamma", gamma), ("beta", beta)):
-        if not isinstance(a, np.ndarray):
-            raise TypeError(f"{name} must be a numpy array, got {type(a).__name__}")
-    if x.ndim != 2:
-        raise ValueError(f"x must be 2-D (N, D), got shape {x.shape}")
-    N, D = x.shape
-    for name, a in (("gamma", gamma), ("beta", beta)):
+def check_affine(gamma, beta, D: int) -> None:
+    """Raise unless `gamma` and `beta` are finite floating (D,) arrays.
+
+    Parameters
+    ----------
+    gamma, beta : (D,) ndarray
+        Scale and shift of a normalization, one entry a feature.
+    D : int
+        The number of features of the input.
+
+    Raises
+    ------
+    TypeError
+        If either is not a floating ndarray.
+    ValueError
+        If either is not of shape (D,) or holds NaN or inf.
+    """
+    for name, p in (("gamma", gamma), ("beta", beta)):
+        check_array(name, p, layout="(D,)", nonempty=False)
+        if p.shape != (D,):
+            raise ValueError(
+                f"{name} must have shape (D,) = ({D},), one entry a feature of x, "
+                f"got {p.shape}"
+            )
+
+
+def check_momentum(momentum, one_allowed: bool = True) -> float:
+    """Return `momentum` as a float after checking it is in [0, 1] (or [0, 1)).
+
+    Raises
+    ------
+    TypeError
+        If `momentum` is not a real number (bool included).
+    ValueError
+        If it is outside [0, 1], or equal to 1 when `one_allowed` is False.
+    """
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
+        raise TypeError(
+            f"momentum must be a real number, got {type(momentum).__name__} "
+            f"{momentum!r}"
+        )
+    top = "1]" if one_allowed else "1)"
+    if not (0.0 <= momentum <= 1.0) or (momentum == 1.0 and not one_allowed):
+        raise ValueError(f"momentum must be in [0, {top}, got {momentum!r}")
+    return float(momentum)
+
+
+def check_running(running, D: int) -> None:
+    """Raise unless `running` is None or a `RunningStats` of finite (D,) arrays.
+
+    Raises
+    ------
+    TypeError
+        If `running` is neither None nor a `RunningStats`, or holds a
+        non-floating array.
+    ValueError
+        If its mean or variance is not of shape (D,), is not finite, or a
+        variance is negative.
+    """
+    if running is None:
+        return
+    if not isinstance(running, RunningStats):
+        raise TypeError(
+            "running must be a nnlab.norm.RunningStats or None, "
+            f"got {type(running).__name__}"
+        )
+    for name in ("mean", "var"):
+        a = check_array(f"running.{name}", getattr(running, name), nonempty=False)
         if a.shape != (D,):
             raise ValueError(
-                f"{name} must have shape (D,) = ({D},) for x of shape {x.shape}, "
-                f"got {a.shape}"
+                f"running.{name} must have shape (D,) = ({D},), got {a.shape}"
             )
-    if not eps > 0:
-        raise ValueError(f"eps must be > 0, got {eps!r}")
-    if not 0.0 <= momentum <= 1.0:
-        raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
-    if running is not None:
-        if not isinstance(running, RunningStats):
-            raise TypeError(
-                "running must be a nnlab.norm.RunningStats or None, "
-                f"got {type(running).__name__}"
-            )
-        if running.mean.shape != (D,) or running.var.shape != (D,):
-            raise ValueError(
-                f"running mean and var must have shape ({D},), got "
-                f"{running.mean.shape} and {running.var.shape}"
-            )
+    if (running.var < 0).any():
+        raise ValueError(f"running.var must be >= 0, got {running.var}")
 
 
 def batchnorm_forward(
@@ -171,17 +274,31 @@ def batchnorm_forward(
     running : RunningStats
         The updated running estimates (new arrays).
 
+    Raises
+    ------
+    TypeError
+        If an array is not a floating ndarray, `eps` or `momentum` not a
+        number, or `running` neither None nor a `RunningStats`.
+    ValueError
+        If x is not 2-D, has an empty axis or NaN/inf, gamma or beta is not
+        (D,), eps <= 0, momentum outside [0, 1], N < 2 in training, or
+        `running` is missing in evaluation or of the wrong shape.
+
     Notes
     -----
     The statistics come from `shifted_moments`, so a feature constant over
     the batch gives xhat = 0 and out = beta exactly, at any magnitude.
 
-    In training, with batch mean $\mu$ and biased variance $\sigma^2$,
+    In training, with batch mean :math:`\mu` and biased variance
+    :math:`\sigma^2`,
 
-    $$\hat x = (x - \mu) / \sqrt{\sigma^2 + \epsilon}, \quad
-    y = \gamma \hat x + \beta,$$
-    $$\mu_{run} \leftarrow m \mu_{run} + (1 - m) \mu, \quad
-    \sigma^2_{run} \leftarrow m \sigma^2_{run} + (1 - m) \sigma^2 .$$
+    .. math::
+
+        \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad
+        y = \gamma \hat x + \beta,
+
+        \mu_{run} \leftarrow m \mu_{run} + (1 - m) \mu, \qquad
+        \sigma^2_{run} \leftarrow m \sigma^2_{run} + (1 - m) \sigma^2 .
 
     The running variance is the biased batch variance, the one used to
     normalize; frameworks that store the unbiased one differ by N/(N-1).
@@ -191,8 +308,12 @@ def batchnorm_forward(
     S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network
     Training by Reducing Internal Covariate Shift", ICML 2015.
     """
-    _check_bn_args(x, gamma, beta, eps, momentum, running)
+    check_array("x", x, 2, "(N, D)")
     N, D = x.shape
+    check_affine(gamma, beta, D)
+    check_positive("eps", eps)
+    check_momentum(momentum)
+    check_running(running, D)
     if train:
         if N < 2:
             raise ValueError(
@@ -233,24 +354,30 @@ def batchnorm_backward(dout, cache: BatchNormCache):
     -------
     dx : (N, D), dgamma : (D,), dbeta : (D,) ndarray
 
+    Raises
+    ------
+    TypeError
+        If `dout` is not a floating ndarray.
+    ValueError
+        If `dout` is not shaped like the forward's output or is not finite.
+
     Notes
     -----
-    With $g = \partial L / \partial \hat x = \gamma \, dout$, in training
-    the mean and variance depend on x, which gives
+    With :math:`g = \partial L / \partial \hat x = \gamma \, dout`, in
+    training the mean and variance depend on x, which gives
 
-    $$\frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2+\epsilon}}
-    \left(g - \overline{g} - \hat x \, \overline{g \hat x}\right),$$
+    .. math::
 
-    bars being means over the batch; $\overline{g} = \gamma\, d\beta / N$
-    and $\overline{g \hat x} = \gamma\, d\gamma / N$. In evaluation the
+        \frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2+\epsilon}}
+        \left(g - \overline{g} - \hat x \, \overline{g \hat x}\right),
+
+    bars being means over the batch; :math:`\overline{g} = \gamma\, d\beta / N`
+    and :math:`\overline{g \hat x} = \gamma\, d\gamma / N`. In evaluation the
     statistics are constants and
-    $\partial L / \partial x = g / \sqrt{\sigma^2+\epsilon}$.
+    :math:`\partial L / \partial x = g / \sqrt{\sigma^2+\epsilon}`.
     """
     xhat, gamma, inv_std, train = cache
-    if dout.shape != xhat.shape:
-        raise ValueError(
-            f"dout must have the shape of x {xhat.shape}, got {dout.shape}"
-        )
+    check_dout(dout, xhat.shape)
     N = dout.shape[0]
     dgamma = (dout * xhat).sum(axis=0)  # (D,)
     dbeta = dout.sum(axis=0)  # (D,)

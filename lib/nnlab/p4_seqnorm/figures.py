@@ -8,11 +8,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from nnlab.p4_seqnorm.leakage import running_gap, time_jacobian
+from nnlab.p4_seqnorm.layernorm import layernorm_forward
+from nnlab.p4_seqnorm.leakage import NORMS, running_gap, time_jacobian
 from nnlab.p4_seqnorm.nextstep import leak_study
-from nnlab.p4_seqnorm.seqnorm import layernorm_forward, prefix_moments, seqnorm_forward
+from nnlab.p4_seqnorm.seqnorm import prefix_moments, seqnorm_forward
 
-NORMS = ("full", "causal", "layer")
 LABELS = {
     "full": "sequence norm, full",
     "causal": "sequence norm, causal",

@@ -6,8 +6,9 @@ For one sequence x of shape (T, D),
     y = gamma * (x - mu) / sqrt(var + eps) + beta.
 
 With ``causal=True`` the statistics at step t cover x[0..t] only, so y[t]
-never depends on a later step. Layer normalization (over D at each t) is
-here too, as the comparison that never mixes time steps.
+never depends on a later step. Layer normalization (over D at each t),
+the comparison that never mixes time steps, is in
+`nnlab.p4_seqnorm.layernorm`.
 
 The experiments of notebook 4 built on these kernels (how the statistics
 leak the future into a model's predictions) are in `nnlab.p4_seqnorm.leakage`.
@@ -19,7 +20,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlab.norm import RunningStats, shifted_moments, update_running
+from nnlab.norm import (
+    RunningStats,
+    check_affine,
+    check_momentum,
+    check_running,
+    shifted_moments,
+    update_running,
+)
+from nnlab.validate import check_array, check_choice, check_dout, check_positive
+
+SEQUENCE = "(T, D) or (N, T, D)"  # the layout of every x here
 
 
 class SeqNormCache(NamedTuple):
@@ -33,46 +44,11 @@ class SeqNormCache(NamedTuple):
     mode: str  # "full", "causal" or "eval"
 
 
-def check_sequence(x, name: str = "x") -> None:
-    """Raise unless x is a finite floating (T, D) or (N, T, D) array, T, D >= 1.
-
-    The check every public function here starts with, shared with
-    `nnlab.p4_seqnorm.leakage`; the messages name what was received.
-    """
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"{name} must have a floating dtype, got {x.dtype}")
-    if x.ndim not in (2, 3):
-        raise ValueError(
-            f"{name} must be (T, D) or (N, T, D), got {x.ndim}-D shape {x.shape}"
-        )
-    if x.shape[-2] == 0 or x.shape[-1] == 0:
-        raise ValueError(
-            f"{name} needs T >= 1 steps and D >= 1 features, got shape {x.shape} "
-            f"(T={x.shape[-2]}, D={x.shape[-1]})"
-        )
-    if not np.all(np.isfinite(x)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
-        raise ValueError(f"{name} must be finite, got {x[bad]} at index {bad}")
-
-
-def _check_affine(gamma, beta, D: int) -> None:
-    for name, p in (("gamma", gamma), ("beta", beta)):
-        if not isinstance(p, np.ndarray):
-            raise TypeError(f"{name} must be a numpy array, got {type(p).__name__}")
-        if p.shape != (D,):
-            raise ValueError(
-                f"{name} must have shape (D,) = ({D},), one entry a feature, "
-                f"got {p.shape}"
-            )
-        if not np.all(np.isfinite(p)):
-            raise ValueError(f"{name} must be finite, got {p}")
-
-
-def _check_eps(eps: float) -> None:
-    if not np.isfinite(eps) or eps <= 0:
-        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+def _check_inputs(x, gamma, beta, eps) -> None:
+    """Run the checks every kernel here starts with."""
+    check_array("x", x, (2, 3), SEQUENCE)
+    check_affine(gamma, beta, x.shape[-1])
+    check_positive("eps", eps)
 
 
 def _prefix_stats(x):
@@ -114,6 +90,14 @@ def prefix_moments(x, method: str = "welford"):
         ``mean[..., t, :] = x[..., :t+1, :].mean(-2)``, ``var`` likewise
         (biased, divided by t + 1).
 
+    Raises
+    ------
+    TypeError
+        If x is not a floating ndarray, or `method` not a str.
+    ValueError
+        If x is not 2-D or 3-D, has an empty axis or NaN/inf, or `method`
+        is not one of the two.
+
     Notes
     -----
     The naive variance is a difference of two numbers of size mean**2; its
@@ -128,15 +112,14 @@ def prefix_moments(x, method: str = "welford"):
     the sample variance: analysis and recommendations", The American
     Statistician 37(3).
     """
-    check_sequence(x)
+    check_array("x", x, (2, 3), SEQUENCE)
+    check_choice("method", method, ("welford", "naive"))
     if method == "welford":
         z, mz, var = _prefix_stats(x)
         return x[..., :1, :] + mz, var
-    if method == "naive":
-        n = np.arange(1, x.shape[-2] + 1, dtype=x.dtype)[:, None]
-        mean = np.cumsum(x, axis=-2) / n
-        return mean, np.cumsum(x * x, axis=-2) / n - mean * mean
-    raise ValueError(f"method must be 'welford' or 'naive', got {method!r}")
+    n = np.arange(1, x.shape[-2] + 1, dtype=x.dtype)[:, None]
+    mean = np.cumsum(x, axis=-2) / n
+    return mean, np.cumsum(x * x, axis=-2) / n - mean * mean
 
 
 def seqnorm_forward(x, gamma, beta, eps: float = 1e-5, causal: bool = False):
@@ -158,6 +141,14 @@ def seqnorm_forward(x, gamma, beta, eps: float = 1e-5, causal: bool = False):
     out : ndarray shaped like x
     cache : SeqNormCache
         ``(xhat, gamma, inv_std, z, mz, mode)``.
+
+    Raises
+    ------
+    TypeError
+        If x, gamma or beta is not a floating ndarray, or eps not a number.
+    ValueError
+        If x is not 2-D or 3-D, has an empty axis or NaN/inf; gamma or beta
+        is not (D,) or not finite; eps is not > 0.
 
     Notes
     -----
@@ -181,9 +172,7 @@ def seqnorm_forward(x, gamma, beta, eps: float = 1e-5, causal: bool = False):
     arXiv:1607.06450; statistics over the features of one step, the
     comparison used here.
     """
-    check_sequence(x)
-    _check_affine(gamma, beta, x.shape[-1])
-    _check_eps(eps)
+    _check_inputs(x, gamma, beta, eps)
     if not isinstance(causal, (bool, np.bool_)):
         raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
     if causal:
@@ -217,6 +206,13 @@ def seqnorm_backward(dout, cache: SeqNormCache):
     dx : ndarray shaped like x
     dgamma, dbeta : (D,) ndarray
 
+    Raises
+    ------
+    TypeError
+        If `dout` is not a floating ndarray.
+    ValueError
+        If `dout` is not shaped like the forward's output or is not finite.
+
     Notes
     -----
     With g = gamma * dout, s = 1/inv_std and n = T (full):
@@ -232,9 +228,7 @@ def seqnorm_backward(dout, cache: SeqNormCache):
     collected for all s at once with reverse cumulative sums, O(T D).
     """
     xhat, gamma, inv_std, z, mz, mode = cache
-    if not isinstance(dout, np.ndarray) or dout.shape != xhat.shape:
-        got = dout.shape if isinstance(dout, np.ndarray) else type(dout).__name__
-        raise ValueError(f"dout must have the output's shape {xhat.shape}, got {got}")
+    check_dout(dout, xhat.shape)
     lead = tuple(range(xhat.ndim - 1))
     dgamma = (dout * xhat).sum(axis=lead)  # (D,)
     dbeta = dout.sum(axis=lead)  # (D,)
@@ -303,28 +297,19 @@ def seqnorm_running_forward(
 
     Raises
     ------
+    TypeError
+        As `seqnorm_forward`; also if `momentum` is not a number or
+        `running` neither None nor a `RunningStats`.
     ValueError
-        In training, for T = 1: one step gives variance 0, and evaluation
-        would then divide by ``sqrt(eps)``.
+        As `seqnorm_forward`; also for momentum outside [0, 1), running
+        estimates not of shape (D,), finite and >= 0, running=None in
+        evaluation, and in training for T = 1: one step gives variance 0,
+        and evaluation would then divide by ``sqrt(eps)``.
     """
-    check_sequence(x)
+    _check_inputs(x, gamma, beta, eps)
     D = x.shape[-1]
-    _check_affine(gamma, beta, D)
-    _check_eps(eps)
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-    if running is not None:
-        if not isinstance(running, RunningStats):
-            raise TypeError(
-                "running must be a nnlab.norm.RunningStats or None, "
-                f"got {type(running).__name__}"
-            )
-        for name in ("mean", "var"):
-            if np.shape(getattr(running, name)) != (D,):
-                raise ValueError(
-                    f"running.{name} must have shape (D,) = ({D},), "
-                    f"got {np.shape(getattr(running, name))}"
-                )
+    check_momentum(momentum, one_allowed=False)
+    check_running(running, D)
     if train:
         T = x.shape[-2]
         if T < 2:
@@ -347,51 +332,3 @@ def seqnorm_running_forward(
     xhat = (x - running.mean) * inv_std
     cache = SeqNormCache(xhat, gamma, inv_std, None, None, "eval")
     return gamma * xhat + beta, cache, running
-
-
-def layernorm_forward(x, gamma, beta, eps: float = 1e-5):
-    """Layer normalization: normalize over the D features at every step.
-
-    Parameters
-    ----------
-    x : (T, D) or (N, T, D) ndarray
-    gamma, beta : (D,) ndarray
-    eps : float
-
-    Returns
-    -------
-    out : ndarray shaped like x
-    cache : tuple
-        ``(xhat, gamma, inv_std)``, inv_std of shape (..., T, 1).
-
-    Notes
-    -----
-    Ba, Kiros and Hinton (2016), "Layer normalization", arXiv:1607.06450.
-    Each y[t] depends on x[t] alone, so it never mixes time steps. The
-    statistics are `nnlab.norm.shifted_moments`'s: a step whose D features
-    are all equal gives exactly beta.
-    """
-    check_sequence(x)
-    _check_affine(gamma, beta, x.shape[-1])
-    _check_eps(eps)
-    _, xc, var = shifted_moments(x, axis=-1)  # var (..., T, 1)
-    inv_std = 1.0 / np.sqrt(var + eps)
-    xhat = xc * inv_std  # (..., T, D)
-    return gamma * xhat + beta, (xhat, gamma, inv_std)
-
-
-def layernorm_backward(dout, cache):
-    """Backward pass of `layernorm_forward`: returns (dx, dgamma, dbeta)."""
-    xhat, gamma, inv_std = cache
-    if not isinstance(dout, np.ndarray) or dout.shape != xhat.shape:
-        got = dout.shape if isinstance(dout, np.ndarray) else type(dout).__name__
-        raise ValueError(f"dout must have the output's shape {xhat.shape}, got {got}")
-    D = xhat.shape[-1]
-    lead = tuple(range(xhat.ndim - 1))
-    g = dout * gamma
-    dx = (
-        D * g
-        - g.sum(axis=-1, keepdims=True)
-        - xhat * (g * xhat).sum(axis=-1, keepdims=True)
-    ) * (inv_std / D)
-    return dx, (dout * xhat).sum(axis=lead), dout.sum(axis=lead)

@@ -18,9 +18,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlab.p4_seqnorm.leakage import time_jacobian
-from nnlab.p4_seqnorm.nextstep import SeedRuns, Study
+from nnlab.p4_seqnorm.leakage import NORMS, time_jacobian
+from nnlab.p4_seqnorm.nextstep import LeakStudy, SeedRuns
 from nnlab.stats import Summary, paired
+from nnlab.validate import check_choice, check_int
 
 LEVEL = 0.95
 # Step by step and whole sequence run the same causal model on prefixes of
@@ -40,7 +41,15 @@ class Verdict(NamedTuple):
 
 
 def below_bound(run: SeedRuns) -> Summary:
-    """Held-out whole-sequence loss minus the bound, paired by seed."""
+    """Held-out whole-sequence loss minus the bound, paired by seed.
+
+    Raises
+    ------
+    TypeError
+        If `run` is not a `SeedRuns` (from `train_seeds`).
+    """
+    if not isinstance(run, SeedRuns):
+        raise TypeError(f"run must be a SeedRuns, got {type(run).__name__}")
     return paired(run.test_loss, run.bound)
 
 
@@ -50,7 +59,16 @@ def sees_future(norm: str, T: int = 8, D: int = 4) -> tuple[int, int]:
     A non-zero entry (t, s), s > t, means output step t depends on input
     step s; exactly 0 means it cannot. Computed on one random (T, D)
     sequence.
+
+    Raises
+    ------
+    TypeError
+        If `norm` is not a str, or T or D not an integer.
+    ValueError
+        If `norm` is not one of `NORMS`, or T or D < 1.
     """
+    check_choice("norm", norm, NORMS)
+    T, D = check_int("T", T, 1), check_int("D", D, 1)
     x = np.random.default_rng(0).standard_normal((T, D))
     future = time_jacobian(x, norm)[np.triu_indices(T, k=1)]
     return int((future != 0).sum()), future.size
@@ -61,7 +79,7 @@ def _ci(s: Summary, digits: int = 2) -> str:
     return f"{s.mean:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
 
 
-def verdicts(study: Study) -> tuple[Verdict, ...]:
+def verdicts(study: LeakStudy) -> tuple[Verdict, ...]:
     """Decide and confirm the three settings of question (c).
 
     - Encoder, full statistics: every output may see the whole sequence,
@@ -75,7 +93,14 @@ def verdicts(study: Study) -> tuple[Verdict, ...]:
       later input; confirmed if step-by-step and whole-sequence losses
       agree to `SAME_LOSS_RTOL` on every seed and the held-out loss is not
       below the bound.
+
+    Raises
+    ------
+    TypeError
+        If `study` is not a `LeakStudy` (from `leak_study`).
     """
+    if not isinstance(study, LeakStudy):
+        raise TypeError(f"study must be a LeakStudy, got {type(study).__name__}")
     full, causal = study.full, study.causal
     S = full.test_loss.size
     gain = below_bound(full)
