@@ -1,8 +1,8 @@
 """Valid calls of `nnlab.layers` for the bad-input test (see test_bad_input)."""
 
 import numpy as np
-from badinput import case
 
+from badinput import case
 from nnlab import layers
 
 
