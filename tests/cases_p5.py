@@ -21,6 +21,7 @@ CASES = [
     case(costs.cost, T=10, schedule="binomial", slots=3, id="cost(binomial)"),
     case(plans.iter_plan, T=6, schedule="bisect"),
     case(plans.iter_plan, T=6, schedule="binomial", slots=2, id="iter_plan(binomial)"),
+    case(plans.make_plan, T=6, schedule="sqrt"),
     case(driver.bptt, make=lambda: {**_problem(), "schedule": "bisect"}),
     case(
         driver.bptt,
