@@ -1,6 +1,6 @@
 """2D RNN module against a 3x3 convolution: wall time next to FLOPs.
 
-Forward + backward of `nnlab.p6_rnn2d.rnn2d` (one-way, Ch = C) and of
+Forward + backward of `nnlab.p6_rnn2d.rnn2d` (one-way, Hd = C) and of
 `nnlab.layers.conv2d_*` (3x3, C -> C, 'same'), both (N, H, W, C) -> (N, H, W, C)
 in float64, median of several repeats in one run. The FLOP ratio is the
 formula that tests/test_p6_rnn2d.py checks against the counted matmuls.

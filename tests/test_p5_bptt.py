@@ -13,14 +13,16 @@ from nnlab.p5_bptt.costs import (
     Stats,
     binomial_cost,
     bisect_cost,
+    check_slots,
     constant_cost,
     cost,
+    repetitions,
     sqrt_cost,
     store_all_cost,
 )
 from nnlab.p5_bptt.driver import bptt
-from nnlab.p5_bptt.measure import random_problem
-from nnlab.p5_bptt.plans import make_plan, plan_stats
+from nnlab.p5_bptt.measure import random_problem, time_ratios, traced_peak_states
+from nnlab.p5_bptt.plans import Action, make_plan, plan_stats
 from nnlab.rnn import rnn_step_forward
 
 # Every schedule runs the same step function on the same arrays (same values,
@@ -83,18 +85,18 @@ def unrolled_hs(xs, h0, Wx, Wh, b):
 @pytest.mark.parametrize("T, N", [(1, 1), (4, 1), (5, 3)])
 @pytest.mark.parametrize("which", range(5), ids=["xs", "h0", "Wx", "Wh", "b"])
 def test_store_all_gradients_match_finite_differences(T, N, which):
-    xs, h0, (Wx, Wh, b), dhs = random_problem(T, N, 3, 4, seed=which)
+    xs, h0, (Wx, Wh, b), dout = random_problem(T, N, 3, 4, seed=which)
     names = ["xs", "h0", "Wx", "Wh", "b"]
     inputs = dict(zip(names, [xs, h0, Wx, Wh, b], strict=True))
 
     def forward(xs, h0, Wx, Wh, b):
         return unrolled_hs(xs, h0, Wx, Wh, b), (xs, h0, (Wx, Wh, b))
 
-    def backward(dhs, cache):
+    def backward(dout, cache):
         xs, h0, params = cache
-        return bptt(xs, h0, params, dhs, "store_all")[0]
+        return bptt(xs, h0, params, dout, "store_all")[0]
 
-    errs = check_pair(forward, backward, inputs, dhs, h=FD_STEP, wrt=[names[which]])
+    errs = check_pair(forward, backward, inputs, dout, h=FD_STEP, wrt=[names[which]])
     assert errs[names[which]] < GRAD_TOL, f"{errs}"
 
 
@@ -115,9 +117,9 @@ def test_counted_stats_equal_the_cost_functions(T):
 def test_step_calls_count_real_calls_of_the_step(monkeypatch, schedule, slots):
     calls = []
 
-    def counting_step(*args):
+    def counting_step(*args, **kwargs):
         calls.append(1)
-        return rnn_step_forward(*args)
+        return rnn_step_forward(*args, **kwargs)
 
     monkeypatch.setattr(driver_module, "rnn_step_forward", counting_step)
     _, stats = bptt(*random_problem(23, 2, 2, 3), schedule, slots)
@@ -267,10 +269,16 @@ def test_binomial_never_beats_store_all_and_bisect_is_not_optimal():
 
 
 def test_unknown_schedule_names_the_valid_ones():
-    with pytest.raises(ValueError, match=r"unknown schedule 'revolve'.*'store_all'"):
+    with pytest.raises(
+        ValueError, match=r"schedule must be one of 'store_all'.*got 'revolve'"
+    ):
         bptt(*random_problem(4, 1, 1, 1), "revolve")
-    with pytest.raises(ValueError, match=r"valid schedules: 'store_all', 'constant'"):
+    with pytest.raises(ValueError, match=r"one of 'store_all', 'constant'.*'linear'"):
         cost(4, "linear")
+    with pytest.raises(TypeError, match=r"schedule must be a str, .* got NoneType"):
+        make_plan(4, None)
+    with pytest.raises(ValueError, match=r"schedule must be one of .* got 'Bisect'"):
+        check_slots(4, "Bisect", None)
 
 
 @pytest.mark.parametrize(
@@ -310,32 +318,40 @@ def test_slots_with_another_schedule_is_rejected():
         ("Wx", (4, 4), r"Wx must be \(3, 4\), got \(4, 4\)"),
         ("Wh", (4, 3), r"Wh must be \(4, 4\), got \(4, 3\)"),
         ("b", (3,), r"b must be \(4,\), got \(3,\)"),
-        ("dhs", (5, 2, 4), r"dhs must be \(6, 2, 4\), got \(5, 2, 4\)"),
-        ("xs", (6, 2), r"xs must be \(T, N, D\) and h0 \(N, Hd\), got \(6, 2\)"),
+        (
+            "dout",
+            (5, 2, 4),
+            r"dout must have the forward output's shape \(6, 2, 4\), got \(5, 2, 4\)",
+        ),
+        ("xs", (6, 2), r"xs must be 3-D \(T, N, D\), got 2-D shape \(6, 2\)"),
     ],
 )
 def test_mismatched_shapes(which, shape, match):
-    xs, h0, (Wx, Wh, b), dhs = random_problem(6, 2, 3, 4)
-    args = {"xs": xs, "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "dhs": dhs}
+    xs, h0, (Wx, Wh, b), dout = random_problem(6, 2, 3, 4)
+    args = {"xs": xs, "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "dout": dout}
     args[which] = np.zeros(shape)
     with pytest.raises(ValueError, match=match):
         bptt(
             args["xs"],
             args["h0"],
             (args["Wx"], args["Wh"], args["b"]),
-            args["dhs"],
+            args["dout"],
             "bisect",
         )
 
 
 def test_other_bad_inputs():
-    xs, h0, params, dhs = random_problem(3, 1, 1, 1)
-    with pytest.raises(ValueError, match=r"params must be \(Wx, Wh, b\)"):
-        bptt(xs, h0, params[:2], dhs, "sqrt")
-    with pytest.raises(TypeError, match="dhs must be a numpy array, got list"):
-        bptt(xs, h0, params, dhs.tolist(), "sqrt")
-    with pytest.raises(ValueError, match="at least one time step, got T = 0"):
-        bptt(xs[:0], h0, params, dhs[:0], "sqrt")
+    xs, h0, params, dout = random_problem(3, 1, 1, 1)
+    with pytest.raises(ValueError, match=r"params must be \(Wx, Wh, b\), got 2 items"):
+        bptt(xs, h0, params[:2], dout, "sqrt")
+    with pytest.raises(TypeError, match=r"params must be a tuple \(Wx, Wh, b\)"):
+        bptt(xs, h0, dict(enumerate(params)), dout, "sqrt")
+    with pytest.raises(TypeError, match="dout must be a numpy array, got list"):
+        bptt(xs, h0, params, dout.tolist(), "sqrt")
+    with pytest.raises(ValueError, match=r"xs must not have an empty axis"):
+        bptt(xs[:0], h0, params, dout[:0], "sqrt")
+    with pytest.raises(ValueError, match=r"xs must be finite, got nan"):
+        bptt(xs * np.nan, h0, params, dout, "sqrt")
     with pytest.raises(ValueError, match="T must be an integer >= 1, got 0"):
         bisect_cost(0)
     with pytest.raises(TypeError, match="T must be an integer, got float 4.0"):
@@ -347,6 +363,31 @@ def test_plan_stats_rejects_a_plan_that_uses_a_state_it_lacks():
     broken = tuple(a for a in plan if a.kind != "snapshot")
     with pytest.raises(ValueError, match="not stored"):
         plan_stats(broken)
+
+
+def test_plan_stats_rejects_what_is_not_a_plan():
+    with pytest.raises(TypeError, match="plan must be an iterable of Action, got"):
+        plan_stats(None)
+    with pytest.raises(TypeError, match=r"plan\[0\] must be an Action, got tuple"):
+        plan_stats([("backward", 1, 1)])
+    with pytest.raises(ValueError, match=r"plan\[0\].kind must be one of .*'jump'"):
+        plan_stats([Action("jump", 1, 1)])
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: repetitions(10, 0), r"s must be an integer >= 1, got 0"),
+        (lambda: random_problem(3, 0, 1, 1), r"N must be an integer >= 1, got 0"),
+        (lambda: random_problem(3, 1, 1, 1, seed=-1), r"seed must be an integer >= 0"),
+        (lambda: time_ratios(3, 1, 1, 1, "bisect"), r"runs must be a list"),
+        (lambda: time_ratios(3, 1, 1, 1, [("bisect",)]), r"runs\[0\] must be a"),
+        (lambda: traced_peak_states(3, 1, 1, 1, "sqrt", 2), r"slots is only used"),
+    ],
+)
+def test_helpers_refuse_bad_arguments(call, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        call()
 
 
 # ------------------------------------------------------------- drawing

@@ -11,7 +11,7 @@ from nnlab import flops, layers
 from nnlab.gradcheck import check_pair
 from nnlab.p6_rnn2d import costs, fields, rnn2d, timing
 
-# (N, H, W, C, Ch): odd sizes, a batch of one, H != W both ways, Ch != C.
+# (N, H, W, C, Hd): odd sizes, a batch of one, H != W both ways, Hd != C.
 SHAPES = [(2, 3, 5, 3, 4), (1, 4, 2, 2, 3), (1, 1, 3, 2, 2), (3, 2, 1, 1, 2)]
 VARIANTS = {
     False: (rnn2d.rnn2d_forward, rnn2d.rnn2d_backward),
@@ -19,9 +19,9 @@ VARIANTS = {
 }
 
 
-def random_params(C, Ch, four_way, rng):
-    """init_params plus random biases, so that every gradient is exercised."""
-    params = rnn2d.init_params(C, Ch, four_way, rng)
+def random_params(C, Hd, four_way, rng):
+    """init_rnn2d plus random biases, so that every gradient is exercised."""
+    params = rnn2d.init_rnn2d(C, Hd, four_way, rng)
     for k, v in params.items():
         params[k] = v + 0.3 * rng.standard_normal(v.shape)
     return params
@@ -30,40 +30,40 @@ def random_params(C, Ch, four_way, rng):
 def loop_reference(x, params, four_way):
     """The module written pixel by pixel, straight from the recurrences."""
     N, H, W, _ = x.shape
-    Ch = params["Wh_a"].shape[0]
+    Hd = params["Wh_a"].shape[0]
     dirs = [("", False), ("_rev", True)] if four_way else [("", False)]
     k = len(dirs)
-    ha = np.zeros((N, H, W, k * Ch))
+    ha = np.zeros((N, H, W, k * Hd))
     for n in range(N):
         for i in range(H):
             for d, (suffix, rev) in enumerate(dirs):
                 Wx, Wh, b = (params[f"{p}_a{suffix}"] for p in ("Wx", "Wh", "b"))
-                h = np.zeros(Ch)
+                h = np.zeros(Hd)
                 for j in reversed(range(W)) if rev else range(W):
                     h = np.tanh(x[n, i, j] @ Wx + h @ Wh + b)
-                    ha[n, i, j, d * Ch : (d + 1) * Ch] = h
-    hb = np.zeros((N, H, W, k * Ch))
+                    ha[n, i, j, d * Hd : (d + 1) * Hd] = h
+    hb = np.zeros((N, H, W, k * Hd))
     for n in range(N):
         for j in range(W):
             for d, (suffix, rev) in enumerate(dirs):
                 Wx, Wh, b = (params[f"{p}_b{suffix}"] for p in ("Wx", "Wh", "b"))
-                h = np.zeros(Ch)
+                h = np.zeros(Hd)
                 for i in reversed(range(H)) if rev else range(H):
                     h = np.tanh(ha[n, i, j] @ Wx + h @ Wh + b)
-                    hb[n, i, j, d * Ch : (d + 1) * Ch] = h
+                    hb[n, i, j, d * Hd : (d + 1) * Hd] = h
     return hb
 
 
 @pytest.mark.parametrize("four_way", [False, True])
 @pytest.mark.parametrize("shape", SHAPES)
 def test_forward_matches_a_per_pixel_loop(shape, four_way):
-    N, H, W, C, Ch = shape
+    N, H, W, C, Hd = shape
     rng = np.random.default_rng(1)
     x = rng.standard_normal((N, H, W, C))
-    params = random_params(C, Ch, four_way, rng)
+    params = random_params(C, Hd, four_way, rng)
     out, _ = VARIANTS[four_way][0](x, params)
     expected = loop_reference(x, params, four_way)
-    assert out.shape == (N, H, W, Ch * (2 if four_way else 1))
+    assert out.shape == (N, H, W, Hd * (2 if four_way else 1))
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 
 
@@ -78,11 +78,11 @@ GRAD_TOL = 1e-6
 @pytest.mark.parametrize("four_way", [False, True])
 @pytest.mark.parametrize("shape", SHAPES)
 def test_backward_matches_finite_differences(shape, four_way):
-    N, H, W, C, Ch = shape
+    N, H, W, C, Hd = shape
     forward, backward = VARIANTS[four_way]
     rng = np.random.default_rng(2)
     x = rng.standard_normal((N, H, W, C))
-    params = random_params(C, Ch, four_way, rng)
+    params = random_params(C, Hd, four_way, rng)
     out, _ = forward(x, params)
     dout = rng.standard_normal(out.shape)
 
@@ -98,7 +98,7 @@ def test_receptive_field_one_way_is_the_top_left_rectangle(ij):
     i, j = ij
     rng = np.random.default_rng(3)
     x = rng.standard_normal((1, 5, 7, 2))
-    params = rnn2d.init_params(2, 3, rng=rng)
+    params = rnn2d.init_rnn2d(2, 3, rng=rng)
     support = fields.input_gradient_map(x, params, i, j) > 0
     expected = np.zeros((5, 7), dtype=bool)
     expected[: i + 1, : j + 1] = True
@@ -109,7 +109,7 @@ def test_receptive_field_one_way_is_the_top_left_rectangle(ij):
 def test_receptive_field_four_way_is_the_whole_image(ij):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((1, 5, 7, 2))
-    params = rnn2d.init_params(2, 3, four_way=True, rng=rng)
+    params = rnn2d.init_rnn2d(2, 3, four_way=True, rng=rng)
     support = fields.input_gradient_map(x, params, *ij, four_way=True) > 0
     assert support.all(), f"blind spots at {np.argwhere(~support).tolist()}"
 
@@ -144,11 +144,11 @@ def test_flop_formula_equals_the_counted_matmuls(shape, four_way):
 
 
 def test_flop_formula_closed_forms():
-    # one-way, Ch = C: four products of C x C per position -> 8 H W C^2,
+    # one-way, Hd = C: four products of C x C per position -> 8 H W C^2,
     # against 2 * 9 * C * C per position for the 3x3 convolution
     assert costs.rnn2d_flops(1, 5, 7, 6, 6).forward == 8 * 5 * 7 * 36
     assert costs.flop_ratio(5, 7, 6) == pytest.approx(8 / 18)
-    # ReNet, Ch = C / 2: A is 2 * (C Ch + Ch^2) = 1.5 C^2 per position and
+    # ReNet, Hd = C / 2: A is 2 * (C Hd + Hd^2) = 1.5 C^2 per position and
     # direction pair, B the same -> 6 H W C^2 in all
     assert costs.rnn2d_flops(1, 5, 7, 6, 3, four_way=True).forward == 6 * 5 * 7 * 36
     assert costs.flop_ratio(5, 7, 6, four_way=True) == pytest.approx(6 / 18)
@@ -182,8 +182,8 @@ def test_params_helpers():
     assert shapes["Wx_a_rev"] == (3, 4)
     assert shapes["Wx_b_rev"] == (8, 4)
     assert len(shapes) == 12
-    p1 = rnn2d.init_params(3, 4, rng=7)
-    p2 = rnn2d.init_params(3, 4, rng=7)
+    p1 = rnn2d.init_rnn2d(3, 4, rng=7)
+    p2 = rnn2d.init_rnn2d(3, 4, rng=7)
     assert {k: v.shape for k, v in p1.items()} == rnn2d.param_shapes(3, 4)
     assert all(np.array_equal(p1[k], p2[k]) for k in p1)
 
@@ -194,12 +194,13 @@ def test_params_helpers():
         ("Wh_a", (3, 4), r"params\['Wh_a'\] must have shape \(4, 4\), got \(3, 4\)"),
         ("b_b", (5,), r"params\['b_b'\] must have shape \(4,\), got \(5,\)"),
         ("Wx_b", (3, 4), r"params\['Wx_b'\] must have shape \(4, 4\), got \(3, 4\)"),
-        ("Wx_a", (2, 4), r"params\['Wx_a'\] must have shape \(C, Ch\) with C=3"),
+        ("Wx_a", (2, 4), r"params\['Wx_a'\] must have shape \(C, Hd\) with C=3"),
+        ("Wx_a", (3, 4, 1), r"params\['Wx_a'\] must be 2-D \(C, Hd\), got 3-D"),
     ],
 )
 def test_wrong_parameter_shape_names_key_and_shape(key, bad_shape, message):
     x = np.zeros((1, 2, 2, 3))
-    params = rnn2d.init_params(3, 4)
+    params = rnn2d.init_rnn2d(3, 4)
     params[key] = np.zeros(bad_shape)
     with pytest.raises(ValueError, match=message):
         rnn2d.rnn2d_forward(x, params)
@@ -207,7 +208,7 @@ def test_wrong_parameter_shape_names_key_and_shape(key, bad_shape, message):
 
 def test_missing_keys_are_named_with_their_shape():
     x = np.zeros((1, 2, 2, 3))
-    params = rnn2d.init_params(3, 4)
+    params = rnn2d.init_rnn2d(3, 4)
     del params["Wh_b"]
     with pytest.raises(
         ValueError, match=r"missing key 'Wh_b' \(expected shape \(4, 4\)\)"
@@ -215,27 +216,25 @@ def test_missing_keys_are_named_with_their_shape():
         rnn2d.rnn2d_forward(x, params)
     # the one-way dict lacks all six reverse-direction keys of ReNet
     with pytest.raises(ValueError, match=r"'Wx_b_rev' \(expected shape \(8, 4\)\)"):
-        rnn2d.renet_forward(x, rnn2d.init_params(3, 4))
+        rnn2d.renet_forward(x, rnn2d.init_rnn2d(3, 4))
     with pytest.raises(ValueError, match=r"params\['Wx_a'\] .* missing"):
         rnn2d.rnn2d_forward(x, {})
 
 
 def test_other_bad_input():
-    params = rnn2d.init_params(3, 4)
+    params = rnn2d.init_rnn2d(3, 4)
     with pytest.raises(
-        ValueError, match=r"x must be \(N, H, W, C\), got shape \(2, 3\)"
+        ValueError, match=r"x must be 4-D \(N, H, W, C\), got 2-D shape \(2, 3\)"
     ):
         rnn2d.rnn2d_forward(np.zeros((2, 3)), params)
-    with pytest.raises(
-        TypeError, match="x must be a floating-point array, got dtype int64"
-    ):
+    with pytest.raises(TypeError, match="x must have a floating dtype .* got int64"):
         rnn2d.rnn2d_forward(np.zeros((1, 2, 2, 3), dtype=np.int64), params)
     with pytest.raises(TypeError, match="params must be a dict, got list"):
         rnn2d.rnn2d_forward(np.zeros((1, 2, 2, 3)), [])
     out, cache = rnn2d.rnn2d_forward(np.zeros((1, 2, 2, 3)), params)
     with pytest.raises(
         ValueError,
-        match=r"dout must have the output's shape \(1, 2, 2, 4\), got \(1, 2, 2, 3\)",
+        match=r"dout must have the forward output's shape \(1, 2, 2, 4\), got",
     ):
         rnn2d.rnn2d_backward(np.zeros((1, 2, 2, 3)), cache)
     with pytest.raises(
@@ -243,9 +242,27 @@ def test_other_bad_input():
     ):
         fields.input_gradient_map(np.zeros((1, 2, 2, 3)), params, 2, 0)
     with pytest.raises(
-        ValueError, match="count must be 'matmul', 'nonzero' or 'all', got 'both'"
+        ValueError, match="count must be one of 'matmul', 'nonzero', 'all', got 'both'"
     ):
         costs.flop_ratio(4, 4, 4, count="both")
+    with pytest.raises(ValueError, match=r"i must be an integer >= 0, got -1"):
+        fields.input_gradient_map(np.zeros((1, 2, 2, 3)), params, -1, 0)
+    with pytest.raises(ValueError, match=r"x must be one image \(1, H, W, C\)"):
+        fields.input_gradient_map(np.zeros((2, 2, 2, 3)), params, 0, 0)
+    with pytest.raises(TypeError, match=r"weights must be a list"):
+        fields.conv_stack_gradient_map(np.zeros((1, 2, 2, 3)), None, 0, 0)
+    with pytest.raises(ValueError, match=r"weights\[0\] must be \(K, K, C, C\)"):
+        fields.conv_stack_gradient_map(
+            np.zeros((1, 2, 2, 3)), [np.ones((2, 2, 3, 3))], 0, 0
+        )
+    with pytest.raises(ValueError, match=r"K must be odd"):
+        costs.conv_flops(1, 4, 4, 2, 2, K=2)
+    with pytest.raises(TypeError, match=r"Hd must be a real number, got NoneType"):
+        costs.rnn2d_flops(1, 4, 4, 2, None)
+    with pytest.raises(ValueError, match=r"Hd must be an integer >= 1, got 0"):
+        rnn2d.init_rnn2d(3, 0)
+    with pytest.raises(TypeError, match=r"rng must be an integer, got str"):
+        rnn2d.init_rnn2d(3, 4, rng="seed")
 
 
 def test_timing_returns_both_medians():

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from nnlab.gradcheck import check_pair
-from nnlab.rnn import rnn_step_backward, rnn_step_forward
+from nnlab.rnn import (
+    RNNStepCache,
+    UncheckedStepCache,
+    rnn_step_backward,
+    rnn_step_forward,
+)
 
 # Centred differences with h = 1e-6 in float64 agree with a correct
 # backward pass to ~1e-9; a wrong term gives errors of order 1.
@@ -55,11 +60,12 @@ def test_backward_shapes_follow_forward_inputs():
 @pytest.mark.parametrize(
     "which, bad, match",
     [
-        (0, np.zeros(3), r"x and h_prev must be 2-D.*\(3,\)"),
+        (0, np.zeros(3), r"x must be 2-D \(N, D\), got 1-D shape \(3,\)"),
         (1, np.zeros((3, 4)), r"h_prev must be \(2, 4\), got \(3, 4\)"),
         (2, np.zeros((4, 4)), r"Wx must be \(3, 4\), got \(4, 4\)"),
         (3, np.zeros((4, 5)), r"Wh must be \(4, 4\), got \(4, 5\)"),
-        (4, np.zeros((1, 4)), r"b must be \(4,\), got \(1, 4\)"),
+        (4, np.zeros(3), r"b must be \(4,\), got \(3,\)"),
+        (4, np.zeros((1, 4)), r"b must be 1-D \(Hd,\), got 2-D shape \(1, 4\)"),
     ],
 )
 def test_forward_rejects_bad_shapes(which, bad, match):
@@ -72,11 +78,31 @@ def test_forward_rejects_bad_shapes(which, bad, match):
 def test_forward_rejects_non_arrays():
     inputs = make_step(2, 3, 4)
     inputs[2] = inputs[2].tolist()
-    with pytest.raises(TypeError, match="Wx must be a numpy array, got list"):
+    with pytest.raises(
+        TypeError, match=r"Wx must be a numpy array \(D, Hd\), got list"
+    ):
         rnn_step_forward(*inputs)
 
 
-def test_backward_rejects_dh_of_wrong_shape():
+def test_backward_rejects_dout_of_wrong_shape():
     h, cache = rnn_step_forward(*make_step(2, 3, 4))
-    with pytest.raises(ValueError, match=r"shape of h \(2, 4\), got \(4, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"dout must have the forward output's shape \(2, 4\), got"
+    ):
         rnn_step_backward(np.zeros((4, 2)), cache)
+
+
+def test_unchecked_step_gives_the_same_result_and_skips_the_checks():
+    inputs = make_step(2, 3, 4)
+    h, cache = rnn_step_forward(*inputs)
+    h2, cache2 = rnn_step_forward(*inputs, check=False)
+    np.testing.assert_array_equal(h, h2)
+    dout = np.ones_like(h)
+    for g, g2 in zip(
+        rnn_step_backward(dout, cache), rnn_step_backward(dout, cache2), strict=True
+    ):
+        np.testing.assert_array_equal(g, g2)
+    # a loop that validated its inputs once asks for no check per step
+    assert type(cache) is RNNStepCache and isinstance(cache2, UncheckedStepCache)
+    # the same fields: a loop keeps one cache per step, no more memory
+    assert len(cache2) == len(cache) == 5

@@ -20,7 +20,7 @@ import math
 from functools import cache
 from typing import NamedTuple
 
-from nnlab.validate import check_int
+from nnlab.validate import check_choice, check_int
 
 SCHEDULES = ("store_all", "constant", "sqrt", "bisect", "binomial")
 
@@ -38,34 +38,38 @@ def _max_slots(T: int) -> int:
     return max(1, T - 1)
 
 
-def check_T(T) -> int:
-    """Return the number of time steps `T` as an int, after checking it.
-
-    Raises
-    ------
-    TypeError
-        If `T` is not an integer (bools refused).
-    ValueError
-        If `T` is less than 1.
-    """
-    return check_int("T", T, 1)
-
-
-def check_schedule(T: int, schedule: str, slots) -> int | None:
+def check_slots(T: int, schedule: str, slots) -> int | None:
     """Return `slots` as an int for ``"binomial"``, else None, after checks.
 
+    Checks the three arguments that name a schedule run, as `cost`,
+    `nnlab.p5_bptt.plans.iter_plan` and `nnlab.p5_bptt.driver.bptt` take them.
+
+    Parameters
+    ----------
+    T : int
+        Number of time steps, at least 1.
+    schedule : str
+        One of `SCHEDULES`.
+    slots : int or None
+        ``"binomial"`` only: states stored at once, h0 included, from 1 to
+        max(1, T - 1); None for every other schedule.
+
+    Returns
+    -------
+    int or None
+
     Raises
     ------
     TypeError
-        If ``"binomial"`` gets `slots` that is not an integer (bools refused).
+        If `T` or (for ``"binomial"``) `slots` is not an integer (bools
+        refused), or `schedule` is not a str.
     ValueError
-        If `schedule` is not one of `SCHEDULES`, if `slots` is given to
-        another schedule, or if ``"binomial"`` gets no slots or slots
-        outside 1..max(1, T - 1).
+        If `T` < 1, if `schedule` is not one of `SCHEDULES`, if `slots` is
+        given to another schedule, or if ``"binomial"`` gets no slots or
+        slots outside 1..max(1, T - 1).
     """
-    if schedule not in SCHEDULES:
-        valid = ", ".join(repr(s) for s in SCHEDULES)
-        raise ValueError(f"unknown schedule {schedule!r}; valid schedules: {valid}")
+    T = check_int("T", T, 1)
+    check_choice("schedule", schedule, SCHEDULES)
     if schedule != "binomial":
         if slots is not None:
             raise ValueError(
@@ -89,13 +93,13 @@ def check_schedule(T: int, schedule: str, slots) -> int | None:
 
 def store_all_cost(T: int) -> Stats:
     """Cost standard BPTT: T taped calls, all of h_0..h_T stored."""
-    T = check_T(T)
+    T = check_int("T", T, 1)
     return Stats(T, T + 1)
 
 
 def constant_cost(T: int) -> Stats:
     """Only h0 stored: step t is reached by t - 1 advances and one re-run."""
-    T = check_T(T)
+    T = check_int("T", T, 1)
     return Stats(T * (T + 1) // 2, 1)
 
 
@@ -111,7 +115,7 @@ def sqrt_cost(T: int) -> Stats:
     (0-based) is reversed, checkpoints 0..j and L_j - 1 segment states are
     stored: peak = max_j (j + L_j).
     """
-    T = check_T(T)
+    T = check_int("T", T, 1)
     k = math.isqrt(T - 1) + 1  # ceil(sqrt(T))
     n = -(-T // k)
     last_start = k * (n - 1)
@@ -141,7 +145,7 @@ def bisect_cost(T: int) -> Stats:
     equals T + sum_{k<T} popcount(k) and the recursion is ceil(log2 T)
     midpoints deep, so ceil(log2 T) + 1 states are stored with h0.
     """
-    T = check_T(T)
+    T = check_int("T", T, 1)
     return Stats(*_bisect_counts(T))
 
 
@@ -150,7 +154,15 @@ def repetitions(T: int, s: int) -> tuple[int, int, int]:
 
     r is the repetition number of Griewank's binomial schedule for T steps
     and s stored states; `binomial_cost` and the binomial plan use it.
+
+    Raises
+    ------
+    TypeError
+        If `T` or `s` is not an integer (bools refused).
+    ValueError
+        If `T` or `s` is less than 1.
     """
+    T, s = check_int("T", T, 1), check_int("s", s, 1)
     r, beta, beta_prev = 0, 1, 0
     while beta < T:
         r += 1
@@ -177,17 +189,36 @@ def binomial_cost(T: int, slots: int) -> Stats:
     1 (1992). A. Griewank and A. Walther, "Algorithm 799: revolve", ACM
     TOMS 26 (2000).
     """
-    T = check_T(T)
-    s = check_schedule(T, "binomial", slots)
+    T = check_int("T", T, 1)
+    s = check_slots(T, "binomial", slots)
     r, beta, _ = repetitions(T, s)
     # C(s + r, s + 1) = C(s + r, s) * r / (s + 1)
     return Stats(T + r * T - beta * r // (s + 1), s)
 
 
 def cost(T: int, schedule: str, slots: int | None = None) -> Stats:
-    """Return the exact `Stats` of a schedule, from its closed form."""
-    T = check_T(T)
-    slots = check_schedule(T, schedule, slots)
+    """Return the exact `Stats` of a schedule, from its closed form.
+
+    Parameters
+    ----------
+    T : int
+        Number of time steps, at least 1.
+    schedule : str
+        One of `SCHEDULES`.
+    slots : int, optional
+        ``"binomial"`` only, from 1 to max(1, T - 1).
+
+    Returns
+    -------
+    Stats
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `check_slots`.
+    """
+    T = check_int("T", T, 1)
+    slots = check_slots(T, schedule, slots)
     if schedule == "binomial":
         return binomial_cost(T, slots)
     return {

@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from nnlab.p5_bptt import costs, plans
+from nnlab.validate import check_choice
 from nnlab.views import plain_log_ticks
 
 COLORS = {
@@ -209,8 +210,7 @@ def timeline_and_cost(
     T: int = 12, slots: int = 3, schedule: str = "binomial"
 ) -> plt.Figure:
     """Widget: one schedule's timeline beside the step-calls/slots trade-off."""
-    if schedule not in costs.SCHEDULES:
-        raise ValueError(f"unknown schedule {schedule!r}; valid: {costs.SCHEDULES}")
+    check_choice("schedule", schedule, costs.SCHEDULES)
     top = max(1, T - 1)
     used = min(max(1, slots), top)
     # A fixed layout: tight_layout would measure every label on each redraw.

@@ -13,14 +13,44 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlab.p5_bptt.costs import cost
+from nnlab.p5_bptt.costs import check_slots, cost
 from nnlab.p5_bptt.driver import bptt
 from nnlab.rnn import rnn_step_forward
+from nnlab.validate import check_int
+
+
+def _check_sizes(T, N, D, Hd) -> None:
+    for name, value in (("T", T), ("N", N), ("D", D), ("Hd", Hd)):
+        check_int(name, value, 1)
 
 
 def random_problem(T: int, N: int, D: int, Hd: int, seed: int = 0):
-    """Seeded float64 inputs for `bptt`: ``(xs, h0, params, dhs)``."""
-    rng = np.random.default_rng(seed)
+    """Seeded float64 inputs for `bptt`: ``(xs, h0, params, dout)``.
+
+    Parameters
+    ----------
+    T, N, D, Hd : int
+        Time steps, batch, input features and hidden size, each >= 1.
+    seed : int, default 0
+        Seed of `numpy.random.default_rng`, >= 0.
+
+    Returns
+    -------
+    tuple
+        ``xs`` (T, N, D), ``h0`` (N, Hd), ``params`` ``(Wx (D, Hd),
+        Wh (Hd, Hd), b (Hd,))`` and the upstream gradient ``dout``
+        (T, N, Hd). Wh is scaled to spectral size about 0.9 so that the
+        states neither blow up nor vanish over long sequences.
+
+    Raises
+    ------
+    TypeError
+        If a size or the seed is not an integer (bools refused).
+    ValueError
+        If a size is less than 1 or the seed is negative.
+    """
+    _check_sizes(T, N, D, Hd)
+    rng = np.random.default_rng(check_int("seed", seed, 0))
     xs = rng.standard_normal((T, N, D))
     h0 = rng.standard_normal((N, Hd)) * 0.5
     params = (
@@ -28,8 +58,8 @@ def random_problem(T: int, N: int, D: int, Hd: int, seed: int = 0):
         rng.standard_normal((Hd, Hd)) * (0.9 / np.sqrt(Hd)),
         rng.standard_normal(Hd) * 0.1,
     )
-    dhs = rng.standard_normal((T, N, Hd))
-    return xs, h0, params, dhs
+    dout = rng.standard_normal((T, N, Hd))
+    return xs, h0, params, dout
 
 
 def traced_peak_states(
@@ -42,7 +72,13 @@ def traced_peak_states(
     is comparable to ``peak_states`` plus a constant number of working
     arrays (the working state, one step's temporaries, the (Hd, Hd)
     weight-gradient term).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `random_problem` for the sizes and as `bptt` for the schedule.
     """
+    check_slots(T, schedule, slots)
     problem = random_problem(T, N, D, Hd)
     tracemalloc.start()
     try:
@@ -82,14 +118,47 @@ def time_ratios(
 
     Each repeat times store_all, T bare forward steps, then every run, so
     that load from other processes falls on all sides of each ratio.
+
+    Parameters
+    ----------
+    T, N, D, Hd : int
+        Sizes of the problem, as `random_problem`.
+    runs : sequence of (str, int or None)
+        ``(schedule, slots)`` pairs, as `bptt` takes them.
+    repeats : int, default 5
+        Timings per run, >= 1; the median is kept.
+
+    Returns
+    -------
+    list of TimingRow
+        One per run, in order.
+
+    Raises
+    ------
+    TypeError
+        If `runs` is not a sequence of pairs, or as `random_problem` and
+        `nnlab.p5_bptt.costs.check_slots`.
+    ValueError
+        As `random_problem` and `nnlab.p5_bptt.costs.check_slots`.
     """
+    _check_sizes(T, N, D, Hd)
+    repeats = check_int("repeats", repeats, 1)
+    if isinstance(runs, str) or not isinstance(runs, list | tuple):
+        raise TypeError(
+            f"runs must be a list of (schedule, slots) pairs, got {type(runs).__name__}"
+        )
+    for n, run in enumerate(runs):
+        if not isinstance(run, list | tuple) or len(run) != 2:
+            raise TypeError(f"runs[{n}] must be a (schedule, slots) pair, got {run!r}")
+        check_slots(T, *run)
+    runs = [tuple(run) for run in runs]
     problem = random_problem(T, N, D, Hd)
     xs, h0, (Wx, Wh, b), _ = problem
 
     def forward_steps():
         h = h0
         for t in range(T):
-            h, _ = rnn_step_forward(xs[t], h, Wx, Wh, b)
+            h, _ = rnn_step_forward(xs[t], h, Wx, Wh, b, check=False)
 
     everything = [("store_all", None), ("forward", None), *runs]
     times: dict = {run: [] for run in everything}

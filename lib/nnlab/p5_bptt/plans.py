@@ -10,10 +10,12 @@ with `plan_stats`.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from nnlab.p5_bptt.costs import Stats, check_schedule, check_T, repetitions
+from nnlab.p5_bptt.costs import Stats, check_slots, repetitions
+from nnlab.validate import check_choice, check_int
 
 
 class Action(NamedTuple):
@@ -38,6 +40,8 @@ class Action(NamedTuple):
     i: int
     j: int
 
+
+KINDS = ("advance", "snapshot", "free", "restore", "tape", "backward", "reverse")
 
 # Plans are generators: `bptt` consumes one action at a time, so its
 # bookkeeping holds no more than the recursion stack (O(log T) for bisect),
@@ -162,8 +166,8 @@ def iter_plan(T: int, schedule: str, slots: int | None = None):
         Starts with h0 stored and as the working state; reverses steps T,
         T-1, ..., 1 in that order. Arguments are checked at the call.
     """
-    T = check_T(T)
-    slots = check_schedule(T, schedule, slots)
+    T = check_int("T", T, 1)
+    slots = check_slots(T, schedule, slots)
     if schedule == "store_all":
         return _plan_store_all(T)
     if schedule == "constant":
@@ -184,15 +188,32 @@ def make_plan(T: int, schedule: str, slots: int | None = None) -> tuple[Action, 
 def plan_stats(plan) -> Stats:
     """Replay a plan's bookkeeping (no arithmetic) and count its cost.
 
-    `plan` is a sequence or iterator of `Action`.
+    Parameters
+    ----------
+    plan : iterable of Action
+        As `iter_plan` or `make_plan` give it.
+
+    Returns
+    -------
+    Stats
 
     Raises
     ------
+    TypeError
+        If `plan` is not an iterable of `Action`.
     ValueError
-        If the plan uses a state it does not hold or reverses the steps out
-        of order.
+        If an action has an unknown kind, or the plan uses a state it does
+        not hold or reverses the steps out of order.
     """
+    if isinstance(plan, str | bytes) or not isinstance(plan, Iterable):
+        raise TypeError(
+            f"plan must be an iterable of Action, got {type(plan).__name__}"
+        )
     plan = tuple(plan)
+    for n, action in enumerate(plan):
+        if not isinstance(action, Action):
+            raise TypeError(f"plan[{n}] must be an Action, got {type(action).__name__}")
+        check_choice(f"plan[{n}].kind", action.kind, KINDS)
     stored, tapes = {0}, set()
     work, calls, peak = 0, 0, 1
     T = sum(a.kind in ("backward", "reverse") for a in plan)

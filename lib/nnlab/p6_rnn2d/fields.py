@@ -10,6 +10,18 @@ import numpy as np
 
 from nnlab import layers
 from nnlab.p6_rnn2d.rnn2d import forward_backward_pair
+from nnlab.validate import check_array, check_int
+
+
+def _check_image_and_location(x, i, j) -> tuple[int, int]:
+    check_array("x", x, 4, "(1, H, W, C)")
+    if x.shape[0] != 1:
+        raise ValueError(f"x must be one image (1, H, W, C), got shape {x.shape}")
+    i, j = check_int("i", i, 0), check_int("j", j, 0)
+    H, W = x.shape[1:3]
+    if not (i < H and j < W):
+        raise ValueError(f"(i, j) must lie in the {H}x{W} image, got ({i}, {j})")
+    return H, W
 
 
 def input_gradient_map(x, params, i: int, j: int, four_way: bool = False):
@@ -31,14 +43,16 @@ def input_gradient_map(x, params, i: int, j: int, four_way: bool = False):
         backward pass per output channel c'. Its support (entries > 0) is
         the receptive field: an input outside it has no path to (i, j), so
         its gradient is an exact 0.0, not merely small.
+
+    Raises
+    ------
+    TypeError
+        If `x` is not a floating ndarray or `i`, `j` are not integers.
+    ValueError
+        If `x` is not one finite (1, H, W, C) image, (i, j) lies outside it,
+        or `params` does not fit (as `rnn2d_forward`).
     """
-    if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[0] != 1:
-        raise ValueError(
-            f"x must be (1, H, W, C), got {getattr(x, 'shape', type(x).__name__)}"
-        )
-    H, W = x.shape[1:3]
-    if not (0 <= i < H and 0 <= j < W):
-        raise ValueError(f"(i, j) must lie in the {H}x{W} image, got ({i}, {j})")
+    H, W = _check_image_and_location(x, i, j)
     fwd, bwd = forward_backward_pair(four_way)
     out, cache = fwd(x, params)
     total = np.zeros((H, W))
@@ -67,7 +81,31 @@ def conv_stack_gradient_map(x, weights, i: int, j: int):
     (H, W) ndarray
         Its support is the square of side 1 + (K - 1) L around (i, j),
         clipped to the image.
+
+    Raises
+    ------
+    TypeError
+        As `input_gradient_map`, or if `weights` is not a list of floating
+        ndarrays.
+    ValueError
+        As `input_gradient_map`, or if a weight is not a finite square
+        (K, K, C, C) kernel with odd K and the channels of `x`.
     """
+    _check_image_and_location(x, i, j)
+    if not isinstance(weights, list | tuple):
+        raise TypeError(
+            "weights must be a list of (K, K, C, C) arrays, "
+            f"got {type(weights).__name__}"
+        )
+    C = x.shape[3]
+    for n, w in enumerate(weights):
+        check_array(f"weights[{n}]", w, 4, "(K, K, C, C)")
+        K = w.shape[0]
+        if w.shape != (K, K, C, C) or K % 2 == 0:
+            raise ValueError(
+                f"weights[{n}] must be (K, K, C, C) with odd K and C={C} from x, "
+                f"got {w.shape}"
+            )
     caches = []
     h = x
     for w in weights:

@@ -24,7 +24,7 @@ def field_maps(i: int, j: int, seed: int = 0):
     """Gradient maps of out[i, j] for the two modules and an equal-FLOP conv stack.
 
     On a random (1, H, W, C) input of `FIELD_SHAPE`, with C output channels
-    each (Ch = C one-way, C / 2 per direction four-way) and a stack of
+    each (Hd = C one-way, C / 2 per direction four-way) and a stack of
     `costs.equal_flop_conv_layers` 3x3 convolutions.
 
     Returns
@@ -35,8 +35,8 @@ def field_maps(i: int, j: int, seed: int = 0):
     H, W, C = FIELD_SHAPE
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((1, H, W, C))
-    one = fields.input_gradient_map(x, rnn2d.init_params(C, C, rng=rng), i, j)
-    p4 = rnn2d.init_params(C, C // 2, four_way=True, rng=rng)
+    one = fields.input_gradient_map(x, rnn2d.init_rnn2d(C, C, rng=rng), i, j)
+    p4 = rnn2d.init_rnn2d(C, C // 2, four_way=True, rng=rng)
     four = fields.input_gradient_map(x, p4, i, j, four_way=True)
     L = costs.equal_flop_conv_layers(H, W, C)
     ws = [rng.standard_normal((3, 3, C, C)) / np.sqrt(9 * C) for _ in range(L)]
@@ -131,8 +131,11 @@ _SWEEPS = {
 @lru_cache(maxsize=256)
 def _ratio_curve(H: int, W: int, C: int, name: str, four_way: bool, count: str):
     """flop_ratio along the sweep of `name`, the other two held."""
-    point = {"H": H, "W": W, "C": C, name: np.array(_SWEEPS[name][1])}
-    return tuple(costs.flop_ratio(**point, four_way=four_way, count=count))
+    point = {"H": H, "W": W, "C": C}
+    return tuple(
+        costs.flop_ratio(**{**point, name: v}, four_way=four_way, count=count)
+        for v in _SWEEPS[name][1]
+    )
 
 
 def flop_ratio_figure(H: int = 32, W: int = 32, C: int = 64):

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlab.rnn import rnn_step_backward, rnn_step_forward
+from nnlab.validate import check_array, check_dout, check_int
 
 # Sweep name -> (direction suffixes, reversed?) for the two module variants.
 _ONE_WAY = {"a": (("a", False),), "b": (("b", False),)}
@@ -35,40 +36,48 @@ class Rnn2dCache(NamedTuple):
     dirs: dict  # _ONE_WAY or _FOUR_WAY
     steps_a: dict  # suffix -> list of step caches, indexed by column
     steps_b: dict  # suffix -> list of step caches, indexed by row
-    hidden: int  # Ch
+    hidden: int  # Hd
 
 
-def param_shapes(C: int, Ch: int, four_way: bool = False) -> dict:
+def param_shapes(C: int, Hd: int, four_way: bool = False) -> dict:
     """Shape of every parameter of the module.
 
     Parameters
     ----------
     C : int
         Input channels.
-    Ch : int
+    Hd : int
         Hidden size of every RNN (one direction).
     four_way : bool
         False for the one-way module (`rnn2d_forward`), True for ReNet
-        (`renet_forward`), whose B RNNs read the 2 Ch channels of H^A.
+        (`renet_forward`), whose B RNNs read the 2 Hd channels of H^A.
 
     Returns
     -------
     dict
         key -> shape tuple, in the order the module uses them.
+
+    Raises
+    ------
+    TypeError
+        If `C` or `Hd` is not an integer (bools refused).
+    ValueError
+        If `C` or `Hd` is less than 1.
     """
+    C, Hd = check_int("C", C, 1), check_int("Hd", Hd, 1)
     dirs = _FOUR_WAY if four_way else _ONE_WAY
-    d_in = {"a": C, "b": Ch * len(dirs["a"])}
+    d_in = {"a": C, "b": Hd * len(dirs["a"])}
     shapes = {}
     for sweep, suffixes in dirs.items():
         for s, _ in suffixes:
-            shapes[f"Wx_{s}"] = (d_in[sweep], Ch)
-            shapes[f"Wh_{s}"] = (Ch, Ch)
-            shapes[f"b_{s}"] = (Ch,)
+            shapes[f"Wx_{s}"] = (d_in[sweep], Hd)
+            shapes[f"Wh_{s}"] = (Hd, Hd)
+            shapes[f"b_{s}"] = (Hd,)
     return shapes
 
 
-def init_params(
-    C: int, Ch: int, four_way: bool = False, rng: np.random.Generator | int = 0
+def init_rnn2d(
+    C: int, Hd: int, four_way: bool = False, rng: np.random.Generator | int = 0
 ) -> dict:
     """Random parameters for the one-way module or ReNet.
 
@@ -77,16 +86,23 @@ def init_params(
 
     Parameters
     ----------
-    C, Ch, four_way : see `param_shapes`.
+    C, Hd, four_way : see `param_shapes`.
     rng : numpy Generator or int seed
+        A seed must be an integer >= 0.
 
     Returns
     -------
     dict of float64 ndarrays, keys and shapes as in `param_shapes`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `param_shapes`, or for a seed that is not an integer >= 0.
     """
-    rng = np.random.default_rng(rng)
+    if not isinstance(rng, np.random.Generator):
+        rng = np.random.default_rng(check_int("rng", rng, 0))
     params = {}
-    for key, shape in param_shapes(C, Ch, four_way).items():
+    for key, shape in param_shapes(C, Hd, four_way).items():
         if key.startswith("b_"):
             params[key] = np.zeros(shape)
         else:
@@ -95,24 +111,21 @@ def init_params(
 
 
 def _validate(x, params, four_way: bool) -> int:
-    """Check x and params; return the hidden size Ch (read from Wx_a)."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be a numpy array, got {type(x).__name__}")
-    if x.ndim != 4:
-        raise ValueError(f"x must be (N, H, W, C), got shape {x.shape}")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"x must be a floating-point array, got dtype {x.dtype}")
+    """Check x and params; return the hidden size Hd (read from Wx_a)."""
+    check_array("x", x, 4, "(N, H, W, C)")
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a dict, got {type(params).__name__}")
     C = x.shape[3]
     wx = params.get("Wx_a")
-    if not isinstance(wx, np.ndarray) or wx.ndim != 2 or wx.shape[0] != C:
-        got = "missing" if wx is None else f"got {getattr(wx, 'shape', wx)!r}"
+    if wx is not None:
+        check_array("params['Wx_a']", wx, 2, "(C, Hd)")
+    if wx is None or wx.shape[0] != C:
+        got = "missing" if wx is None else f"got {wx.shape}"
         raise ValueError(
-            f"params['Wx_a'] must have shape (C, Ch) with C={C} from x {x.shape}, {got}"
+            f"params['Wx_a'] must have shape (C, Hd) with C={C} from x {x.shape}, {got}"
         )
-    Ch = wx.shape[1]
-    expected = param_shapes(C, Ch, four_way)
+    Hd = wx.shape[1]
+    expected = param_shapes(C, Hd, four_way)
     missing = [k for k in expected if k not in params]
     if missing:
         raise ValueError(
@@ -126,14 +139,16 @@ def _validate(x, params, four_way: bool) -> int:
     ]
     if bad:
         raise ValueError(
-            f"with C={C} and Ch={Ch} (from Wx_a): "
+            f"with C={C} and Hd={Hd} (from Wx_a): "
             + ", ".join(
                 f"params[{k!r}] must have shape {expected[k]}, "
                 f"got {getattr(params[k], 'shape', type(params[k]).__name__)}"
                 for k in bad
             )
         )
-    return Ch
+    for k, shape in expected.items():
+        check_array(f"params[{k!r}]", params[k], len(shape))
+    return Hd
 
 
 # Time-major layouts: a sweep reads (T, M, D), time T, batch M.
@@ -161,16 +176,16 @@ def _sweep_forward(seq, Wx, Wh, b, reverse: bool):
     """Run one RNN over time-major seq (T, M, D) from a zero state."""
     T, M, _ = seq.shape
     h = np.zeros((M, Wh.shape[0]), dtype=seq.dtype)
-    hs = np.empty((T, M, Wh.shape[0]), dtype=seq.dtype)  # (T, M, Ch)
+    hs = np.empty((T, M, Wh.shape[0]), dtype=seq.dtype)  # (T, M, Hd)
     steps = [None] * T
     for t in reversed(range(T)) if reverse else range(T):
-        h, steps[t] = rnn_step_forward(seq[t], h, Wx, Wh, b)
+        h, steps[t] = rnn_step_forward(seq[t], h, Wx, Wh, b, check=False)
         hs[t] = h
     return hs, steps
 
 
 def _sweep_backward(dhs, steps, reverse: bool):
-    """Backward of `_sweep_forward`: dhs (T, M, Ch) -> dseq, dWx, dWh, db."""
+    """Backward of `_sweep_forward`: dhs (T, M, Hd) -> dseq, dWx, dWh, db."""
     T = dhs.shape[0]
     dseq = None
     dh_next = np.zeros_like(dhs[0])
@@ -194,48 +209,43 @@ def _forward(x, params, dirs):
             seq, params[f"Wx_{s}"], params[f"Wh_{s}"], params[f"b_{s}"], rev
         )
         hs.append(h)
-    ha = _from_rows(np.concatenate(hs, axis=-1), N, H)  # H^A: (N, H, W, k Ch)
-    seq = _cols(ha)  # (H, N*W, k Ch)
+    ha = _from_rows(np.concatenate(hs, axis=-1), N, H)  # H^A: (N, H, W, k Hd)
+    seq = _cols(ha)  # (H, N*W, k Hd)
     steps_b, hs = {}, []
     for s, rev in dirs["b"]:
         h, steps_b[s] = _sweep_forward(
             seq, params[f"Wx_{s}"], params[f"Wh_{s}"], params[f"b_{s}"], rev
         )
         hs.append(h)
-    out = _from_cols(np.concatenate(hs, axis=-1), N, W)  # H^B: (N, H, W, k Ch)
-    Ch = params["Wh_a"].shape[0]
-    return out, Rnn2dCache(x.shape, dirs, steps_a, steps_b, Ch)
+    out = _from_cols(np.concatenate(hs, axis=-1), N, W)  # H^B: (N, H, W, k Hd)
+    Hd = params["Wh_a"].shape[0]
+    return out, Rnn2dCache(x.shape, dirs, steps_a, steps_b, Hd)
 
 
-def _sweeps_backward(dseq_out, dirs, steps, Ch: int, dparams: dict):
+def _sweeps_backward(dseq_out, dirs, steps, Hd: int, dparams: dict):
     """Backward of the directions of one sweep, whose outputs are concatenated.
 
-    dseq_out (T, M, k Ch) -> dL/d(sweep input) (T, M, D); every direction read
+    dseq_out (T, M, k Hd) -> dL/d(sweep input) (T, M, D); every direction read
     the whole input, so their input gradients add.
     """
     dseq = 0.0
     for k, (s, rev) in enumerate(dirs):
-        d, *dp = _sweep_backward(dseq_out[..., k * Ch : (k + 1) * Ch], steps[s], rev)
+        d, *dp = _sweep_backward(dseq_out[..., k * Hd : (k + 1) * Hd], steps[s], rev)
         dseq = dseq + d
         dparams.update(zip((f"Wx_{s}", f"Wh_{s}", f"b_{s}"), dp, strict=True))
     return dseq
 
 
 def _backward(dout, cache: Rnn2dCache):
-    x_shape, dirs, steps_a, steps_b, Ch = cache
+    x_shape, dirs, steps_a, steps_b, Hd = cache
     N, H, W, C = x_shape
-    expected = (N, H, W, Ch * len(dirs["b"]))
-    if not isinstance(dout, np.ndarray) or dout.shape != expected:
-        raise ValueError(
-            f"dout must have the output's shape {expected}, "
-            f"got {getattr(dout, 'shape', type(dout).__name__)}"
-        )
+    check_dout(dout, (N, H, W, Hd * len(dirs["b"])))
     dparams = {}
-    dseq = _sweeps_backward(_cols(dout), dirs["b"], steps_b, Ch, dparams)
-    dha = _from_cols(dseq, N, W)  # dL/dH^A: (N, H, W, k Ch)
-    dseq = _sweeps_backward(_rows(dha), dirs["a"], steps_a, Ch, dparams)
+    dseq = _sweeps_backward(_cols(dout), dirs["b"], steps_b, Hd, dparams)
+    dha = _from_cols(dseq, N, W)  # dL/dH^A: (N, H, W, k Hd)
+    dseq = _sweeps_backward(_rows(dha), dirs["a"], steps_a, Hd, dparams)
     dx = _from_rows(dseq, N, H)  # (N, H, W, C)
-    order = param_shapes(C, Ch, four_way=len(dirs["a"]) == 2)
+    order = param_shapes(C, Hd, four_way=len(dirs["a"]) == 2)
     return dx, {k: dparams[k] for k in order}
 
 
@@ -246,13 +256,13 @@ def rnn2d_forward(x, params):
     ----------
     x : (N, H, W, C) ndarray
     params : dict
-        ``Wx_a`` (C, Ch), ``Wh_a`` (Ch, Ch), ``b_a`` (Ch,) for RNN A and
-        ``Wx_b`` (Ch, Ch), ``Wh_b`` (Ch, Ch), ``b_b`` (Ch,) for RNN B. The
-        hidden size Ch is read from ``Wx_a``.
+        ``Wx_a`` (C, Hd), ``Wh_a`` (Hd, Hd), ``b_a`` (Hd,) for RNN A and
+        ``Wx_b`` (Hd, Hd), ``Wh_b`` (Hd, Hd), ``b_b`` (Hd,) for RNN B. The
+        hidden size Hd is read from ``Wx_a``.
 
     Returns
     -------
-    out : (N, H, W, Ch) ndarray
+    out : (N, H, W, Hd) ndarray
         H^B.
     cache : Rnn2dCache
         ``(x_shape, dirs, steps_a, steps_b, hidden)``: the step caches of
@@ -274,9 +284,13 @@ def rnn2d_forward(x, params):
 
     Raises
     ------
+    TypeError
+        If `x` or a parameter is not a floating ndarray, or `params` is not
+        a dict.
     ValueError
-        A missing key or a parameter of the wrong shape, naming the key and
-        the expected shape.
+        If `x` is not 4-D, has an empty axis or holds NaN or inf; a missing
+        key or a parameter of the wrong shape, naming the key and the
+        expected shape.
 
     References
     ----------
@@ -293,7 +307,7 @@ def rnn2d_backward(dout, cache):
 
     Parameters
     ----------
-    dout : (N, H, W, Ch) ndarray
+    dout : (N, H, W, Hd) ndarray
         G = dL/dH^B.
     cache : Rnn2dCache
         From `rnn2d_forward`.
@@ -303,6 +317,11 @@ def rnn2d_backward(dout, cache):
     dx : (N, H, W, C) ndarray
     dparams : dict
         Gradients with the keys and shapes of ``params``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If `dout` is not a finite floating array of the output's shape.
 
     Notes
     -----
@@ -324,13 +343,13 @@ def renet_forward(x, params):
     x : (N, H, W, C) ndarray
     params : dict
         One-way keys plus the reversed directions: ``*_a`` (left to right),
-        ``*_a_rev`` (right to left), each ``Wx`` (C, Ch); ``*_b`` (top to
-        bottom), ``*_b_rev`` (bottom to top), each ``Wx`` (2 Ch, Ch); every
-        ``Wh`` (Ch, Ch), every ``b`` (Ch,). See `param_shapes`.
+        ``*_a_rev`` (right to left), each ``Wx`` (C, Hd); ``*_b`` (top to
+        bottom), ``*_b_rev`` (bottom to top), each ``Wx`` (2 Hd, Hd); every
+        ``Wh`` (Hd, Hd), every ``b`` (Hd,). See `param_shapes`.
 
     Returns
     -------
-    out : (N, H, W, 2 Ch) ndarray
+    out : (N, H, W, 2 Hd) ndarray
         [down ; up] sweeps of the columns of H^A = [right ; left] sweeps of
         the rows of x.
     cache : Rnn2dCache
@@ -352,7 +371,11 @@ def renet_forward(x, params):
 
 
 def renet_backward(dout, cache):
-    """Backward pass of `renet_forward`: returns (dx, dparams)."""
+    """Backward pass of `renet_forward`, as `rnn2d_backward`.
+
+    `dout` is (N, H, W, 2 Hd); the returned ``(dx, dparams)`` has the
+    twelve keys of ReNet's ``params``. Raises as `rnn2d_backward`.
+    """
     return _backward(dout, cache)
 
 

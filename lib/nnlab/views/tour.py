@@ -21,8 +21,8 @@ def _problem(seed: int = 0):
     Wx = rng.standard_normal((3, 5)) * 0.5
     Wh = rng.standard_normal((5, 5)) * 0.5
     b = rng.standard_normal(5)
-    dh = rng.standard_normal((4, 5))
-    return x, h_prev, Wx, Wh, b, dh
+    dout = rng.standard_normal((4, 5))
+    return x, h_prev, Wx, Wh, b, dout
 
 
 @lru_cache(maxsize=1)
@@ -32,14 +32,14 @@ def step_sweep() -> tuple[tuple[float, float], ...]:
     The analytic dWh of one RNN step is compared with centred differences
     taken with step h.
     """
-    x, h_prev, Wx, Wh, b, dh = _problem()
+    x, h_prev, Wx, Wh, b, dout = _problem()
     _, cache = rnn_step_forward(x, h_prev, Wx, Wh, b)
-    dWh = rnn_step_backward(dh, cache)[3]
+    dWh = rnn_step_backward(dout, cache)[3]
 
     def f(w):
         return rnn_step_forward(x, h_prev, Wx, w, b)[0]
 
-    return tuple((e, check_gradient(f, Wh.copy(), dWh, dh, h=10.0**e)) for e in STEPS)
+    return tuple((e, check_gradient(f, Wh.copy(), dWh, dout, h=10.0**e)) for e in STEPS)
 
 
 def step_size_figure(log10_h: float = -6.0):
