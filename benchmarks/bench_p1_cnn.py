@@ -14,7 +14,7 @@ these small products, and both sides of the ratio use the same BLAS.
 Conv and matmul are timed alternately so that load from other processes
 falls on both.
 
-    .venv/bin/python benchmarks/bench_conv.py
+    .venv/bin/python benchmarks/bench_p1_cnn.py
 """
 
 from __future__ import annotations
