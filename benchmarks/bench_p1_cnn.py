@@ -14,7 +14,7 @@ these small products, and both sides of the ratio use the same BLAS.
 Conv and matmul are timed alternately so that load from other processes
 falls on both.
 
-    .venv/bin/python benchmarks/bench_conv.py
+    .venv/bin/python benchmarks/bench_p1_cnn.py
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 
 from nnlab.layers import conv2d_backward, conv2d_forward  # noqa: E402
 from nnlab.p1_cnn.specs import PROBLEM1_INPUT, Conv, problem1_layers  # noqa: E402
-from nnlab.p1_cnn.summary import summarize  # noqa: E402
+from nnlab.p1_cnn.summary import layer_table  # noqa: E402
 
 N = 32
 REPEATS = 9
@@ -39,7 +39,7 @@ GOAL = 0.6
 def conv_cases():
     """(name, x shape, w shape) of every conv of the Problem 1 network."""
     layers = problem1_layers()
-    rows = summarize(layers, PROBLEM1_INPUT).rows
+    rows = layer_table(layers, PROBLEM1_INPUT).rows
     shape_in = PROBLEM1_INPUT
     for spec, row in zip(layers, rows, strict=True):
         if isinstance(spec, Conv):

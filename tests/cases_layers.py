@@ -10,9 +10,14 @@ def _x(shape, seed=0):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-def _conv_backward():
-    out, cache = layers.conv2d_forward(_x((2, 5, 5, 3)), _x((3, 3, 3, 4), 1), _x(4))
-    return {"dout": _x(out.shape, 2), "cache": cache}
+def _backward(forward, **inputs):
+    """A `make` for a backward pass: run the forward, spoil only dout."""
+
+    def make():
+        out, cache = forward(**{k: v.copy() for k, v in inputs.items()})
+        return {"dout": _x(out.shape, 9), "cache": cache}
+
+    return make
 
 
 CASES = [
@@ -25,6 +30,30 @@ CASES = [
         stride=1,
         pad=1,
     ),
-    case(layers.conv2d_backward, make=_conv_backward, spoil=("dout",)),
+    case(
+        layers.conv2d_backward,
+        make=_backward(
+            layers.conv2d_forward, x=_x((2, 5, 5, 3)), w=_x((3, 3, 3, 4), 1), b=_x(4)
+        ),
+        spoil=("dout",),
+    ),
+    case(layers.maxpool_forward, x=_x((2, 6, 5, 3)), size=2, stride=2),
+    case(
+        layers.maxpool_backward,
+        make=_backward(layers.maxpool_forward, x=_x((2, 6, 5, 3))),
+        spoil=("dout",),
+    ),
+    case(layers.relu_forward, x=_x((2, 4, 4, 3))),
+    case(
+        layers.relu_backward,
+        make=_backward(layers.relu_forward, x=_x((2, 4, 4, 3))),
+        spoil=("dout",),
+    ),
+    case(layers.linear_forward, x=_x((3, 4)), w=_x((4, 5), 1), b=_x(5, 2)),
+    case(
+        layers.linear_backward,
+        make=_backward(layers.linear_forward, x=_x((3, 4)), w=_x((4, 5)), b=_x(5)),
+        spoil=("dout",),
+    ),
 ]
 EXEMPT = {}

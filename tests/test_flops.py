@@ -147,3 +147,12 @@ def test_every_uncounted_product_is_refused_by_name(name):
         TypeError, match=rf"^count_flops sees only matmul \(@\), got np\.{name}$"
     ):
         count_flops(fn, np.ones((2, 2)), np.ones((2, 2)))
+
+
+def test_keyword_arrays_are_counted_and_fn_must_be_callable():
+    _, log = count_flops(lambda p, q: p @ q, np.ones((2, 3)), q=np.ones((3, 4)))
+    assert log.performed == 2 * 2 * 3 * 4
+    _, log = count_flops(lambda p, q: p @ q, p=np.ones((2, 3)), q=np.ones((3, 4)))
+    assert log.performed == 2 * 2 * 3 * 4
+    with pytest.raises(TypeError, match="fn must be callable, got NoneType None"):
+        count_flops(None, np.ones(2))

@@ -8,6 +8,7 @@ from nnlab.gradcheck import check_pair, rel_error
 from nnlab.layers import (
     conv2d_backward,
     conv2d_forward,
+    conv_output_size,
     linear_backward,
     linear_forward,
     maxpool_backward,
@@ -242,7 +243,9 @@ def test_conv_rejects_bad_weight_and_bias_shapes():
         conv2d_forward(x, np.zeros((3, 2, 3, 4)), b)
     with pytest.raises(ValueError, match=r"b must have shape \(4,\) .* got \(5,\)"):
         conv2d_forward(x, np.zeros((3, 3, 3, 4)), np.zeros(5))
-    with pytest.raises(ValueError, match=r"x must be 4-D \(N, H, W, C\), got shape"):
+    with pytest.raises(
+        ValueError, match=r"x must be 4-D \(N, H, W, C\), got 3-D shape \(5, 5, 3\)"
+    ):
         conv2d_forward(np.zeros((5, 5, 3)), np.zeros((3, 3, 3, 4)), b)
 
 
@@ -279,3 +282,27 @@ def test_maxpool_rejects_bad_sizes():
 def test_linear_rejects_feature_mismatch():
     with pytest.raises(ValueError, match=r"x has D=3 .* w expects 4"):
         linear_forward(np.zeros((2, 3)), np.zeros((4, 5)), np.zeros(5))
+
+
+def test_conv_output_size_by_hand_and_its_refusals():
+    assert conv_output_size(32, 3, 1, 1) == 32
+    assert conv_output_size(7, 3, 2, 0) == 3  # (7 - 3) // 2 + 1
+    with pytest.raises(ValueError, match="kernel 7 is longer than the padded input 6"):
+        conv_output_size(4, 7, 1, 1)
+    with pytest.raises(ValueError, match="pad must be an integer >= 0, got -1"):
+        conv_output_size(4, 3, 1, -1)
+    with pytest.raises(TypeError, match="stride must be an integer, got float 1.5"):
+        conv_output_size(4, 3, 1.5, 0)
+
+
+def test_kernels_refuse_nan_naming_the_argument_but_relu_lets_it_through():
+    x, w, b = _xwb()
+    x[0, 1, 2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"x must be finite, got nan at index"):
+        conv2d_forward(x, w, b)
+    with pytest.raises(ValueError, match=r"x must be finite"):
+        maxpool_forward(x)
+    out, cache = relu_forward(np.array([np.nan, np.inf, -np.inf, -1.0, 2.0]))
+    np.testing.assert_array_equal(out, [np.nan, np.inf, 0.0, 0.0, 2.0])
+    with pytest.raises(ValueError, match=r"dout must be finite, got inf"):
+        relu_backward(np.array([np.inf, 0, 0, 0, 0]), cache)

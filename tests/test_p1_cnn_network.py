@@ -1,18 +1,19 @@
-"""Running the kernels over a spec list: forward, backward through several
-layers, average routing, and the measurements agreeing with the summary."""
+"""Running the kernels over a spec list: forward, backward from the output or
+from an intermediate layer, average routing, and the measurements agreeing
+with the layer table."""
 
 import numpy as np
 import pytest
 
-from nnlab.gradcheck import check_gradient, rel_error
+from nnlab.gradcheck import check_gradient, check_pair, rel_error
 from nnlab.p1_cnn.network import (
-    init_params,
+    init_network,
     measure,
     network_backward,
     network_forward,
 )
 from nnlab.p1_cnn.specs import Conv, MaxPool, ReLU, problem1_variants
-from nnlab.p1_cnn.summary import summarize
+from nnlab.p1_cnn.summary import layer_table
 
 ARCHS = list(problem1_variants().values()) + [
     [Conv(3, 2, stride=2, pad=1), ReLU(), MaxPool(3, 2), Conv(5, 1, stride=2)],
@@ -23,7 +24,7 @@ ARCHS = list(problem1_variants().values()) + [
 @pytest.mark.parametrize("layers", ARCHS)
 def test_summary_agrees_with_running_the_kernels(layers):
     input_shape = (32, 32, 3) if len(layers) > 5 else (11, 13, 2)
-    rows = summarize(layers, input_shape).rows
+    rows = layer_table(layers, input_shape).rows
     for row, got, spec in zip(rows, measure(layers, input_shape), layers, strict=True):
         assert row.shape == got.shape
         assert row.params == got.params
@@ -31,35 +32,79 @@ def test_summary_agrees_with_running_the_kernels(layers):
             assert row.flops == got.gemm_flops
 
 
-def test_network_backward_serves_several_layers_in_one_sweep():
+def test_network_backward_gradcheck_of_input_and_weights():
+    layers = [Conv(2, 3), ReLU(), MaxPool(), Conv(3, 1, stride=2)]
+    rng = np.random.default_rng(7)
+    params = init_network(layers, (6, 6, 2), seed=1)
+    params[0] = (params[0][0], rng.standard_normal(2))  # biases exercised too
+    x = rng.standard_normal((2, 6, 6, 2))
+
+    def forward(x, w0, b0, w3, b3):
+        p = [(w0, b0), None, None, (w3, b3)]
+        return network_forward(x, layers, p)
+
+    def backward(dout, cache):
+        dx, dparams = network_backward(dout, cache)
+        return dx, *dparams[0], *dparams[3]
+
+    inputs = {"x": x, "w0": params[0][0], "b0": params[0][1]}
+    inputs |= {"w3": params[3][0], "b3": params[3][1]}
+    # Random inputs keep ReLU and max-pool kinks away from the default step.
+    errs = check_pair(forward, backward, inputs, seed=2)
+    assert max(errs.values()) < 1e-6, errs
+
+
+def test_a_gradient_injected_at_an_intermediate_layer_through_upto():
     layers = [Conv(2, 3), ReLU(), MaxPool(), Conv(3, 1)]
     rng = np.random.default_rng(7)
-    params = init_params(layers, (6, 6, 2), seed=1)
+    params = init_network(layers, (6, 6, 2), seed=1)
     x = rng.standard_normal((2, 6, 6, 2))
-    outs, caches = network_forward(layers, params, x)
-    d1, d3 = rng.standard_normal(outs[1].shape), rng.standard_normal(outs[3].shape)
-    both = network_backward({1: d1, 3: d3}, layers, caches)
+    out, cache = network_forward(x, layers, params)
+    assert out is cache.outs[-1] and len(cache.outs) == len(layers)
+    d1, d3 = rng.standard_normal(cache.outs[1].shape), rng.standard_normal(out.shape)
+    dx1, dparams1 = network_backward(d1, cache.upto(1))
+    dx3, _ = network_backward(d3, cache)
+    assert len(dparams1) == 2 and dparams1[1] is None
 
     def loss(v):
-        o = network_forward(layers, params, v)[0]
-        return np.sum(o[1] * d1) + np.sum(o[3] * d3)
+        c = network_forward(v, layers, params)[1]
+        return np.sum(c.outs[1] * d1) + np.sum(c.outs[3] * d3)
 
-    # Gradient of a loss reading two layers, against centred differences
-    # (random inputs keep ReLU and max-pool kinks away from the 1e-6 step).
-    assert check_gradient(loss, x, both) < 1e-6
-    with pytest.raises(ValueError, match="douts must name at least one layer, got"):
-        network_backward({}, layers, caches)
-    apart = network_backward({1: d1}, layers, caches)
-    apart = apart + network_backward({3: d3}, layers, caches)
-    assert rel_error(both, apart) < 1e-12
+    # A loss reading two layers: the sum of one sweep per layer.
+    assert check_gradient(loss, x, dx1 + dx3) < 1e-6
+    # The truncated cache gives what a forward pass of the first two layers does.
+    _, short = network_forward(x, layers[:2], params[:2])
+    assert rel_error(network_backward(d1, short)[0], dx1) == 0
+    with pytest.raises(ValueError, match=r"layer must be in \[0, 3\], got 4"):
+        cache.upto(4)
+    with pytest.raises(ValueError, match=r"dout must have the forward output's shape"):
+        network_backward(d1, cache)
+
+
+def test_network_forward_refuses_what_does_not_fit():
+    layers = [Conv(2, 3), MaxPool()]
+    params = init_network(layers, (6, 6, 1))
+    x = np.zeros((1, 6, 6, 1))
+    with pytest.raises(ValueError, match=r"params has 1 entries for 2 layers"):
+        network_forward(x, layers, params[:1])
+    with pytest.raises(TypeError, match=r"params\[0\] must be a pair \(w, b\)"):
+        network_forward(x, layers, [None, None])
+    with pytest.raises(
+        ValueError, match="pool must be one of 'max', 'avg', got 'mean'"
+    ):
+        network_forward(x, layers, params, pool="mean")
+    with pytest.raises(ValueError, match=r"layers must hold at least one"):
+        network_forward(x, [], [])
+    with pytest.raises(TypeError, match="dtype must be a floating numpy dtype"):
+        init_network(layers, (6, 6, 1), dtype=np.int32)
 
 
 def test_average_routing_averages_each_window():
     layers = [MaxPool(2, 2)]
     x = np.random.default_rng(8).standard_normal((1, 4, 6, 3))
-    outs, _ = network_forward(layers, [None], x, pool="avg")
+    out, _ = network_forward(x, layers, [None], pool="avg")
     expected = x.reshape(1, 2, 2, 3, 2, 3).mean(axis=(2, 4))
-    np.testing.assert_allclose(outs[0], expected, rtol=1e-12)
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
 
 
 def test_measure_reports_the_im2col_product():

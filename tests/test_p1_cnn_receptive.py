@@ -123,10 +123,43 @@ def test_bad_layer_and_location_are_rejected():
     layers = [Conv(2, 3), MaxPool()]
     with pytest.raises(ValueError, match=r"layer must be in \[0, 1\], got 2"):
         geometric_field(layers, (8, 8, 1), 2, (0, 0))
-    with pytest.raises(ValueError, match=r"location \(4, 0\) is outside layer 1's 4x4"):
+    with pytest.raises(
+        ValueError, match=r"loc: location \(4, 0\) is outside layer 1's 4x4"
+    ):
         geometric_field(layers, (8, 8, 1), 1, (4, 0))
-    with pytest.raises(ValueError, match="pool must be 'max' or 'avg', got 'mean'"):
+    with pytest.raises(
+        ValueError, match="pool must be one of 'max', 'avg', got 'mean'"
+    ):
         gradient_fields(layers, (8, 8, 1), 1, [(0, 0)], pool="mean")
+    # Out of range: refused by name, not an IndexError from the fancy index.
+    with pytest.raises(ValueError, match=r"locs: location \(0, 5\) is outside"):
+        gradient_fields(layers, (8, 8, 1), 1, [(0, 0), (0, 5)])
+    with pytest.raises(ValueError, match=r"locs must be a non-empty list"):
+        gradient_fields(layers, (8, 8, 1), 1, [])
+    with pytest.raises(ValueError, match=r"targets must be in \[0, 1\], got 2"):
+        effective_fields(layers, (8, 8, 1), [0, 2])
+    with pytest.raises(ValueError, match=r"targets must be a non-empty list"):
+        effective_fields(layers, (8, 8, 1), [])
+
+
+def test_spread_refuses_maps_that_are_not_distributions_and_handles_flat_ones():
+    with pytest.raises(ValueError, match=r"m must sum to 1 .* got sum 0.0"):
+        spread(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"m must be non-negative, got minimum -0.5"):
+        spread(np.array([[1.5, -0.5]]))
+    # A flat map has no variance for a Gaussian to explain: R^2 is not 0/0.
+    flat = spread(np.full((4, 4), 1 / 16))
+    assert np.isfinite(flat.gaussian_r2) and flat.sigma > 0
+    assert spread(np.ones((1, 1))).gaussian_r2 == 1.0
+
+
+def test_effective_fields_refuses_a_network_with_every_path_cut():
+    # One 1x1 filter, one image: with seed 0 the centre output is negative,
+    # the ReLU passes no gradient back, and the map would be 0 / 0.
+    with pytest.raises(
+        ValueError, match="no gradient reaches the input from layer 1 for any of the"
+    ):
+        effective_fields([Conv(1, 1), ReLU()], (3, 3, 1), [1], n_images=1, seed=0)
 
 
 def test_effective_field_statistics_survive_a_perturbation_of_the_weights(
@@ -138,7 +171,7 @@ def test_effective_field_statistics_survive_a_perturbation_of_the_weights(
     # float32 (a former version) a perturbation of 1e-5 moved layer 16's sigma.
     layers = problem1_layers()
     targets = [2, 10, 15, 18]
-    original = receptive_module.init_params
+    original = receptive_module.init_network
 
     def printed(maps):
         stats = [spread(m) for m in maps]
@@ -160,5 +193,5 @@ def test_effective_field_statistics_survive_a_perturbation_of_the_weights(
             for p in original(*args, **kwargs)
         ]
 
-    monkeypatch.setattr(receptive_module, "init_params", perturbed)
+    monkeypatch.setattr(receptive_module, "init_network", perturbed)
     assert printed(effective_fields(layers, PROBLEM1_INPUT, targets, 8)) == reference

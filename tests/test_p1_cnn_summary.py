@@ -1,4 +1,4 @@
-"""The per-layer summary: shapes, parameters, FLOPs and receptive fields,
+"""The per-layer table: shapes, parameters, FLOPs and receptive fields,
 checked against hand counts and against the exact fields."""
 
 import numpy as np
@@ -14,7 +14,7 @@ from nnlab.p1_cnn.specs import (
     field_masks,
     problem1_layers,
 )
-from nnlab.p1_cnn.summary import summarize
+from nnlab.p1_cnn.summary import layer_table
 
 # The problem statement, read by hand: (filters, kernel) of each conv, and
 # whether a pool follows its ReLU.
@@ -37,8 +37,8 @@ def test_problem1_layers_follow_the_statement():
     assert problem1_layers() == expected
 
 
-def test_problem1_summary_matches_hand_counts():
-    rows = summarize(problem1_layers(), PROBLEM1_INPUT).rows
+def test_problem1_layer_table_matches_hand_counts():
+    rows = layer_table(problem1_layers(), PROBLEM1_INPUT).rows
     side, C, k = 32, 3, 0
     for f, K, pool in PROBLEM:
         conv, relu = rows[k], rows[k + 1]
@@ -59,9 +59,9 @@ def test_problem1_summary_matches_hand_counts():
 
 def test_flop_conventions_bias_and_comparisons():
     net = [Conv(4, 3), MaxPool(3, 2)]
-    base = summarize(net, (9, 9, 2)).rows
-    with_bias = summarize(net, (9, 9, 2), count_bias=True).rows
-    comparisons = summarize(net, (9, 9, 2), pool_flops="comparisons").rows
+    base = layer_table(net, (9, 9, 2)).rows
+    with_bias = layer_table(net, (9, 9, 2), count_bias=True).rows
+    comparisons = layer_table(net, (9, 9, 2), pool_flops="comparisons").rows
     assert with_bias[0].flops - base[0].flops == 9 * 9 * 4
     assert base[1].shape == (4, 4, 4)  # (9 - 3) // 2 + 1
     assert comparisons[1].flops == 8 * base[1].flops  # 3 * 3 - 1 per output
@@ -72,7 +72,7 @@ def test_rf_recursion_agrees_with_exact_fields_away_from_borders():
     # extent must be the recursion's size, and its centre start + i * jump.
     layers = problem1_layers()
     input_shape = (256, 256, 3)
-    rows = summarize(layers, input_shape).rows
+    rows = layer_table(layers, input_shape).rows
     for row, (rmask, _) in zip(rows, field_masks(layers, input_shape), strict=True):
         i = rmask.shape[0] // 2
         seen = np.flatnonzero(rmask[i])
@@ -82,11 +82,11 @@ def test_rf_recursion_agrees_with_exact_fields_away_from_borders():
 
 def test_full_field_by_hand_on_a_3x3_input():
     # One 3x3 "same" conv: corner (0, 0) sees rows 0-1 only.
-    assert not summarize([Conv(1, 3)], (3, 3, 1)).rows[0].full
+    assert not layer_table([Conv(1, 3)], (3, 3, 1)).rows[0].full
     # A second one: corner now sees rows 0-2, and so does every location.
-    assert summarize([Conv(1, 3), Conv(1, 3)], (3, 3, 1)).rows[1].full
+    assert layer_table([Conv(1, 3), Conv(1, 3)], (3, 3, 1)).rows[1].full
     # 3x3 without padding: one output that sees everything.
-    assert summarize([Conv(1, 3, pad=0)], (3, 3, 1)).rows[0].full
+    assert layer_table([Conv(1, 3, pad=0)], (3, 3, 1)).rows[0].full
 
 
 def test_padding_is_connected_to_nothing():
@@ -95,7 +95,7 @@ def test_padding_is_connected_to_nothing():
     # the field [0, 5] clipped to [0, 4], but row 4 is never seen.
     rows, _ = field_masks([MaxPool(2, 2), Conv(1, 3)], (5, 5, 1))[1]
     np.testing.assert_array_equal(rows[1], [True, True, True, True, False])
-    assert not summarize([MaxPool(2, 2), Conv(1, 3)], (5, 5, 1)).rows[1].full
+    assert not layer_table([MaxPool(2, 2), Conv(1, 3)], (5, 5, 1)).rows[1].full
 
 
 @settings(max_examples=25, deadline=None)
@@ -121,18 +121,18 @@ def test_full_flag_is_every_location_seeing_every_pixel(spec_list, side):
         else:
             layers.append(ReLU())
     try:
-        summary = summarize(layers, (side, side, 1))
+        table = layer_table(layers, (side, side, 1))
     except ValueError:
         return  # a window larger than its input: rejected, tested elsewhere
     for row, (rm, cm) in zip(
-        summary.rows, field_masks(layers, (side, side, 1)), strict=True
+        table.rows, field_masks(layers, (side, side, 1)), strict=True
     ):
         fields = rm[:, None, :, None] & cm[None, :, None, :]  # (Ho, Wo, H, W)
         assert row.full == bool(fields.all())
 
 
 def test_rendering_text_and_html():
-    summary = summarize(problem1_layers(), PROBLEM1_INPUT)
+    summary = layer_table(problem1_layers(), PROBLEM1_INPUT)
     text = summary.to_text()
     assert len(text.splitlines()) == 2 + 1 + 21 + 1  # head, rule, input, rows, total
     assert f"{summary.params:,}" in text.splitlines()[-1]
@@ -142,6 +142,9 @@ def test_rendering_text_and_html():
     assert page.count('style="font-weight:bold"') == 1  # the first full-field row
 
 
-def test_summarize_rejects_an_unknown_pool_flops_convention():
-    with pytest.raises(ValueError, match=r"pool_flops must be .* got 'max'"):
-        summarize([Conv(2, 3)], (8, 8, 1), pool_flops="max")
+def test_layer_table_rejects_an_unknown_pool_flops_convention():
+    with pytest.raises(
+        ValueError,
+        match=r"pool_flops must be one of 'output', 'comparisons', got 'max'",
+    ):
+        layer_table([Conv(2, 3)], (8, 8, 1), pool_flops="max")

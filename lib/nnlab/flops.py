@@ -71,12 +71,19 @@ class FlopLog(NamedTuple):
 def count_flops(fn: Callable, *args, **kwargs):
     """Call ``fn(*args, **kwargs)`` and count the FLOPs of its matmuls.
 
-    Every ndarray argument, and every ndarray value of a dict argument, is
-    passed as a view of a subclass whose ``__array_ufunc__`` logs each
-    ``np.matmul`` (``@``) that touches it, however deep inside `fn`; arrays
-    derived from it stay counted, so a cache from a counted forward pass
-    counts the backward pass too. np.dot, einsum and friends raise
-    TypeError rather than go uncounted.
+    Every ndarray argument (positional or keyword), and every ndarray value
+    of a dict argument, is passed as a view of a subclass whose
+    ``__array_ufunc__`` logs each ``np.matmul`` (``@``) that touches it,
+    however deep inside `fn`; arrays derived from it stay counted, so a
+    cache from a counted forward pass counts the backward pass too.
+
+    Parameters
+    ----------
+    fn : callable
+        The function to run; it validates its own arguments, which are
+        passed through unchanged but for the wrapping.
+    *args, **kwargs
+        Its arguments.
 
     Returns
     -------
@@ -85,7 +92,15 @@ def count_flops(fn: Callable, *args, **kwargs):
         gives plain ones).
     FlopLog
         ``(calls, performed, nonzero)`` for this call only.
+
+    Raises
+    ------
+    TypeError
+        If `fn` is not callable, or if a product goes through np.dot, einsum
+        or another function the count cannot see (rather than go uncounted).
     """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__} {fn!r}")
 
     def wrap(a):
         if isinstance(a, np.ndarray) and not isinstance(a, _Counted):
@@ -97,7 +112,7 @@ def count_flops(fn: Callable, *args, **kwargs):
     log: list[tuple[int, int]] = []
     _LOGS.append(log)
     try:
-        result = fn(*[wrap(a) for a in args], **kwargs)
+        result = fn(*map(wrap, args), **{k: wrap(v) for k, v in kwargs.items()})
     finally:
         _LOGS.pop()
     return result, FlopLog(len(log), sum(p for p, _ in log), sum(nz for _, nz in log))

@@ -15,15 +15,11 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from nnlab.validate import check_int
+from nnlab.validate import check_array, check_dout, check_int
 
 
 class ConvCache(NamedTuple):
-    """What `conv2d_backward` needs from `conv2d_forward`.
-
-    ``cols`` is the im2col matrix ``(N * H_out * W_out, K * K * C)``; its
-    shape and ``w``'s give the size of the product the kernel performs.
-    """
+    """What `conv2d_backward` needs; ``cols`` is im2col's ``(N H_out W_out, K K C)``."""
 
     x: np.ndarray
     w: np.ndarray
@@ -31,28 +27,6 @@ class ConvCache(NamedTuple):
     stride: int
     pad: int
     cols: np.ndarray
-
-
-def _check_array(name: str, a, ndim: int, layout: str) -> None:
-    if not isinstance(a, np.ndarray):
-        raise TypeError(
-            f"{name} must be a numpy array {layout}, got {type(a).__name__}"
-        )
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D {layout}, got shape {a.shape}")
-    if not np.issubdtype(a.dtype, np.floating):
-        raise TypeError(
-            f"{name} must have a floating dtype (float32 or float64), got {a.dtype}"
-        )
-
-
-def _check_dout(dout, expected: tuple) -> None:
-    if not isinstance(dout, np.ndarray):
-        raise TypeError(f"dout must be a numpy array, got {type(dout).__name__}")
-    if dout.shape != expected:
-        raise ValueError(
-            f"dout must have the forward output's shape {expected}, got {dout.shape}"
-        )
 
 
 def _windows(xp: np.ndarray, K: int, stride: int, H_out: int, W_out: int):
@@ -63,30 +37,29 @@ def _windows(xp: np.ndarray, K: int, stride: int, H_out: int, W_out: int):
     return as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
-def _scatter_windows(dwin: np.ndarray, shape: tuple, stride: int) -> np.ndarray:
-    """Adjoint of `_windows`: add every window's gradient back onto the image.
-
-    dwin : (N, H_out, W_out, K, K, C); returns an array of `shape` (N, H, W, C).
-    Overlapping windows (K > stride) add up; one strided slice per offset.
-    """
-    N, H_out, W_out, K, _, C = dwin.shape
-    out = np.zeros(shape, dtype=dwin.dtype)
-    h_span = stride * (H_out - 1) + 1
-    w_span = stride * (W_out - 1) + 1
-    for i in range(K):
-        for j in range(K):
-            out[:, i : i + h_span : stride, j : j + w_span : stride, :] += dwin[
-                :, :, :, i, j, :
-            ]
-    return out
-
-
 def conv_output_size(size: int, kernel: int, stride: int, pad: int) -> int:
-    """Output length of a convolution or pool along one axis.
+    r"""Output length of a convolution or pool along one axis.
 
-    ``floor((size + 2 * pad - kernel) / stride) + 1``; rows that do not fit a
-    whole window at the end are dropped.
+    Rows that do not fit a whole window at the end are dropped:
+
+    .. math::
+        \left\lfloor \frac{size + 2\,pad - kernel}{stride} \right\rfloor + 1
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument is not an integer, is below its minimum (1, or 0 for
+        `pad`), or the window is longer than the padded input.
     """
+    size = check_int("size", size, 1)
+    kernel = check_int("kernel", kernel, 1)
+    stride = check_int("stride", stride, 1)
+    pad = check_int("pad", pad, 0)
+    if kernel > size + 2 * pad:
+        raise ValueError(
+            f"kernel {kernel} is longer than the padded input "
+            f"{size + 2 * pad} (size {size}, pad {pad})"
+        )
     return (size + 2 * pad - kernel) // stride + 1
 
 
@@ -112,6 +85,11 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None):
     cache : ConvCache
         ``(x, w, b, stride, pad, cols)``.
 
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.validate`, or if the shapes of x, w and b do not agree.
+
     Notes
     -----
     .. math::
@@ -127,9 +105,9 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None):
     K. Chellapilla, S. Puri, P. Simard, "High performance convolutional
     neural networks for document processing", IWFHR 2006 (im2col + GEMM).
     """
-    _check_array("x", x, 4, "(N, H, W, C)")
-    _check_array("w", w, 4, "(K, K, C, F)")
-    _check_array("b", b, 1, "(F,)")
+    check_array("x", x, 4, "(N, H, W, C)")
+    check_array("w", w, 4, "(K, K, C, F)")
+    check_array("b", b, 1, "(F,)")
     N, H, W, C = x.shape
     K, K2, Cw, F = w.shape
     if K != K2:
@@ -150,8 +128,7 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None):
             f"kernel {K}x{K} (w {w.shape}) is larger than the padded input "
             f"{H + 2 * pad}x{W + 2 * pad} (x {x.shape}, pad {pad})"
         )
-    H_out = conv_output_size(H, K, stride, pad)
-    W_out = conv_output_size(W, K, stride, pad)
+    H_out, W_out = (conv_output_size(n, K, stride, pad) for n in (H, W))
     dtype = np.result_type(x, w, b)
 
     xp = np.pad(x.astype(dtype, copy=False), ((0, 0), (pad, pad), (pad, pad), (0, 0)))
@@ -179,6 +156,11 @@ def conv2d_backward(dout, cache: ConvCache):
     dw : (K, K, C, F) ndarray
     db : (F,) ndarray
 
+    Raises
+    ------
+    TypeError, ValueError
+        If `dout` is not a finite floating array of the output's shape.
+
     Notes
     -----
     With ``out2d = cols @ W2d + b``: ``dW2d = cols^T dout2d``,
@@ -194,39 +176,31 @@ def conv2d_backward(dout, cache: ConvCache):
     x, w, b, stride, pad, cols = cache
     N, H, W, C = x.shape
     K, _, _, F = w.shape
-    H_out = conv_output_size(H, K, stride, pad)
-    W_out = conv_output_size(W, K, stride, pad)
-    _check_dout(dout, (N, H_out, W_out, F))
+    H_out, W_out = (conv_output_size(n, K, stride, pad) for n in (H, W))
+    check_dout(dout, (N, H_out, W_out, F))
     dtype = cols.dtype
     dout = dout.astype(dtype, copy=False)
     dout2d = dout.reshape(-1, F)  # (M, F)
 
     dw = (cols.T @ dout2d).reshape(K, K, C, F)
-    # A product with ones is several times faster than .sum(axis=0) over
-    # the long axis of a thin (M, F) array.
+    # A product with ones: several times faster than .sum(axis=0) here.
     db = np.ones(dout2d.shape[0], dtype=dtype) @ dout2d  # (F,)
 
-    # dcols comes out transposed, (K, K, C, N, H_out, W_out), so that the
-    # scatter-add below runs over W_out-long contiguous rows in a
-    # channels-first buffer instead of C-long runs (C = 3 on the first
-    # layer made that several times slower than the products).
+    # dcols comes out transposed, (K, K, C, N, H_out, W_out): the scatter-add
+    # then runs over W_out-long rows, not C-long runs (slow for C = 3).
     w2d = w.astype(dtype, copy=False).reshape(-1, F)  # (KKC, F)
     dcols_t = (w2d @ dout2d.T).reshape(K, K, C, N, H_out, W_out)
     dxp_t = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=dtype)
-    h_span = stride * (H_out - 1) + 1
-    w_span = stride * (W_out - 1) + 1
-    for i in range(K):
-        for j in range(K):
-            dxp_t[:, :, i : i + h_span : stride, j : j + w_span : stride] += dcols_t[
-                i, j
-            ]
+    h_span, w_span = stride * (H_out - 1) + 1, stride * (W_out - 1) + 1
+    for i, j in np.ndindex(K, K):
+        dxp_t[:, :, i : i + h_span : stride, j : j + w_span : stride] += dcols_t[i, j]
     dx_t = dxp_t[:, :, pad : pad + H, pad : pad + W]  # (C, N, H, W)
     dx = np.ascontiguousarray(dx_t.transpose(1, 2, 3, 0))  # (N, H, W, C)
     return dx, dw.astype(w.dtype, copy=False), db.astype(b.dtype, copy=False)
 
 
 def maxpool_forward(x, size: int = 2, stride: int = 2):
-    """Max-pooling over size x size windows, channel by channel.
+    r"""Max-pooling over size x size windows, channel by channel.
 
     Parameters
     ----------
@@ -245,13 +219,20 @@ def maxpool_forward(x, size: int = 2, stride: int = 2):
         ``(x, argmax, size, stride)``; argmax ``(N, H_out, W_out, C)`` is the
         flat index within each window of its (first) largest entry.
 
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.validate`, or if the window is larger than the input.
+
     Notes
     -----
-    ``out[n, i, j, c] = max_{p, q < size} x[n, s i + p, s j + q, c]``. The
-    gradient flows to the arg-max only; ties go to the first in row-major
-    order, a valid subgradient.
+    .. math::
+        out[n, i, j, c] = \max_{p, q < size} x[n, s i + p, s j + q, c]
+
+    The gradient flows to the arg-max only; ties go to the first in
+    row-major order, a valid subgradient.
     """
-    _check_array("x", x, 4, "(N, H, W, C)")
+    check_array("x", x, 4, "(N, H, W, C)")
     size = check_int("size", size, 1)
     stride = check_int("stride", stride, 1)
     N, H, W, C = x.shape
@@ -259,8 +240,7 @@ def maxpool_forward(x, size: int = 2, stride: int = 2):
         raise ValueError(
             f"pool size {size} is larger than the input {H}x{W} (x {x.shape})"
         )
-    H_out = conv_output_size(H, size, stride, 0)
-    W_out = conv_output_size(W, size, stride, 0)
+    H_out, W_out = (conv_output_size(n, size, stride, 0) for n in (H, W))
     win = _windows(x, size, stride, H_out, W_out).reshape(N, H_out, W_out, -1, C)
     argmax = win.argmax(axis=3)  # (N, H_out, W_out, C)
     out = np.take_along_axis(win, argmax[:, :, :, None, :], axis=3)[:, :, :, 0, :]
@@ -281,38 +261,56 @@ def maxpool_backward(dout, cache):
     dx : (N, H, W, C) ndarray
         ``dout`` routed to the arg-max of each window (summed where windows
         overlap), zero elsewhere.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If `dout` is not a finite floating array of the output's shape.
     """
     x, argmax, size, stride = cache
-    _check_dout(dout, argmax.shape)
+    check_dout(dout, argmax.shape)
     N, H_out, W_out, C = argmax.shape
     offsets = np.arange(size * size)[:, None]  # (size*size, 1)
     onehot = offsets == argmax[:, :, :, None, :]  # (N, H_out, W_out, size*size, C)
     dwin = (onehot * dout[:, :, :, None, :]).astype(x.dtype, copy=False)
     dwin = dwin.reshape(N, H_out, W_out, size, size, C)
-    return _scatter_windows(dwin, x.shape, stride)
+    # The adjoint of `_windows`: overlapping windows (size > stride) add up.
+    dx = np.zeros(x.shape, dtype=dwin.dtype)
+    h_span, w_span = stride * (H_out - 1) + 1, stride * (W_out - 1) + 1
+    for i, j in np.ndindex(size, size):
+        dx[:, i : i + h_span : stride, j : j + w_span : stride] += dwin[:, :, :, i, j]
+    return dx
 
 
 def relu_forward(x):
-    """Rectified linear unit, elementwise.
+    """Rectified linear unit ``max(x, 0)``, elementwise.
 
     Parameters
     ----------
-    x : ndarray of any shape
+    x : ndarray of any shape, floating
 
     Returns
     -------
     out : ndarray shaped like x
-        ``max(x, 0)``.
     cache : ndarray
         x itself.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If `x` is not a floating array, or is empty.
+
+    Notes
+    -----
+    NaN and inf are let through (a scan would cost as much as the layer):
+    NaN stays NaN, inf stays inf, -inf gives 0.
 
     References
     ----------
     V. Nair, G. Hinton, "Rectified linear units improve restricted Boltzmann
     machines", ICML 2010.
     """
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be a numpy array, got {type(x).__name__}")
+    check_array("x", x, finite=False)
     return np.maximum(x, 0), x
 
 
@@ -323,9 +321,14 @@ def relu_backward(dout, cache):
     -------
     dx : ndarray shaped like x
         ``dout * (x > 0)``: the gradient at x == 0 is taken as 0.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If `dout` is not a finite floating array of x's shape.
     """
     x = cache
-    _check_dout(dout, x.shape)
+    check_dout(dout, x.shape)
     return dout * (x > 0)
 
 
@@ -343,10 +346,15 @@ def linear_forward(x, w, b):
     out : (N, M) ndarray
     cache : tuple
         ``(x, w, b)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.validate.check_array`, or if the shapes do not chain.
     """
-    _check_array("x", x, 2, "(N, D)")
-    _check_array("w", w, 2, "(D, M)")
-    _check_array("b", b, 1, "(M,)")
+    check_array("x", x, 2, "(N, D)")
+    check_array("w", w, 2, "(D, M)")
+    check_array("b", b, 1, "(M,)")
     D, (Dw, M) = x.shape[1], w.shape
     if Dw != D:
         raise ValueError(
@@ -377,7 +385,12 @@ def linear_backward(dout, cache):
         ``x.T @ dout``
     db : (M,) ndarray
         ``dout.sum(axis=0)``
+
+    Raises
+    ------
+    TypeError, ValueError
+        If `dout` is not a finite floating array of the output's shape.
     """
     x, w, b = cache
-    _check_dout(dout, (x.shape[0], w.shape[1]))
+    check_dout(dout, (x.shape[0], w.shape[1]))
     return dout @ w.T, x.T @ dout, dout.sum(axis=0)

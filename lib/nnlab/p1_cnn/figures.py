@@ -3,8 +3,8 @@
 What each output location sees, how fields grow, and the effective
 receptive field.
 
-Layers are numbered from 1 as in the `nnlab.p1_cnn.summary.summarize` table (0 is the
-input). Expensive results (the effective fields) are computed once per
+Layers are numbered from 1 as in the `nnlab.p1_cnn.summary.layer_table` table (0 is
+the input). Expensive results (the effective fields) are computed once per
 network and cached.
 """
 
@@ -18,7 +18,8 @@ from matplotlib.patches import Rectangle
 
 from nnlab.p1_cnn.receptive import effective_fields, gradient_fields, spread
 from nnlab.p1_cnn.specs import PROBLEM1_INPUT, field_masks, problem1_variants
-from nnlab.p1_cnn.summary import summarize
+from nnlab.p1_cnn.summary import layer_table
+from nnlab.validate import check_choice
 
 VARIANTS = tuple(problem1_variants())
 ERF_IMAGES = 32
@@ -26,14 +27,12 @@ ERF_IMAGES = 32
 
 def _network(variant: str):
     nets = problem1_variants()
-    if variant not in nets:
-        raise ValueError(f"variant must be one of {list(nets)}, got {variant!r}")
-    return nets[variant]
+    return nets[check_choice("variant", variant, nets)]
 
 
 @lru_cache(maxsize=8)
 def _summary(variant: str):
-    return summarize(_network(variant), PROBLEM1_INPUT)
+    return layer_table(_network(variant), PROBLEM1_INPUT)
 
 
 @lru_cache(maxsize=8)

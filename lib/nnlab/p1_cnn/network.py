@@ -1,7 +1,7 @@
 """Run a CNN given as a list of layer specs with the `nnlab.layers` kernels.
 
 Forward and backward; `measure` reads its shapes, parameter counts and GEMM
-sizes off a real run, to compare with `nnlab.p1_cnn.summary.summarize`.
+sizes off a real run, to compare with `nnlab.p1_cnn.summary.layer_table`.
 """
 
 from __future__ import annotations
@@ -24,21 +24,58 @@ from nnlab.p1_cnn.specs import (
     MaxPool,
     ReLU,
     check_input_shape,
-    layer_window,
+    check_layers,
     output_shapes,
 )
+from nnlab.validate import check_array, check_choice, check_dout, check_int
+
+POOLS = ("max", "avg")
 
 
-def init_params(
+def init_network(
     layers, input_shape, seed: int = 0, positive: bool = False, dtype=np.float64
-):
-    """Weights ``(K, K, C, F)`` and biases ``(F,)`` for every Conv, else None.
+) -> list:
+    r"""Weights ``(K, K, C, F)`` and biases ``(F,)`` for every Conv, else None.
 
-    He-normal weights ``N(0, 2 / (K^2 C))`` and zero biases; with
-    ``positive=True`` the weights are ``U(0.5, 1.5) / (K^2 C)`` instead, so
-    that no sum of products can cancel (used to measure receptive fields).
+    Parameters
+    ----------
+    layers : list of Conv, ReLU, MaxPool
+    input_shape : (H, W, C) tuple of int
+    seed : int
+        Seeds ``np.random.default_rng``, >= 0.
+    positive : bool
+        He-normal weights and zero biases when False,
+
+        .. math::
+            w \sim \mathcal{N}\left(0, \frac{2}{K^2 C}\right);
+
+        with True, ``U(0.5, 1.5) / (K^2 C)`` instead, so that no sum of
+        products can cancel (used to measure receptive fields).
+    dtype : floating numpy dtype
+
+    Returns
+    -------
+    params : list
+        One entry a layer: ``(w, b)`` for a Conv, None otherwise.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.p1_cnn.specs.output_shapes`, or for a bad `seed` or a
+        non-floating `dtype`.
+
+    References
+    ----------
+    K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers", ICCV 2015.
     """
     shapes = [check_input_shape(input_shape)] + output_shapes(layers, input_shape)
+    seed = check_int("seed", seed, 0)
+    try:
+        floating = np.issubdtype(np.dtype(dtype), np.floating)
+    except TypeError:
+        floating = False
+    if not floating:
+        raise TypeError(f"dtype must be a floating numpy dtype, got {dtype!r}")
     rng = np.random.default_rng(seed)
     params = []
     for spec, (_, _, C) in zip(layers, shapes, strict=False):
@@ -62,14 +99,61 @@ def _avgpool_weights(size: int, C: int, dtype) -> np.ndarray:
     ).astype(dtype)
 
 
-def network_forward(layers, params, x, relu: bool = True, pool: str = "max"):
+class NetworkCache(NamedTuple):
+    """What `network_backward` needs from `network_forward`.
+
+    ``outs[l]`` is layer l's output and ``caches[l]`` its kernel's cache
+    (None for a ReLU run as the identity); ``pool`` is the routing used.
+    """
+
+    layers: list
+    pool: str
+    outs: list
+    caches: list
+
+    def upto(self, layer: int) -> NetworkCache:
+        """Return the cache of layers 0 to `layer` (0-based) alone.
+
+        `network_backward` given it back-propagates a gradient injected at
+        layer `layer`'s output, ``outs[layer]``, with no second forward pass.
+        """
+        layer = check_int("layer", layer, 0)
+        if layer >= len(self.layers):
+            raise ValueError(
+                f"layer must be in [0, {len(self.layers) - 1}], got {layer}"
+            )
+        k = layer + 1
+        return NetworkCache(self.layers[:k], self.pool, self.outs[:k], self.caches[:k])
+
+
+def _check_params(params, layers) -> None:
+    if not isinstance(params, list | tuple):
+        raise TypeError(
+            f"params must be a list from init_network, got {type(params).__name__}"
+        )
+    if len(params) != len(layers):
+        raise ValueError(
+            f"params has {len(params)} entries for {len(layers)} layers; "
+            "one entry a layer, None for layers without weights"
+        )
+    for i, (spec, p) in enumerate(zip(layers, params, strict=True)):
+        if isinstance(spec, Conv) and not (isinstance(p, tuple) and len(p) == 2):
+            raise TypeError(
+                f"params[{i}] must be a pair (w, b) for layer {i} ({spec.name}), "
+                f"got {type(p).__name__}"
+            )
+
+
+def network_forward(x, layers, params, relu: bool = True, pool: str = "max"):
     """Run the network on x with the `nnlab.layers` kernels.
 
     Parameters
     ----------
-    layers : list of Conv, ReLU, MaxPool
-    params : list from `init_params`
     x : (N, H, W, C) ndarray
+    layers : list of Conv, ReLU, MaxPool
+        At least one.
+    params : list
+        From `init_network`: ``(w, b)`` for a Conv, None for other layers.
     relu : bool
         False makes every ReLU the identity (a linear network).
     pool : {"max", "avg"}
@@ -78,14 +162,26 @@ def network_forward(layers, params, x, relu: bool = True, pool: str = "max"):
 
     Returns
     -------
-    outs : list of (N, H_l, W_l, C_l) ndarray, one per layer
-    caches : list, one per layer, for `network_backward`
+    out : (N, H_L, W_L, C_L) ndarray
+        The last layer's output.
+    cache : NetworkCache
+        ``(layers, pool, outs, caches)``; ``outs`` holds every layer's
+        output, ``cache.upto(l)`` the cache of the network up to layer l.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.p1_cnn.specs.check_layers`, `nnlab.validate` and the
+        kernels, or if `params` does not match `layers`.
     """
-    if pool not in ("max", "avg"):
-        raise ValueError(f"pool must be 'max' or 'avg', got {pool!r}")
+    check_array("x", x, 4, "(N, H, W, C)")
+    layers = check_layers(layers)
+    if not layers:
+        raise ValueError("layers must hold at least one layer spec, got []")
+    _check_params(params, layers)
+    pool = check_choice("pool", pool, POOLS)
     outs, caches = [], []
-    for i, (spec, p) in enumerate(zip(layers, params, strict=True)):
-        layer_window(spec, i)
+    for spec, p in zip(layers, params, strict=True):
         if isinstance(spec, Conv):
             x, cache = conv2d_forward(x, *p, stride=spec.stride, pad=spec.padding)
         elif isinstance(spec, ReLU):
@@ -98,40 +194,49 @@ def network_forward(layers, params, x, relu: bool = True, pool: str = "max"):
             x, cache = conv2d_forward(x, w, np.zeros(C, x.dtype), spec.stride, pad=0)
         outs.append(x)
         caches.append(cache)
-    return outs, caches
+    return x, NetworkCache(layers, pool, outs, caches)
 
 
-def network_backward(douts: dict, layers, caches, pool: str = "max"):
-    """Input gradient of a loss that reads the outputs of one or more layers.
+def network_backward(dout, cache: NetworkCache):
+    """Backward pass of `network_forward`.
 
     Parameters
     ----------
-    douts : dict {int: (N, H_l, W_l, C_l) ndarray}
-        Gradient of the loss with respect to the output of layer l (0-based).
-        With several entries one backward sweep serves them all: each is
-        added to the gradient arriving from above when the sweep reaches it.
-    layers, caches : as given to and returned by `network_forward`
-    pool : {"max", "avg"}
-        As given to `network_forward`.
+    dout : (N, H_L, W_L, C_L) ndarray
+        Gradient of the loss with respect to the network's output. To inject
+        a gradient at layer l's output instead, pass ``cache.upto(l)``; a
+        loss that reads several layers is the sum of one sweep per layer.
+    cache : NetworkCache
+        From `network_forward`, or its `NetworkCache.upto`.
 
     Returns
     -------
     dx : (N, H, W, C) ndarray
+    dparams : list
+        Shaped like params: ``(dw, db)`` for a Conv, None for other layers
+        (average-pool routing has fixed weights, not parameters).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If `dout` is not a finite floating array of the output's shape.
     """
-    if not douts:
-        raise ValueError("douts must name at least one layer, got an empty dict")
-    grad = None
-    for k in range(max(douts), -1, -1):
-        if k in douts:
-            grad = douts[k] if grad is None else grad + douts[k]
-        spec, cache = layers[k], caches[k]
-        if isinstance(spec, Conv) or (isinstance(spec, MaxPool) and pool == "avg"):
-            grad = conv2d_backward(grad, cache)[0]
+    layers, pool, outs, caches = cache
+    check_dout(dout, outs[-1].shape)
+    dparams = [None] * len(layers)
+    grad = dout
+    for k in range(len(layers) - 1, -1, -1):
+        spec, c = layers[k], caches[k]
+        if isinstance(spec, Conv):
+            grad, dw, db = conv2d_backward(grad, c)
+            dparams[k] = (dw, db)
+        elif isinstance(spec, MaxPool) and pool == "avg":
+            grad = conv2d_backward(grad, c)[0]
         elif isinstance(spec, ReLU):
-            grad = grad if cache is None else relu_backward(grad, cache)
+            grad = grad if c is None else relu_backward(grad, c)
         else:
-            grad = maxpool_backward(grad, cache)
-    return grad
+            grad = maxpool_backward(grad, c)
+    return grad, dparams
 
 
 class Measured(NamedTuple):
@@ -157,14 +262,30 @@ def measure(layers, input_shape, seed: int = 0) -> list[Measured]:
     """Output shapes, weight-array sizes and GEMM sizes from a real run.
 
     Runs one image through the kernels. ``params`` is the size of the
-    arrays `init_params` allocates; ``gemm`` the shape of the im2col product
+    arrays `init_network` allocates; ``gemm`` the shape of the im2col product
     read off the conv cache (``cols`` and ``w``).
+
+    Parameters
+    ----------
+    layers : list of Conv, ReLU, MaxPool
+    input_shape : (H, W, C) tuple of int
+    seed : int
+        Seeds the weights and the image, >= 0.
+
+    Returns
+    -------
+    list of Measured, one per layer
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `init_network`.
     """
-    params = init_params(layers, input_shape, seed)
+    params = init_network(layers, input_shape, seed)
     x = np.random.default_rng(seed).standard_normal((1, *input_shape))
-    outs, caches = network_forward(layers, params, x)
+    _, net = network_forward(x, layers, params)
     rows = []
-    for out, p, cache in zip(outs, params, caches, strict=True):
+    for out, p, cache in zip(net.outs, params, net.caches, strict=True):
         n_params = 0 if p is None else sum(a.size for a in p)
         gemm = None
         if isinstance(cache, ConvCache):

@@ -25,21 +25,41 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlab.p1_cnn.network import init_params, network_backward, network_forward
+from nnlab.p1_cnn.network import (
+    POOLS,
+    init_network,
+    network_backward,
+    network_forward,
+)
 from nnlab.p1_cnn.specs import (
     Conv,
     ReLU,
     check_input_shape,
+    check_layers,
     field_masks,
     output_shapes,
 )
-from nnlab.validate import check_int
+from nnlab.validate import check_array, check_choice, check_int
 
 
-def _check_layer(layers, layer: int) -> None:
-    layer = check_int("layer", layer)
+def _check_layer(layers, layer: int, name: str = "layer") -> int:
+    layer = check_int(name, layer)
     if not 0 <= layer < len(layers):
-        raise ValueError(f"layer must be in [0, {len(layers) - 1}], got {layer}")
+        raise ValueError(f"{name} must be in [0, {len(layers) - 1}], got {layer}")
+    return layer
+
+
+def _check_loc(name: str, loc, shape, layer: int) -> tuple[int, int]:
+    """`loc` as (row, col) after checking it lies in the (H_l, W_l) `shape`."""
+    if not (isinstance(loc, tuple | list | np.ndarray) and len(loc) == 2):
+        raise TypeError(f"{name} must be a pair (row, col), got {loc!r}")
+    i, j = (check_int(name, v) for v in loc)
+    if not (0 <= i < shape[0] and 0 <= j < shape[1]):
+        raise ValueError(
+            f"{name}: location {(i, j)} is outside layer {layer}'s "
+            f"{shape[0]}x{shape[1]} output"
+        )
+    return i, j
 
 
 def geometric_field(
@@ -47,16 +67,28 @@ def geometric_field(
 ) -> np.ndarray:
     """(H, W) bool mask of the input pixels output `loc` of `layer` sees.
 
-    `layer` is a 0-based index into `layers`; `loc` is ``(row, col)``.
+    Parameters
+    ----------
+    layers : list of Conv, ReLU, MaxPool
+    input_shape : (H, W, C) tuple of int
+    layer : int
+        0-based index into `layers`.
+    loc : (row, col) pair of int
+        A location of that layer's output.
+
+    Returns
+    -------
+    (H, W) bool ndarray
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.p1_cnn.specs.field_masks`, or if `layer` or `loc` is out of
+        range.
     """
-    _check_layer(layers, layer)
+    layer = _check_layer(check_layers(layers), layer)
     rows, cols = field_masks(layers[: layer + 1], input_shape)[-1]
-    i, j = loc
-    if not (0 <= i < rows.shape[0] and 0 <= j < cols.shape[0]):
-        raise ValueError(
-            f"location {loc} is outside layer {layer}'s {rows.shape[0]}x"
-            f"{cols.shape[0]} output"
-        )
+    i, j = _check_loc("loc", loc, (rows.shape[0], cols.shape[0]), layer)
     return rows[i][:, None] & cols[j][None, :]
 
 
@@ -67,10 +99,10 @@ def gradient_fields(
 
     Parameters
     ----------
-    layers, input_shape : as in `nnlab.p1_cnn.summary.summarize`
+    layers, input_shape : as in `nnlab.p1_cnn.summary.layer_table`
     layer : int
         0-based index of the layer whose outputs are probed.
-    locs : sequence of (row, col)
+    locs : non-empty sequence of (row, col)
         One batch element per location.
     pool : {"avg", "max"}
         "avg" (the default) measures the receptive field; "max" shows where
@@ -82,18 +114,29 @@ def gradient_fields(
     -------
     (len(locs), H, W) bool ndarray
         True where some channel of dx is non-zero.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `geometric_field`, for an unknown `pool`, an empty `locs` or a
+        bad `seed`.
     """
-    _check_layer(layers, layer)
+    layer = _check_layer(check_layers(layers), layer)
+    pool = check_choice("pool", pool, POOLS)
+    seed = check_int("seed", seed, 0)
     net = layers[: layer + 1]
     H, W, C = check_input_shape(input_shape)
-    params = init_params(net, input_shape, seed, positive=True)
+    shape = output_shapes(net, input_shape)[-1]
+    if not isinstance(locs, list | tuple | np.ndarray) or len(locs) == 0:
+        raise ValueError(f"locs must be a non-empty list of (row, col), got {locs!r}")
+    r, c = np.array([_check_loc("locs", loc, shape, layer) for loc in locs]).T
+    params = init_network(net, input_shape, seed, positive=True)
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.0, 1.0, (len(locs), H, W, C))
-    outs, caches = network_forward(net, params, x, relu=False, pool=pool)
-    dout = np.zeros_like(outs[-1])  # (n, H_l, W_l, C_l)
-    r, c = np.asarray(locs).T
+    out, cache = network_forward(x, net, params, relu=False, pool=pool)
+    dout = np.zeros_like(out)  # (n, H_l, W_l, C_l)
     dout[np.arange(len(locs)), r, c, 0] = 1.0
-    dx = network_backward({layer: dout}, net, caches, pool=pool)
+    dx, _ = network_backward(dout, cache)
     return np.any(dx != 0, axis=-1)
 
 
@@ -119,11 +162,22 @@ def check_fields(layers, input_shape, seed: int = 0) -> list[FieldCheck]:
     and a field is a product of a row set and a column set (square kernels
     treat the two axes alike), so this tests every row and column field.
 
+    Parameters
+    ----------
+    layers, input_shape : as in `nnlab.p1_cnn.summary.layer_table`
+    seed : int
+        Seeds the positive weights, >= 0.
+
     Returns
     -------
     list of FieldCheck, one per layer
         ``pixels`` is the total size of the measured fields, ``mismatches``
         the pixels where measured and geometric fields differ.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.p1_cnn.specs.field_masks`, or for a bad `seed`.
 
     Notes
     -----
@@ -134,19 +188,19 @@ def check_fields(layers, input_shape, seed: int = 0) -> list[FieldCheck]:
     shapes = output_shapes(layers, input_shape)
     masks = field_masks(layers, input_shape)
     H, W, C = check_input_shape(input_shape)
-    params = init_params(layers, input_shape, seed, positive=True, dtype=np.float32)
+    params = init_network(layers, input_shape, seed, positive=True, dtype=np.float32)
     locs = [np.asarray(_diagonal(h, w)) for h, w, _ in shapes]
-    checks, outs, caches = [], [], []
+    checks, cache = [], None
     for k, (loc, (rows, cols)) in enumerate(zip(locs, masks, strict=True)):
         n = len(loc)
         if k == 0 or n != len(locs[k - 1]):
             last = max(j for j in range(len(layers)) if len(locs[j]) == n)
             x = np.ones((n, H, W, C), dtype=np.float32)
             net, p = layers[: last + 1], params[: last + 1]
-            outs, caches = network_forward(net, p, x, relu=False, pool="avg")
-        dout = np.zeros_like(outs[k])
+            _, cache = network_forward(x, net, p, relu=False, pool="avg")
+        dout = np.zeros_like(cache.outs[k])
         dout[np.arange(n), loc[:, 0], loc[:, 1], 0] = 1.0
-        dx = network_backward({k: dout}, layers, caches, pool="avg")
+        dx, _ = network_backward(dout, cache.upto(k))
         measured = np.any(dx != 0, axis=-1)  # (n, H, W)
         geometric = rows[loc[:, 0]][:, :, None] & cols[loc[:, 1]][:, None, :]
         mismatches = int((measured != geometric).sum())
@@ -158,7 +212,13 @@ def block_outputs(layers) -> list[int]:
     """Return the 0-based indices of the layers a block ends with.
 
     These are every ReLU and pool, and any conv not followed by a ReLU.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.p1_cnn.specs.check_layers`.
     """
+    layers = check_layers(layers)
     ends = []
     for k, spec in enumerate(layers):
         nxt = layers[k + 1] if k + 1 < len(layers) else None
@@ -170,24 +230,34 @@ def block_outputs(layers) -> list[int]:
 def effective_fields(
     layers, input_shape, targets, n_images: int = 16, seed: int = 0
 ) -> np.ndarray:
-    """Effective receptive fields at the centre output of each target layer.
+    r"""Effective receptive fields at the centre output of each target layer.
 
     Parameters
     ----------
-    layers, input_shape : as in `nnlab.p1_cnn.summary.summarize`
-    targets : sequence of int
+    layers, input_shape : as in `nnlab.p1_cnn.summary.layer_table`
+    targets : non-empty sequence of int
         0-based layer indices.
     n_images : int
-        Random N(0, 1) inputs the gradient magnitude is averaged over.
+        Random N(0, 1) inputs the gradient magnitude is averaged over, >= 1.
     seed : int
-        Seeds the He-normal weights and the inputs.
+        Seeds the He-normal weights and the inputs, >= 0.
 
     Returns
     -------
     (len(targets), H, W) ndarray
-        ``mean_n sum_c |dx|`` for a unit gradient on every channel of the
-        centre location ``((H_l - 1) // 2, (W_l - 1) // 2)``, normalised to
-        sum to 1.
+        For a unit gradient on every channel of the centre location
+        ``((H_l - 1) // 2, (W_l - 1) // 2)`` of layer t, normalised to sum
+        to 1:
+
+        .. math::
+            m_t[i, j] \propto \frac{1}{N} \sum_n \sum_c |dx[n, i, j, c]|
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.p1_cnn.specs.output_shapes`, for a target out of range, a
+        bad `n_images` or `seed`, or when no gradient reaches the input from
+        a target (every path through a dead ReLU for all `n_images` inputs).
 
     References
     ----------
@@ -195,26 +265,36 @@ def effective_fields(
     receptive field in deep convolutional neural networks", NeurIPS 2016.
     """
     H, W, C = check_input_shape(input_shape)
-    for t in targets:
-        _check_layer(layers, t)
+    layers = check_layers(layers)
+    if not isinstance(targets, list | tuple | np.ndarray) or len(targets) == 0:
+        raise ValueError(f"targets must be a non-empty list of layers, got {targets!r}")
+    targets = [_check_layer(layers, t, "targets") for t in targets]
+    n_images = check_int("n_images", n_images, 1)
+    seed = check_int("seed", seed, 0)
     # Float64: the maps feed statistics printed to two decimals, and in float32
     # a perturbation of 1e-5 (a few float32 roundings per layer) already moved
     # one of them (the sigma of layer 16, 8.0047) across a rounding boundary.
-    params = init_params(layers, input_shape, seed)
+    params = init_network(layers, input_shape, seed)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n_images, H, W, C))
     depth = max(targets) + 1
-    outs, caches = network_forward(layers[:depth], params[:depth], x)
+    _, cache = network_forward(x, layers[:depth], params[:depth])
     maps = []
     for t in targets:
         # A sweep per target: one shared sweep over a batch with a block per
         # target does more arithmetic in total and measured several times
         # slower.
-        dout = np.zeros_like(outs[t])
+        dout = np.zeros_like(cache.outs[t])
         H_l, W_l = dout.shape[1:3]
         dout[:, (H_l - 1) // 2, (W_l - 1) // 2, :] = 1.0
-        dx = network_backward({t: dout}, layers, caches)
+        dx, _ = network_backward(dout, cache.upto(t))
         m = np.abs(dx).sum(axis=-1).mean(axis=0)  # (H, W)
+        if not m.sum() > 0:
+            raise ValueError(
+                f"no gradient reaches the input from layer {t} for any of the "
+                f"n_images={n_images} inputs (seed {seed}): every path is cut "
+                "by a ReLU; take more n_images or another seed"
+            )
         maps.append(m / m.sum())
     return np.stack(maps)
 
@@ -230,21 +310,36 @@ class Spread(NamedTuple):
 
 
 def spread(m: np.ndarray) -> Spread:
-    """Centroid, RMS radius, 95%-mass square, half-mass area, Gaussian fit.
+    r"""Centroid, RMS radius, 95%-mass square, half-mass area, Gaussian fit.
 
     Parameters
     ----------
     m : (H, W) ndarray
-        Non-negative, summing to 1.
+        Non-negative, summing to 1 (within 1e-6).
 
     Returns
     -------
     Spread
-        ``sigma`` is ``sqrt((var_y + var_x) / 2)``; ``side95`` the side of
-        the smallest square about the centroid's pixel holding 95% of the
-        mass; ``gaussian_r2`` the R^2 of the isotropic Gaussian with that
-        centroid and sigma (1 is a perfect fit).
+        ``side95`` is the side of the smallest square about the centroid's
+        pixel holding 95% of the mass; ``gaussian_r2`` the R^2 of the
+        isotropic Gaussian with the same centroid and sigma (1 is a perfect
+        fit; for a constant map, which has no variance to explain, 1 if the
+        Gaussian equals it and 0 otherwise), with
+
+        .. math::
+            \sigma = \sqrt{\frac{\mathrm{var}_y + \mathrm{var}_x}{2}}
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.validate.check_array`, or if `m` has a negative entry or
+        does not sum to 1.
     """
+    check_array("m", m, 2, "(H, W)")
+    if (m < 0).any():
+        raise ValueError(f"m must be non-negative, got minimum {m.min()}")
+    if not abs(m.sum() - 1.0) <= 1e-6:
+        raise ValueError(f"m must sum to 1 (a normalised map), got sum {m.sum()}")
     H, W = m.shape
     y, x = np.mgrid[0:H, 0:W]
     cy, cx = float((m * y).sum()), float((m * x).sum())
@@ -255,11 +350,14 @@ def spread(m: np.ndarray) -> Spread:
     cum = np.cumsum(m.ravel()[order])
     radius = int(d.ravel()[order][np.searchsorted(cum, 0.95)])
     if var > 0:
-        g = np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * var))
+        # A tail below the smallest double is 0: no need to hear about it.
+        with np.errstate(under="ignore"):
+            g = np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * var))
         g /= g.sum()
     else:  # all mass on one pixel: the zero-width limit of a Gaussian
         g = m
-    r2 = 1.0 - ((m - g) ** 2).sum() / ((m - m.mean()) ** 2).sum()
+    ss_res, ss_tot = ((m - g) ** 2).sum(), ((m - m.mean()) ** 2).sum()
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float(ss_res == 0)
     ranked = np.cumsum(np.sort(m, axis=None)[::-1])
     half = int(np.searchsorted(ranked, 0.5)) + 1
     return Spread((cy, cx), sigma, 2 * radius + 1, half, float(r2))

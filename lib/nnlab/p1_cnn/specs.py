@@ -97,9 +97,12 @@ def layer_window(spec, position: int) -> tuple[int, int, int]:
 
     Raises
     ------
+    TypeError
+        If `position` is not an integer.
     ValueError
-        If `spec` is not one of the three layer specs.
+        If `spec` is not one of the three layer specs, or `position` < 0.
     """
+    check_int("position", position, 0)
     if isinstance(spec, Conv):
         return spec.kernel, spec.stride, spec.padding
     if isinstance(spec, MaxPool):
@@ -112,9 +115,42 @@ def layer_window(spec, position: int) -> tuple[int, int, int]:
     )
 
 
+def check_layers(layers) -> list:
+    """Return `layers` as a list after checking every entry is a layer spec.
+
+    Raises
+    ------
+    TypeError
+        If `layers` is not a list or tuple.
+    ValueError
+        If an entry is not a Conv, ReLU or MaxPool (the message gives its
+        position).
+    """
+    if not isinstance(layers, list | tuple):
+        raise TypeError(
+            "layers must be a list of Conv, ReLU and MaxPool specs, "
+            f"got {type(layers).__name__}"
+        )
+    for i, spec in enumerate(layers):
+        layer_window(spec, i)
+    return list(layers)
+
+
 def check_input_shape(input_shape) -> tuple[int, int, int]:
-    """`input_shape` as a tuple of three positive ints (H, W, C), or raise."""
-    if not (isinstance(input_shape, tuple | list) and len(input_shape) == 3):
+    """Return `input_shape` as a tuple of three positive ints (H, W, C).
+
+    Raises
+    ------
+    TypeError
+        If it is not a tuple or list, or an entry is not an integer.
+    ValueError
+        If it does not have three entries, or one is below 1.
+    """
+    if not isinstance(input_shape, tuple | list):
+        raise TypeError(
+            f"input_shape must be a tuple (H, W, C), got {type(input_shape).__name__}"
+        )
+    if len(input_shape) != 3:
         raise ValueError(f"input_shape must be (H, W, C), got {input_shape!r}")
     for name, v in zip("HWC", input_shape, strict=True):
         check_int(f"input_shape {name}", v, 1)
@@ -122,7 +158,24 @@ def check_input_shape(input_shape) -> tuple[int, int, int]:
 
 
 def output_shapes(layers, input_shape) -> list[tuple[int, int, int]]:
-    """Output (H, W, C) of every layer; raises if a window does not fit."""
+    """Output (H, W, C) of every layer.
+
+    Parameters
+    ----------
+    layers : list of Conv, ReLU, MaxPool
+    input_shape : (H, W, C) tuple of int
+
+    Returns
+    -------
+    list of (H_l, W_l, C_l) tuple of int, one per layer
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `check_layers` and `check_input_shape`, or if a window is larger
+        than its padded input.
+    """
+    layers = check_layers(layers)
     shape = check_input_shape(input_shape)
     shapes = []
     for i, spec in enumerate(layers):
@@ -150,6 +203,11 @@ def _connectivity(n_in: int, k: int, s: int, p: int) -> np.ndarray:
 def field_masks(layers, input_shape) -> list[tuple[np.ndarray, np.ndarray]]:
     """Exact receptive fields of every output location of every layer.
 
+    Parameters
+    ----------
+    layers : list of Conv, ReLU, MaxPool
+    input_shape : (H, W, C) tuple of int
+
     Returns
     -------
     list of (rows, cols)
@@ -158,12 +216,18 @@ def field_masks(layers, input_shape) -> list[tuple[np.ndarray, np.ndarray]]:
         The field of output (i, j) is ``rows[i][:, None] & cols[j][None, :]``
         (square kernels act on the two axes independently).
 
+    Raises
+    ------
+    TypeError, ValueError
+        As `output_shapes`.
+
     Notes
     -----
     Padding enters exactly: a padded zero is connected to nothing, so a
     field is the union of the fields of the real inputs under the window
     and is clipped by the input boundary at every layer.
     """
+    layers = check_layers(layers)
     shapes = output_shapes(layers, input_shape)
     H, W, _ = check_input_shape(input_shape)
     rows, cols = np.eye(H, dtype=np.int64), np.eye(W, dtype=np.int64)
@@ -202,10 +266,32 @@ def replace_pools(layers, kernel: int, pad: int, in_channels: int) -> list:
 
     The Conv has as many filters as its input has channels, the given kernel
     and pad, and the pool's stride.
+
+    Parameters
+    ----------
+    layers : list of Conv, ReLU, MaxPool
+    kernel : int
+        Side of the replacing convolutions, >= 1.
+    pad : int
+        Their zero padding, >= 0.
+    in_channels : int
+        Channels of the network's input, >= 1 (the filters of a pool that
+        comes before any Conv).
+
+    Returns
+    -------
+    list of Conv, ReLU, MaxPool
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `check_layers` and `nnlab.validate.check_int`.
     """
-    out, channels = [], in_channels
-    for i, spec in enumerate(layers):
-        layer_window(spec, i)
+    layers = check_layers(layers)
+    kernel = check_int("kernel", kernel, 1)
+    pad = check_int("pad", pad, 0)
+    out, channels = [], check_int("in_channels", in_channels, 1)
+    for spec in layers:
         if isinstance(spec, MaxPool):
             spec = Conv(channels, kernel, stride=spec.stride, pad=pad)
         elif isinstance(spec, Conv):

@@ -1,4 +1,4 @@
-"""The per-layer summary of a CNN.
+"""The per-layer table of a CNN: `layer_table` and its `LayerTable`.
 
 Shapes, parameters, FLOPs and receptive fields of every layer, as a table
 that renders as text and as HTML.
@@ -9,7 +9,7 @@ costs ``2 K^2 C F H_out W_out``; bias adds are not counted unless asked
 max-pooling 1 FLOP per output element, or ``K^2 - 1`` comparisons per output
 element with ``pool_flops="comparisons"``.
 
-`summarize` works these out on paper; `nnlab.p1_cnn.network.measure` runs the
+`layer_table` works these out on paper; `nnlab.p1_cnn.network.measure` runs the
 kernels and reads the same quantities off the arrays, so the two can be
 compared.
 """
@@ -23,14 +23,16 @@ from nnlab.p1_cnn.specs import (
     Conv,
     ReLU,
     check_input_shape,
+    check_layers,
     field_masks,
     layer_window,
     output_shapes,
 )
+from nnlab.validate import check_choice
 
 
 class LayerRow(NamedTuple):
-    """One row of `summarize`.
+    """One row of `layer_table`.
 
     ``rf`` is the side of the unclipped receptive field, ``jump`` the input
     pixels between neighbouring outputs, ``start`` the centre of output
@@ -49,8 +51,8 @@ class LayerRow(NamedTuple):
     full: bool
 
 
-class Summary(NamedTuple):
-    """Rows of `summarize` with totals; renders as text and as HTML."""
+class LayerTable(NamedTuple):
+    """Rows of `layer_table` with totals; renders as text and as HTML."""
 
     input_shape: tuple[int, int, int]
     rows: list[LayerRow]
@@ -62,7 +64,7 @@ class Summary(NamedTuple):
 
     @property
     def flops(self) -> int:
-        """Total forward FLOPs over all layers, in the conventions of `summarize`."""
+        """Total forward FLOPs over all layers, in the conventions of `layer_table`."""
         return sum(r.flops for r in self.rows)
 
     @property
@@ -121,10 +123,10 @@ class Summary(NamedTuple):
         return self.to_text()
 
 
-def summarize(
+def layer_table(
     layers, input_shape, pool_flops: str = "output", count_bias: bool = False
-) -> Summary:
-    """Shapes, parameters, FLOPs and receptive fields of every layer.
+) -> LayerTable:
+    r"""Shapes, parameters, FLOPs and receptive fields of every layer.
 
     Parameters
     ----------
@@ -137,26 +139,35 @@ def summarize(
 
     Returns
     -------
-    Summary
+    LayerTable
         One `LayerRow` per layer, totals in ``.params`` and ``.flops``,
         ``.first_full`` the answer to "which layer sees everything".
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.p1_cnn.specs.output_shapes`, or if `pool_flops` is not one
+        of the two conventions.
 
     Notes
     -----
     Receptive field recursion with kernel k, stride s, pad p:
-    ``rf_out = rf_in + (k - 1) jump_in``, ``jump_out = s jump_in``,
-    ``start_out = start_in + ((k - 1) / 2 - p) jump_in``. The ``full`` flag
-    comes from the exact, boundary-clipped fields of `field_masks`.
+
+    .. math::
+        rf_{out} = rf_{in} + (k - 1)\, jump_{in}, \qquad
+        jump_{out} = s\, jump_{in}, \qquad
+        start_{out} = start_{in} + \left(\frac{k - 1}{2} - p\right) jump_{in}
+
+    The ``full`` flag comes from the exact, boundary-clipped fields of
+    `nnlab.p1_cnn.specs.field_masks`.
 
     References
     ----------
     V. Dumoulin, F. Visin, "A guide to convolution arithmetic for deep
     learning", arXiv:1603.07285, 2016.
     """
-    if pool_flops not in ("output", "comparisons"):
-        raise ValueError(
-            f"pool_flops must be 'output' or 'comparisons', got {pool_flops!r}"
-        )
+    check_choice("pool_flops", pool_flops, ("output", "comparisons"))
+    layers = check_layers(layers)
     input_shape = check_input_shape(input_shape)
     shapes = output_shapes(layers, input_shape)
     masks = field_masks(layers, input_shape)
@@ -185,4 +196,4 @@ def summarize(
             LayerRow(i + 1, spec.name, shape, params, flops, rf, jump, start, full)
         )
         shape_in = shape
-    return Summary(input_shape, rows)
+    return LayerTable(input_shape, rows)
