@@ -23,5 +23,6 @@ CASES = [
         w=_x((4, 5), 1),
         b=_x(5, 2),
     ),
+    case(flops.conv2d_flops, N=2, H_out=8, W_out=8, C=3, F=16, K=3),
 ]
 EXEMPT = {}

@@ -5,7 +5,8 @@ unchanged, and the refusal of products it cannot see."""
 import numpy as np
 import pytest
 
-from nnlab.flops import FlopLog, count_flops
+from nnlab.flops import FlopLog, conv2d_flops, count_flops
+from nnlab.layers import conv2d_forward
 
 
 def brute_force(a, b):
@@ -156,3 +157,33 @@ def test_keyword_arrays_are_counted_and_fn_must_be_callable():
     assert log.performed == 2 * 2 * 3 * 4
     with pytest.raises(TypeError, match="fn must be callable, got NoneType None"):
         count_flops(None, np.ones(2))
+
+
+def test_conv2d_flops_equals_the_products_the_kernel_performs():
+    # The formula against the matmuls conv2d_forward really performs (bias
+    # is added, not multiplied, so it is not in either count).
+    rng = np.random.default_rng(0)
+    for N, H, W, C, F, K, stride, pad in [
+        (2, 7, 6, 3, 4, 3, 1, 1),
+        (1, 9, 9, 2, 5, 3, 2, 0),
+        (3, 5, 5, 4, 2, 1, 1, 0),
+    ]:
+        x = rng.standard_normal((N, H, W, C))
+        w = rng.standard_normal((K, K, C, F))
+        (out, _), log = count_flops(conv2d_forward, x, w, np.zeros(F), stride, pad)
+        _, H_out, W_out, _ = out.shape
+        assert conv2d_flops(N, H_out, W_out, C, F, K) == log.performed
+
+
+def test_conv2d_flops_vgg16_first_layer_matches_the_published_macs():
+    # VGG-16 conv1_1 at 224x224: 3 -> 64 channels, 3x3, 'same'. torchvision
+    # and thop report 86.7 M multiply-adds for it (224*224*64*27 =
+    # 86,704,128); FLOPs count a multiply-add twice.
+    assert conv2d_flops(1, 224, 224, 3, 64, 3) == 2 * 86_704_128
+
+
+def test_conv2d_flops_refuses_bad_sizes_by_name():
+    with pytest.raises(ValueError, match="^K must be an integer >= 1, got 0"):
+        conv2d_flops(1, 4, 4, 3, 8, 0)
+    with pytest.raises(TypeError, match="^H_out must be an integer, got float"):
+        conv2d_flops(1, 4.0, 4, 3, 8, 3)

@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nnlab.validate import check_int
+
 # A stack of logs so that a count inside a count does not leak outwards.
 _LOGS: list[list] = []
 _UNCOUNTED = {np.dot, np.vdot, np.inner, np.outer, np.tensordot, np.einsum, np.kron}
@@ -116,3 +118,43 @@ def count_flops(fn: Callable, *args, **kwargs):
     finally:
         _LOGS.pop()
     return result, FlopLog(len(log), sum(p for p, _ in log), sum(nz for _, nz in log))
+
+
+def conv2d_flops(N: int, H_out: int, W_out: int, C: int, F: int, K: int) -> int:
+    r"""Forward matmul FLOPs of a K x K convolution, C -> F channels, no bias.
+
+    The one place the formula is written; `nnlab.p1_cnn.summary` and
+    `nnlab.p6_rnn2d.costs` use it.
+
+    Parameters
+    ----------
+    N : int
+        Batch size.
+    H_out, W_out : int
+        Output height and width (padding, stride and dilation are already
+        in them).
+    C, F : int
+        Input channels and filters.
+    K : int
+        Kernel size.
+
+    Returns
+    -------
+    int
+        :math:`2 N H_{out} W_{out} K^2 C F`: every output element is a dot
+        product of :math:`K^2 C` pairs, a multiply-add each, and a
+        multiply-add counts 2 (torchvision and thop report the MACs, half
+        this).
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer (bools refused).
+    ValueError
+        If a size is less than 1 (H_out and W_out: less than 0).
+    """
+    for name, value in (("N", N), ("C", C), ("F", F), ("K", K)):
+        check_int(name, value, 1)
+    for name, value in (("H_out", H_out), ("W_out", W_out)):
+        check_int(name, value, 0)
+    return 2 * N * H_out * W_out * K * K * C * F

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 from typing import NamedTuple
 
+from nnlab.flops import conv2d_flops
 from nnlab.p1_cnn.specs import (
     Conv,
     ReLU,
@@ -184,7 +185,7 @@ def layer_table(
         params = flops = 0
         if isinstance(spec, Conv):
             params = (k * k * shape_in[2] + 1) * C_out
-            flops = 2 * k * k * shape_in[2] * C_out * H_out * W_out
+            flops = conv2d_flops(1, H_out, W_out, shape_in[2], C_out, k)
             flops += H_out * W_out * C_out if count_bias else 0
         elif isinstance(spec, ReLU):
             flops = H_out * W_out * C_out

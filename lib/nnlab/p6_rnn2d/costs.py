@@ -113,7 +113,7 @@ def conv_flops(N: int, H: int, W: int, C: int, F: int, K: int = 3) -> FlopCount:
         If a size is less than 1, or K is even (no 'same' padding).
     """
     _check_conv(N, H, W, C, F, K)
-    f = 2 * N * H * W * K * K * C * F
+    f = flops.conv2d_flops(N, H, W, C, F, K)  # "same": the output is H x W
     return FlopCount(f, 2 * f + 2 * N * H * W * F)
 
 
