@@ -9,12 +9,14 @@ as in `nnlab.mlp`, a ReLU after every layer but the last.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 
 from nnlab.init import check_rng, kaiming_normal, zeros
-from nnlab.validate import check_int
+from nnlab.mlp import check_params
+from nnlab.validate import check_choice, check_int
 
 STRATEGIES = ("zero", "kaiming", "preserve", "net2net")
 
@@ -41,14 +43,10 @@ def _check_plain(params) -> None:
         if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
             keys = sorted(layer) if isinstance(layer, dict) else type(layer).__name__
             raise ValueError(
-                f"layer {i} must be a dict with exactly 'W' and 'b' (a plain ReLU "
-                f"layer, no batch norm), got {keys}"
+                f"params layer {i} must be a dict with exactly 'W' and 'b' (a plain "
+                f"ReLU layer, no batch norm), got {keys}"
             )
-
-
-def _check_choice(strategy: str) -> None:
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    check_params(params)
 
 
 def _check_hidden(name: str, index, params) -> int:
@@ -129,7 +127,7 @@ def widen(
     """
     _check_plain(params)
     layer = _check_hidden("layer", layer, params)
-    _check_choice(strategy)
+    check_choice("strategy", strategy, STRATEGIES)
     check_rng(rng)
     D, H = params[layer]["W"].shape
     M = params[layer + 1]["W"].shape[1]
@@ -141,7 +139,9 @@ def widen(
         )
     if noise and strategy != "net2net":
         raise ValueError(f"noise applies to strategy 'net2net' only, got {strategy!r}")
-    if not noise >= 0:
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
+        raise TypeError(f"noise must be a real number, got {type(noise).__name__}")
+    if not (np.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be >= 0, got {noise!r}")
     k = new_width - H
     new = _copy(params)
@@ -203,7 +203,7 @@ def deepen(
     """
     _check_plain(params)
     after_layer = _check_hidden("after_layer", after_layer, params)
-    _check_choice(strategy)
+    check_choice("strategy", strategy, STRATEGIES)
     check_rng(rng)
     H = params[after_layer]["W"].shape[1]
     if strategy == "zero":
@@ -225,6 +225,7 @@ def new_parameters(params, expansion: Expansion) -> dict:
     ``W`` (H, H) and ``b`` (H,) of the inserted layer. Works on the
     gradients of the expanded network too (same structure).
     """
+    _check_expansion(expansion, params)
     kind, layer, old = expansion
     if kind == "widen":
         return {
@@ -232,6 +233,27 @@ def new_parameters(params, expansion: Expansion) -> dict:
             "b_in": params[layer]["b"][old:],
             "W_out": params[layer + 1]["W"][old:, :],
         }
-    if kind == "deepen":
-        return {"W": params[layer + 1]["W"], "b": params[layer + 1]["b"]}
-    raise ValueError(f"expansion kind must be 'widen' or 'deepen', got {kind!r}")
+    return {"W": params[layer + 1]["W"], "b": params[layer + 1]["b"]}
+
+
+def _check_expansion(expansion, params) -> None:
+    if not isinstance(expansion, tuple) or len(expansion) != 3:
+        raise TypeError(
+            f"expansion must be an Expansion (kind, layer, old_width), got "
+            f"{expansion!r:.60}"
+        )
+    check_params(params)
+    kind, layer, old = expansion
+    check_choice("expansion kind", kind, ("widen", "deepen"))
+    layer = _check_hidden("expansion layer", layer, params)
+    old = check_int("expansion old_width", old, 1)
+    if kind == "widen" and old >= params[layer]["W"].shape[1]:
+        raise ValueError(
+            f"expansion old_width must be below the width "
+            f"{params[layer]['W'].shape[1]} of layer {layer}, got {old}"
+        )
+    if kind == "deepen" and layer + 1 >= len(params) - 1:
+        raise ValueError(
+            f"expansion layer {layer} has no inserted hidden layer after it in a "
+            f"network of {len(params)} layers"
+        )
