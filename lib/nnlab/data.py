@@ -178,6 +178,9 @@ def check_split(data, d_in: int | None = None, classes: int | None = None, lead=
         raise TypeError(
             f"data must be a Split (X, y, X_test, y_test), got {data!r:.60}"
         )
+    d_in = None if d_in is None else check_int("d_in", d_in, 1)
+    classes = None if classes is None else check_int("classes", classes, 1)
+    lead = tuple(check_int("lead", d, 1) for d in lead)
     k = len(lead)
     layout = "(" + "".join(f"{d}, " for d in lead) + "N, D)"
     out = []

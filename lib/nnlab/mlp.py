@@ -117,6 +117,8 @@ def init_mlp(
     list of dict
         ``len(sizes) - 1`` layers.
     """
+    if isinstance(sizes, str) or not isinstance(sizes, Sequence):
+        raise TypeError(f"sizes must be a sequence of ints, got {sizes!r:.60}")
     if len(sizes) < 2:
         raise ValueError(f"sizes needs an input and an output size, got {sizes!r}")
     sizes = [check_int("every size", s, 1) for s in sizes]
@@ -265,6 +267,7 @@ def check_labels(y, shape: tuple, classes: int, name: str = "y"):
     ValueError
         If its shape is not `shape` or a label is outside [0, classes).
     """
+    classes = check_int("classes", classes, 1)
     if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
         got = y.dtype if isinstance(y, np.ndarray) else type(y).__name__
         raise TypeError(f"{name} must be an integer numpy array of labels, got {got}")

@@ -28,6 +28,8 @@ def init_bn_mlp(
     """Initialize the starting point of `train_bn_mlp`: `depth` hidden BN layers."""
     depth = check_int("depth", depth, 1)
     width = check_int("width", width, 1)
+    d_in = check_int("d_in", d_in, 1)
+    classes = check_int("classes", classes, 2)
     rng = np.random.default_rng(check_int("seed", seed, 0))
     return init_mlp([d_in] + [width] * depth + [classes], rng, batchnorm=True)
 
