@@ -55,7 +55,7 @@ def min0_forward(x):
 
     Notes
     -----
-    $\min(0, x) = -\max(0, -x)$: a ReLU with its input and output negated.
+    :math:`\min(0, x) = -\max(0, -x)`: a ReLU with its input and output negated.
     """
     _check_x(x)
     return np.minimum(x, 0.0), x
@@ -123,9 +123,9 @@ def sigmoid_forward(x):
 
     Notes
     -----
-    With $z = e^{-|x|} \in (0, 1]$, $s = 1/(1+z)$ for $x \ge 0$ and
-    $z/(1+z)$ for $x < 0$: no exponential overflows. The derivative
-    $s(1-s) = z/(1+z)^2$ is computed from z, which keeps its relative
+    With :math:`z = e^{-|x|} \in (0, 1]`, :math:`s = 1/(1+z)` for :math:`x \ge 0` and
+    :math:`z/(1+z)` for :math:`x < 0`: no exponential overflows. The derivative
+    :math:`s(1-s) = z/(1+z)^2` is computed from z, which keeps its relative
     accuracy in both tails (``1 - s`` would round to 0 for large x).
     """
     _check_x(x)

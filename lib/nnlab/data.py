@@ -60,15 +60,17 @@ def spirals(
 
     Notes
     -----
-    A point of class $c$ at position $t \sim U(0, 1)$ along its arm is
+    A point of class :math:`c` at position :math:`t \sim U(0, 1)` along its arm is
 
-    $$x = t \,(\cos\theta, \sin\theta) + \varepsilon, \quad
-    \theta = 2\pi \cdot \mathrm{turns} \cdot t + \pi c, \quad
-    \varepsilon \sim \mathcal N(0, \mathrm{noise}^2 I).$$
+    .. math::
+
+        x = t \,(\cos\theta, \sin\theta) + \varepsilon, \quad
+        \theta = 2\pi \cdot \mathrm{turns} \cdot t + \pi c, \quad
+        \varepsilon \sim \mathcal N(0, \mathrm{noise}^2 I).
 
     The arms are point reflections of each other through the origin, so
     along any ray from the origin the classes alternate every
-    $1/(2\,\mathrm{turns})$ in radius; a line cannot follow that.
+    :math:`1/(2\,\mathrm{turns})` in radius; a line cannot follow that.
     """
     n = check_int("n", n)
     seed = check_int("seed", seed, 0)
@@ -111,16 +113,17 @@ def mahalanobis(X, points=None) -> np.ndarray:
     Returns
     -------
     (M,) ndarray
-        $\sqrt{(p - \bar x)^\top \Sigma^{-1} (p - \bar x)}$ for each point p.
+        :math:`\sqrt{(p - \bar x)^\top \Sigma^{-1} (p - \bar x)}` for each point p.
 
     Notes
     -----
     It bounds what batch norm can make of a linear layer's output: for any
-    weights $w$ and bias $b$, unit $z = x w + b$ has batch mean
-    $\bar x w + b$ and variance $w^\top \Sigma w$, so by Cauchy-Schwarz (with
-    $\Sigma^{1/2} w$) its standardized value at p is at most the distance of
-    p, whatever w is. With $\gamma = 1$, $\beta = 0$ and $\epsilon > 0$ the
-    batch-norm output stays strictly below it.
+    weights :math:`w` and bias :math:`b`, unit :math:`z = x w + b` has batch
+    mean :math:`\bar x w + b` and variance :math:`w^\top \Sigma w`, so by
+    Cauchy-Schwarz (with :math:`\Sigma^{1/2} w`) its standardized value at p
+    is at most the distance of p, whatever w is. With :math:`\gamma = 1`,
+    :math:`\beta = 0` and :math:`\epsilon > 0` the batch-norm output stays
+    strictly below it.
     """
     check_array("X", X, nonempty=False)
     if X.ndim != 2 or X.shape[0] < 2 or X.shape[1] < 1:

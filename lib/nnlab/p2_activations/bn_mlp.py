@@ -121,10 +121,10 @@ def as_affine(fn: Callable, d_in: int):
 def min0_to_relu(params) -> list[dict]:
     r"""Parameters of a ReLU network computing what a min(0, x) network does.
 
-    Since $\min(0, u) = -\max(0, -u)$, each hidden layer's output is
+    Since :math:`\min(0, u) = -\max(0, -u)`, each hidden layer's output is
     negated and the sign goes into the next linear layer: for a hidden layer
-    with batch norm, $-u = (-\gamma)\hat z + (-\beta)$, so gamma and beta
-    flip; without one, $-u = h(-W) - b$, so W and b flip. Either way the
+    with batch norm, :math:`-u = (-\gamma)\hat z + (-\beta)`, so gamma and beta
+    flip; without one, :math:`-u = h(-W) - b`, so W and b flip. Either way the
     next layer's W flips. Running statistics stay valid (the batch norms'
     inputs do not change).
     """

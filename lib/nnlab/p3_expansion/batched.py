@@ -225,7 +225,7 @@ def batch_cross_entropy(scores, y):
     -------
     loss : (B,) ndarray
     dscores : (B, N, C) ndarray
-        $(p - \mathrm{onehot}(y)) / N$, network by network.
+        :math:`(p - \mathrm{onehot}(y)) / N`, network by network.
     """
     check_array("scores", scores, 3, "(B, N, C)")
     B, N, C = scores.shape

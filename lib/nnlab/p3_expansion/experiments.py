@@ -281,19 +281,21 @@ def rounding_bound(X, params) -> np.ndarray:
     Returns
     -------
     (N, C) ndarray
-        $E$ with $|\mathrm{fl}(f(X)) - f(X)| \le E$ entrywise, to first order
-        in the unit roundoff $u = 2^{-53}$.
+        :math:`E` with :math:`|\mathrm{fl}(f(X)) - f(X)| \le E` entrywise, to
+        first order in the unit roundoff :math:`u = 2^{-53}`.
 
     Notes
     -----
     A dot product of K terms plus a bias, summed in any order, errs by at
-    most $\gamma_{K+1} (|h|\,|W| + |b|)$ with $\gamma_n = n u / (1 - n u)$
+    most :math:`\gamma_{K+1} (|h|\,|W| + |b|)` with :math:`\gamma_n = n u / (1 - n u)`
     (Higham, *Accuracy and Stability of Numerical Algorithms*, 2002, Sec.
-    3.1); an error $E$ already in h reaches the next layer as at most
-    $E\,|W|$, and a ReLU (1-Lipschitz, exact) passes it on unchanged. So
+    3.1); an error :math:`E` already in h reaches the next layer as at most
+    :math:`E\,|W|`, and a ReLU (1-Lipschitz, exact) passes it on unchanged. So
 
-    $$E_{\ell+1} = E_\ell |W_\ell| + \gamma_{K_\ell+1}
-    (|h_\ell|\,|W_\ell| + |b_\ell|), \qquad E_0 = 0.$$
+    .. math::
+
+        E_{\ell+1} = E_\ell |W_\ell| + \gamma_{K_\ell+1}
+        (|h_\ell|\,|W_\ell| + |b_\ell|), \qquad E_0 = 0.
 
     Whatever order a BLAS kernel sums in, the computed scores lie within E
     of the exact ones: two networks equal in exact arithmetic give scores

@@ -100,25 +100,25 @@ def widen(
 
     Notes
     -----
-    With incoming weights $W_{in}$ (D, H), bias $b$ and outgoing weights
-    $W_{out}$ (H, M):
+    With incoming weights :math:`W_{in}` (D, H), bias :math:`b` and outgoing weights
+    :math:`W_{out}` (H, M):
 
-    - ``zero``: new columns of $W_{in}$, entries of $b$, rows of $W_{out}$
-      all 0.
-    - ``kaiming``: new incoming weights from $\mathcal N(0, 2/D)$, new
-      outgoing weights from $\mathcal N(0, 2/\mathrm{new\_width})$ (the
+    - ``zero``: new columns of :math:`W_{in}`, entries of :math:`b`, rows of
+      :math:`W_{out}` all 0.
+    - ``kaiming``: new incoming weights from :math:`\mathcal N(0, 2/D)`, new
+      outgoing weights from :math:`\mathcal N(0, 2/\mathrm{new\_width})` (the
       next layer's new fan-in), new biases 0.
-    - ``preserve``: new incoming weights from $\mathcal N(0, 2/D)$, new
+    - ``preserve``: new incoming weights from :math:`\mathcal N(0, 2/D)`, new
       biases and outgoing weights 0. The new units compute something, but
       the next layer ignores it until its new rows move, so the output is
       unchanged.
     - ``net2net`` (Net2WiderNet): new unit j copies a random old unit
       g(j): its incoming column and bias. Every unit i whose group
-      $G_i = \{i\} \cup \{j : g(j) = i\}$ has $c_i$ members gets the
-      outgoing row $s_j W_{out}[i]$ with $\sum_{j \in G_i} s_j = 1$:
-      $s_j = 1/c_i$, plus ``noise`` times zero-mean Gaussian noise when
+      :math:`G_i = \{i\} \cup \{j : g(j) = i\}` has :math:`c_i` members gets the
+      outgoing row :math:`s_j W_{out}[i]` with :math:`\sum_{j \in G_i} s_j = 1`:
+      :math:`s_j = 1/c_i`, plus ``noise`` times zero-mean Gaussian noise when
       `noise` > 0. Copies have equal activations, so the output is
-      $\sum_i h_i W_{out}[i] \sum_{j\in G_i} s_j$: unchanged, noise or not.
+      :math:`\sum_i h_i W_{out}[i] \sum_{j\in G_i} s_j`: unchanged, noise or not.
 
     References
     ----------
@@ -195,10 +195,10 @@ def deepen(
     Notes
     -----
     - ``zero``: W = 0 (H, H), b = 0.
-    - ``kaiming``: W from $\mathcal N(0, 2/H)$, b = 0.
+    - ``kaiming``: W from :math:`\mathcal N(0, 2/H)`, b = 0.
     - ``preserve`` and ``net2net`` (Net2DeeperNet): W = I, b = 0. The new
-      layer's input h is a ReLU output, so $h \ge 0$ and
-      $\mathrm{ReLU}(h I + 0) = h$: the network is unchanged. (After the
+      layer's input h is a ReLU output, so :math:`h \ge 0` and
+      :math:`\mathrm{ReLU}(h I + 0) = h`: the network is unchanged. (After the
       input layer this would not hold: inputs can be negative.)
     """
     _check_plain(params)
