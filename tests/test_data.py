@@ -86,7 +86,7 @@ def test_bad_input_is_named(kwargs, message):
 
 
 def test_n_must_be_an_int():
-    with pytest.raises(TypeError, match=r"n must be an int, got float"):
+    with pytest.raises(TypeError, match=r"n must be an integer, got float"):
         spirals(n=10.0)
 
 

@@ -18,11 +18,11 @@ def test_end_to_end_gradients_match_finite_differences(activation, batchnorm):
             layer["beta" if batchnorm else "b"] = layer["b"] + 10.0
 
     def loss():
-        scores, _, _ = mlp_forward(params, X, activation)
+        scores, _, _ = mlp_forward(X, params, activation)
         return softmax_cross_entropy(scores, y)[0]
 
-    scores, cache, _ = mlp_forward(params, X, activation)
-    grads, dX = mlp_backward(softmax_cross_entropy(scores, y)[1], cache)
+    scores, cache, _ = mlp_forward(X, params, activation)
+    dX, grads = mlp_backward(softmax_cross_entropy(scores, y)[1], cache)
     for layer, grad in zip(params, grads, strict=True):
         assert sorted(layer) == sorted(grad)
         for k in layer:
@@ -64,11 +64,11 @@ def test_a_wrong_gamma_shape_is_named():
     params = _bn_net()
     params[0]["gamma"] = np.ones(5)
     with pytest.raises(ValueError, match=r"gamma must have shape \(D,\) = \(4,\)"):
-        mlp_forward(params, np.ones((3, 2)), "relu")
+        mlp_forward(np.ones((3, 2)), params, "relu")
 
 
 def test_mismatched_layers_are_named():
     params = _bn_net()
     params[1]["W"] = np.ones((3, 4))
     with pytest.raises(ValueError, match=r"layer 1 takes 3 inputs but layer 0 gives 4"):
-        mlp_forward(params, np.ones((3, 2)), "relu")
+        mlp_forward(np.ones((3, 2)), params, "relu")

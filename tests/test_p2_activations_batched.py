@@ -41,11 +41,11 @@ def test_seed_batched_gradients_match_finite_differences(activation):
     params, X, y = _seed_net(activation)
 
     def loss():
-        scores, _, _ = forward_seeds(params, X, activation)
+        scores, _, _ = forward_seeds(X, params, activation)
         return cross_entropy_seeds(scores, y)[0].sum()  # runs do not interact
 
-    scores, cache, _ = forward_seeds(params, X, activation)
-    grads = backward_seeds(cross_entropy_seeds(scores, y)[1], cache, activation)
+    scores, cache, _ = forward_seeds(X, params, activation)
+    _, grads = backward_seeds(cross_entropy_seeds(scores, y)[1], cache)
     for layer, grad in zip(params, grads, strict=True):
         assert sorted(layer) == sorted(grad)
         for k in layer:
@@ -55,14 +55,14 @@ def test_seed_batched_gradients_match_finite_differences(activation):
 @pytest.mark.parametrize("activation", NAMES)
 def test_each_seed_slice_is_the_single_run(activation):
     params, X, y = _seed_net(activation)
-    scores, cache, _ = forward_seeds(params, X, activation)
+    scores, cache, _ = forward_seeds(X, params, activation)
     loss, dscores = cross_entropy_seeds(scores, y)
-    grads = backward_seeds(dscores, cache, activation)
+    _, grads = backward_seeds(dscores, cache)
     for s in range(len(SEEDS)):
         one = unstack_params(params, s)
-        ref, ref_cache, _ = mlp_forward(one, X[s], activation)
+        ref, ref_cache, _ = mlp_forward(X[s], one, activation)
         ref_loss, ref_d = softmax_cross_entropy(ref, y[s])
-        ref_grads, _ = mlp_backward(ref_d, ref_cache)
+        _, ref_grads = mlp_backward(ref_d, ref_cache)
         # same formulas, but a batched product and a reduction over axis 1
         # may sum in another order: agreement to a few ulps of O(1) values
         np.testing.assert_allclose(scores[s], ref, rtol=1e-13, atol=1e-14)
@@ -124,5 +124,5 @@ def test_fit_seeds_names_bad_input():
             lr=0.1,
             momentum=0.9,
         )
-    with pytest.raises(ValueError, match=r"X must be \(S, N, D_in\) with S = 2 seeds"):
-        forward_seeds(init_bn_mlp_seeds(1, 4, SEEDS), data.X[0], "relu")
+    with pytest.raises(ValueError, match=r"X must be 3-D \(S, N, D_in\), got 2-D"):
+        forward_seeds(data.X[0], init_bn_mlp_seeds(1, 4, SEEDS), "relu")

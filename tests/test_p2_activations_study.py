@@ -33,7 +33,7 @@ def _fake_study():
             loss = np.tile(np.array(LOSS[name]), (3, 1))  # (steps, S), constant
             acc = np.array(ACC[name])
             runs[name, d] = SeedHistory(loss, None, acc, acc, None, None)
-    return study.Study(runs, np.array(LINEAR), (0, 1, 2, 3, 4))
+    return study.ActivationStudy(runs, np.array(LINEAR), (0, 1, 2, 3, 4))
 
 
 def test_verdict_rules_on_hand_made_statistics():
@@ -59,10 +59,14 @@ def test_verdict_rules_on_hand_made_statistics():
 
 def test_paired_compares_only_shared_depths_and_names_bad_input():
     st = _fake_study()
-    assert list(study.paired(st, "sigmoid", "relu")) == list(study.DEPTHS)
-    assert list(study.paired(st, "sign", "relu", "acc")) == [study.DEPTHS[0]]
-    with pytest.raises(ValueError, match="what must be 'loss' or 'acc', got 'speed'"):
-        study.paired(st, "sign", "relu", "speed")
+    assert list(study.difference_by_depth(st, "sigmoid", "relu")) == list(study.DEPTHS)
+    assert list(study.difference_by_depth(st, "sign", "relu", "acc")) == [
+        study.DEPTHS[0]
+    ]
+    with pytest.raises(
+        ValueError, match="what must be one of 'loss', 'acc', got 'speed'"
+    ):
+        study.difference_by_depth(st, "sign", "relu", "speed")
     with pytest.raises(
         ValueError, match=r"seeds must hold at least 2 seeds, got \(3,\)"
     ):
@@ -71,12 +75,12 @@ def test_paired_compares_only_shared_depths_and_names_bad_input():
 
 def test_single_seed_network_evaluates_as_the_batched_one():
     h = study.run_study().runs["relu", study.DEPTHS[0]]
-    X = study.seed_data((2,))[0].X_test
+    X = study.seed_spirals((2,))[0].X_test
     params, running = study.single(h, 2)
-    one, _, _ = mlp_forward(params, X, "relu", running, train=False)
+    one, _, _ = mlp_forward(X, params, "relu", running, train=False)
     params_b = [{k: v[2:3] for k, v in layer.items()} for layer in h.params]
     run_b = [(m[2:3], v[2:3]) for m, v in h.running]
-    batched, _, _ = forward_seeds(params_b, X[None], "relu", running=run_b)
+    batched, _, _ = forward_seeds(X[None], params_b, "relu", running=run_b)
     # the same formulas through a 2-D and a batched product: a few ulps apart
     np.testing.assert_allclose(one, batched[0], rtol=1e-12, atol=1e-12)
 
@@ -98,9 +102,9 @@ def _printed(st):
             lines.append(f"{c.mean:+.3f} {c.se:.3f}")
     for a, b in (("relu", "min0"), ("sigmoid", "relu"), ("sigmoid", "min0")):
         lines.append(f"{study.slower(st, a, b)} {study.slower(st, b, a)}")
-    for d, c in study.paired(st, "relu", "min0", "loss").items():
+    for d, c in study.difference_by_depth(st, "relu", "min0", "loss").items():
         lines.append(f"{d} {c.mean:+.4f} {c.se:.4f}")
-    for d, c in study.paired(st, "min0", "relu", "acc").items():
+    for d, c in study.difference_by_depth(st, "min0", "relu", "acc").items():
         lines.append(f"{d} {c.mean:+.3f} {c.se:.3f} {c.sign()}")
     return lines
 

@@ -37,10 +37,10 @@ def test_batch_backward_matches_centred_differences(sizes):
     params, X, y = _batch(sizes, B=3, N=7)
 
     def loss_sum():
-        return batch_cross_entropy(batch_forward(params, X)[0], y)[0].sum()
+        return batch_cross_entropy(batch_forward(X, params)[0], y)[0].sum()
 
-    scores, cache = batch_forward(params, X)
-    grads = batch_backward(batch_cross_entropy(scores, y)[1], cache, params)
+    scores, cache = batch_forward(X, params)
+    _, grads = batch_backward(batch_cross_entropy(scores, y)[1], cache)
     for i, layer in enumerate(params):
         for k in ("W", "b"):
             num = numerical_gradient(lambda v: loss_sum(), layer[k])
@@ -54,14 +54,14 @@ def test_batch_backward_matches_centred_differences(sizes):
 def test_each_network_of_a_batch_is_the_network_alone():
     sizes = [2, 5, 4, 3]
     params, X, y = _batch(sizes, B=4, N=9)
-    scores, cache = batch_forward(params, X)
+    scores, cache = batch_forward(X, params)
     loss, dscores = batch_cross_entropy(scores, y)
-    grads = batch_backward(dscores, cache, params)
+    _, grads = batch_backward(dscores, cache)
     for b in range(4):
         net = unstack(params, b)
-        s, c, _ = mlp_forward(net, X[b])
+        s, c, _ = mlp_forward(X[b], net)
         ref_loss, ref_d = softmax_cross_entropy(s, y[b])
-        ref_grads, _ = mlp_backward(ref_d, c)
+        _, ref_grads = mlp_backward(ref_d, c)
         # the same sums, some in another order (the softmax class by class,
         # bias gradients as a product): agreement to a few ulps
         assert rel_error(scores[b], s) < 1e-14
@@ -75,7 +75,7 @@ def test_fit_batch_trains_as_mlp_fit_does():
     # the narrow networks of seeds 0 and 1, continued T2 steps, both ways
     seeds = (0, 1)
     start = stack([expansion.narrow_run(s).params for s in seeds])
-    d = [expansion.data(s) for s in seeds]
+    d = [expansion.expansion_spirals(s) for s in seeds]
     run = fit_batch(
         start,
         np.stack([x.X for x in d]),
@@ -124,7 +124,7 @@ def test_unstack_inverts_stack():
         ),
         (
             lambda: stack([[{"W": np.ones((2, 2)), "b": np.ones(2), "gamma": 1}]]),
-            r"network 0 layer 0 must hold exactly 'W' and 'b'",
+            r"params layer 0 'gamma' must be a numpy array, got int",
         ),
         (
             lambda: fit_batch(*_batch([2, 3, 2], 2, 5), *_batch([2, 3, 2], 2, 5)[1:],
@@ -136,17 +136,17 @@ def test_unstack_inverts_stack():
                 _batch([2, 3, 2], 2, 5)[0], np.ones((3, 5, 2)), np.ones((3, 5), int),
                 np.ones((2, 5, 2)), np.ones((2, 5), int), steps=1, lr=0.1,
             ),
-            r"X must be \(B, N, D_in\) = \(2, N, 2\) .* got shape \(3, 5, 2\)",
+            r"data.X must be \(2, N, 2\), got shape \(3, 5, 2\)",
         ),
         (
             lambda: fit_batch(
                 _batch([2, 3, 2], 2, 5)[0], np.ones((2, 5, 2)), np.ones((2, 5)),
                 np.ones((2, 5, 2)), np.ones((2, 5), int), steps=1, lr=0.1,
             ),
-            r"labels of X must be integers of shape \(2, 5\), got float64",
+            r"data.y must be an integer array of labels, got float64",
         ),
     ],
 )  # fmt: skip
 def test_bad_input_is_named(call, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         call()

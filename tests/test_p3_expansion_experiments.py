@@ -19,8 +19,8 @@ from nnlab.p3_expansion.experiments import (
     NARROW,
     T1,
     T2,
-    data,
     expanded,
+    expansion_spirals,
     grow,
     keep_tolerance,
     narrow_continued,
@@ -42,7 +42,7 @@ def _fresh_points():
 
 
 def _scores(params, X):
-    return mlp_forward(params, X)[0]
+    return mlp_forward(X, params)[0]
 
 
 def test_runs_have_the_promised_lengths_and_architectures():
@@ -69,7 +69,7 @@ def test_runs_have_the_promised_lengths_and_architectures():
 
 def test_the_narrow_network_continues_from_where_it_stopped():
     # the continued run's first loss is that of the narrow run's end point
-    X, y, _, _ = data()
+    X, y, _, _ = expansion_spirals()
     loss = softmax_cross_entropy(_scores(narrow_run().params, X), y)[0]
     assert narrow_continued().loss[0] == loss
     assert narrow_continued().loss[-1] < narrow_run().loss[-1]
@@ -100,7 +100,7 @@ def test_zero_widening_gets_no_gradient_and_trains_as_the_narrow_network(layer):
     # Same predictions but for a test point whose two scores agree to within
     # the few ulps the runs differ by: at most one such point, in principle
     # (none has been seen). One point is 1 / len(test set) of accuracy.
-    n_test = len(data()[3])
+    n_test = len(expansion_spirals()[3])
     assert abs(g.history.final_test_acc - cont.final_test_acc) <= 1 / n_test + 1e-12
 
 
@@ -119,7 +119,7 @@ def test_training_here_is_contractive(seed):
         }
         for layer in narrow_run(seed).params
     ]
-    moved = fit(start, data(seed), steps=T2, lr=LR).loss
+    moved = fit(start, expansion_spirals(seed), steps=T2, lr=LR).loss
     ref = narrow_continued(seed).loss
     assert (np.abs(moved - ref) / ref).max() < 2e-15
     assert ulps_apart(moved, ref) <= CURVE_ULPS / 2
@@ -139,8 +139,8 @@ def test_rounding_bound_holds_against_a_longer_precision():
     # scores in numpy's long double (64-bit mantissa on x86, 11 more bits
     # than float64) are the exact ones to within 2^-11 of the float64 error
     params = narrow_run(0).params
-    X = np.vstack([data(0).X, data(0).X_test])
-    E = rounding_bound(params, X)
+    X = np.vstack([expansion_spirals(0).X, expansion_spirals(0).X_test])
+    E = rounding_bound(X, params)
     if np.finfo(np.longdouble).nmant < 60:
         pytest.skip("long double is float64 here: no longer precision to compare")
     h = X.astype(np.longdouble)
@@ -148,7 +148,7 @@ def test_rounding_bound_holds_against_a_longer_precision():
         h = h @ layer["W"].astype(np.longdouble) + layer["b"].astype(np.longdouble)
         if i < len(params) - 1:
             h = np.maximum(h, 0)
-    err = np.abs(mlp_forward(params, X)[0].astype(np.longdouble) - h)
+    err = np.abs(mlp_forward(X, params)[0].astype(np.longdouble) - h)
     assert (err <= E).all()
     # and the bound is not vacuous: rounding-sized, far below any real change
     assert E.max() < 1e-12
@@ -163,7 +163,7 @@ def test_expanded_is_what_grow_starts_from(strategy, kind, layer, added):
 
 
 def test_seeds_draw_their_own_data_and_networks():
-    assert not np.array_equal(data(0).X, data(1).X)
+    assert not np.array_equal(expansion_spirals(0).X, expansion_spirals(1).X)
     assert not np.array_equal(
         narrow_run(0).params[0]["W"], narrow_run(1).params[0]["W"]
     )
@@ -200,9 +200,9 @@ def test_preserving_strategies_keep_the_outputs(strategy, kind, layer, added):
     g = grow(kind, strategy, layer, added)
     # equal in exact arithmetic, so the computed scores differ by rounding
     # only: within keep_tolerance (twice the two forward passes' bounds)
-    P = np.vstack([_fresh_points(), data().X])
+    P = np.vstack([_fresh_points(), expansion_spirals().X])
     before = _scores(narrow_run().params, P)
-    tol = keep_tolerance(narrow_run().params, g.start, P)
+    tol = keep_tolerance(P, narrow_run().params, g.start)
     assert (np.abs(_scores(g.start, P) - before) <= tol).all()
     assert g.output_change <= tol.max()
     assert g.kept
@@ -216,9 +216,9 @@ def test_the_keep_tolerance_catches_a_real_change():
     g = grow("widen", "preserve", 0, 24)
     moved = [{k: v.copy() for k, v in layer.items()} for layer in g.start]
     moved[1]["W"][NARROW, 0] = 1e-9
-    P = data().X
+    P = expansion_spirals().X
     diff = np.abs(_scores(moved, P) - _scores(narrow_run().params, P))
-    assert (diff > keep_tolerance(narrow_run().params, moved, P)).any()
+    assert (diff > keep_tolerance(P, narrow_run().params, moved)).any()
 
 
 @pytest.mark.parametrize(("kind", "layer", "added"), SETTINGS)
@@ -270,12 +270,12 @@ def test_net2net_copies_stay_identical_without_noise_and_separate_with_it(layer)
     [
         (
             lambda: grow("stretch", "zero", 0, 24),
-            r"kind must be one of \('widen', 'deepen'\), got 'stretch'",
+            r"kind must be one of 'widen', 'deepen', got 'stretch'",
         ),
         (
             lambda: grow("widen", "random", 0, 24),
-            r"unknown strategy 'random'; choose one of \('zero', 'kaiming', "
-            r"'preserve', 'net2net', 'net2net_noise'\)",
+            r"strategy must be one of 'zero', 'kaiming', "
+            r"'preserve', 'net2net', 'net2net_noise', got 'random'",
         ),
         (
             lambda: grow("widen", "zero", 2, 24),
@@ -287,7 +287,10 @@ def test_net2net_copies_stay_identical_without_noise_and_separate_with_it(layer)
             r"added must be an integer >= 1, got 0",
         ),
         (lambda: grow("widen", "zero", 0), r"added must be .* got 0"),
-        (lambda: scratch_run("wide", 0, 8), r"kind must be one of .*got 'wide'"),
+        (
+            lambda: scratch_run("wide", 0, 8),
+            r"kind must be one of 'widen', 'deepen', got 'wide'",
+        ),
         (lambda: scratch_run("widen", 2, 8), r"index in \(0, 1\) .*got 2"),
         (lambda: scratch_run("widen", 0, -3), r"added must be .* got -3"),
         (
@@ -313,7 +316,7 @@ def test_bad_input_names_the_valid_values(call, message):
             lambda: scratch_run("deepen", 0, seed=1.5),
             r"seed must be an integer, got float 1.5",
         ),
-        (lambda: data(True), r"seed must be an integer, got bool True"),
+        (lambda: expansion_spirals(True), r"seed must be an integer, got bool True"),
         (lambda: narrow_run("0"), r"seed must be an integer, got str '0'"),
     ],
 )

@@ -30,12 +30,12 @@ def _trained_like(sizes=(2, 6, 5, 3), seed=0):
 
 
 def _dead_units(params, X):
-    _, cache, _ = mlp_forward(params, X)
+    _, cache, _ = mlp_forward(X, params)
     return sum(int(np.sum((c.pre <= 0).all(axis=0))) for c in cache.layers[:-1])
 
 
 def _out(params, X):
-    return mlp_forward(params, X)[0]
+    return mlp_forward(X, params)[0]
 
 
 EXACT = ["preserve", "net2net"]
@@ -145,7 +145,7 @@ def test_preserve_gives_every_new_parameter_a_gradient_within_two_steps(layer):
     # weights and a zero bias it can be negative on every point: dead from
     # the start, it never gets a gradient. In front of the input layer (whose
     # inputs surround 0) that cannot happen.
-    _, cache, _ = mlp_forward(new, data.X)
+    _, cache, _ = mlp_forward(data.X, new)
     fires = (cache.layers[layer].pre[:, 8:] > 0).any(axis=0)  # (16,)
     if layer == 0:
         assert fires.all()
@@ -221,16 +221,16 @@ def test_an_expanded_network_passes_a_gradient_check(kind, strategy):
     trained = fit(new, data, steps=3, lr=0.05).params
     new = [{k: v.copy() for k, v in layer.items()} for layer in trained]
     # away from every kink, by more than the finite-difference steps reach
-    _, cache, _ = mlp_forward(new, data.X)
+    _, cache, _ = mlp_forward(data.X, new)
     pre = np.concatenate([c.pre.ravel() for c in cache.layers[:-1]])
     if strategy != "zero":  # zero units sit at 0 but pass nothing either way
         assert np.abs(pre).min() > 1e-4
 
     def loss():
-        return softmax_cross_entropy(mlp_forward(new, data.X)[0], data.y)[0]
+        return softmax_cross_entropy(mlp_forward(data.X, new)[0], data.y)[0]
 
-    scores, cache, _ = mlp_forward(new, data.X)
-    grads, _ = mlp_backward(softmax_cross_entropy(scores, data.y)[1], cache)
+    scores, cache, _ = mlp_forward(data.X, new)
+    _, grads = mlp_backward(softmax_cross_entropy(scores, data.y)[1], cache)
     for layer, grad in zip(new, grads, strict=True):
         for k in layer:
             # h = 1e-5: rounding (~1e-16 / h) and truncation (~h^2) both ~1e-11
@@ -247,12 +247,12 @@ def test_a_zero_layer_sits_on_the_relu_kink():
     params, _ = _trained_like(sizes=(2, 4, 3, 2))
     new = deepen(params, 0, "zero", np.random.default_rng(4))
     data = spirals(8, 0.05, 0)
-    scores, cache, _ = mlp_forward(new, data.X)
-    grads, _ = mlp_backward(softmax_cross_entropy(scores, data.y)[1], cache)
+    scores, cache, _ = mlp_forward(data.X, new)
+    _, grads = mlp_backward(softmax_cross_entropy(scores, data.y)[1], cache)
     np.testing.assert_array_equal(grads[1]["W"], 0.0)
 
     def loss():
-        return softmax_cross_entropy(mlp_forward(new, data.X)[0], data.y)[0]
+        return softmax_cross_entropy(mlp_forward(data.X, new)[0], data.y)[0]
 
     assert np.abs(numerical_gradient(lambda v: loss(), new[1]["W"])).max() > 1e-4
 
@@ -275,7 +275,10 @@ def test_expanding_does_not_modify_its_input():
             lambda p: widen(p, 0, 6, "zero", RNG),
             r"larger than the current width 6 .*got 6",
         ),
-        (lambda p: widen(p, 0, 9, "random", RNG), r"unknown strategy 'random'; choose"),
+        (
+            lambda p: widen(p, 0, 9, "random", RNG),
+            r"strategy must be one of .*, got 'random'",
+        ),
         (
             lambda p: widen(p, 2, 9, "zero", RNG),
             r"hidden layer index in \[0, 1\].*got 2",
@@ -285,7 +288,11 @@ def test_expanding_does_not_modify_its_input():
             lambda p: deepen(p, 5, "zero", RNG),
             r"after_layer must be .* \[0, 1\].*got 5",
         ),
-        (lambda p: deepen(p, 0, "he", RNG), r"choose one of \('zero', 'kaiming'"),
+        (
+            lambda p: deepen(p, 0, "he", RNG),
+            r"strategy must be one of 'zero', 'kaiming', 'preserve', 'net2net', "
+            r"got 'he'",
+        ),
         (lambda p: widen(p, 0, 9, "zero", RNG, noise=0.1), r"net2net' only"),
         (lambda p: widen(p[:1], 0, 9, "zero", RNG), r"at least 2 layer dicts"),
     ],

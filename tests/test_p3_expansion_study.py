@@ -31,7 +31,11 @@ def test_the_study_covers_every_setting_strategy_and_seed():
     runs = study()
     assert list(runs) == list(SETTINGS)
     for (kind, _, _), r in runs.items():
-        names = expansion.STRATEGIES if kind == "widen" else expansion.DEEPEN_STRATEGIES
+        names = (
+            expansion.COMPARED_STRATEGIES
+            if kind == "widen"
+            else expansion.DEEPEN_STRATEGIES
+        )
         assert list(r.test_acc) == [*names, "scratch", "narrow"]
         assert list(r.jump) == list(names) == list(r.kept) == list(r.change)
         for v in (*r.test_acc.values(), *r.jump.values(), *r.kept.values()):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnlab.data import spirals
-from nnlab.mlp import init_mlp, mlp_forward, predict
+from nnlab.mlp import init_mlp, mlp_forward, predict_classes
 from nnlab.training import History, fit, sgd_momentum
 
 
@@ -27,9 +27,9 @@ def test_predict_uses_the_given_statistics():
     start = init_mlp([2, 32, 32, 2], np.random.default_rng(0), batchnorm=True)
     X = spirals(200, 0.05, 0).X
     hist = fit(start, spirals(200, 0.05, 0), steps=20)
-    scores, _, _ = mlp_forward(hist.params, X, "relu")
+    scores, _, _ = mlp_forward(X, hist.params, "relu")
     np.testing.assert_array_equal(
-        predict(hist.params, X, "relu", hist.running), scores.argmax(1)
+        predict_classes(X, hist.params, "relu", hist.running), scores.argmax(1)
     )
 
 

@@ -21,26 +21,23 @@ through a sign unit.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from nnlab.layers import relu_backward, relu_forward
+from nnlab.validate import check_array, check_choice, check_dout
 
 SHIFT = 10.0
 LINEAR_SCALE = 1.0 / np.sqrt(2.0)
 
 
-def _check_array(x, name: str = "x") -> None:
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
-
-
-def _check_dout(dout, shape) -> None:
-    _check_array(dout, "dout")
-    if dout.shape != shape:
-        raise ValueError(f"dout must have the shape of x {shape}, got {dout.shape}")
+def _check_x(x) -> None:
+    # elementwise: any shape, empty included; NaN and inf propagate as
+    # documented, and scanning for them would cost as much as the kernel
+    check_array("x", x, finite=False, nonempty=False)
 
 
 def min0_forward(x):
@@ -58,16 +55,16 @@ def min0_forward(x):
 
     Notes
     -----
-    $\min(0, x) = -\max(0, -x)$: a ReLU with its input and output negated.
+    :math:`\min(0, x) = -\max(0, -x)`: a ReLU with its input and output negated.
     """
-    _check_array(x)
+    _check_x(x)
     return np.minimum(x, 0.0), x
 
 
 def min0_backward(dout, cache):
     """Gradient of `min0_forward`: dout where x < 0, else 0."""
     x = cache
-    _check_dout(dout, x.shape)
+    check_dout(dout, x.shape)
     return dout * (x < 0)
 
 
@@ -80,14 +77,14 @@ def scaled_linear_forward(x):
     cache : tuple
         The shape of x (the derivative is a constant).
     """
-    _check_array(x)
+    _check_x(x)
     return x * LINEAR_SCALE, x.shape
 
 
 def scaled_linear_backward(dout, cache):
     """Gradient of `scaled_linear_forward`: dout / sqrt(2)."""
     shape = cache
-    _check_dout(dout, shape)
+    check_dout(dout, shape)
     return dout * LINEAR_SCALE
 
 
@@ -100,14 +97,18 @@ def shifted_relu_forward(x, shift: float = SHIFT):
     cache : tuple
         ``(x, shift)``.
     """
-    _check_array(x)
+    _check_x(x)
+    if isinstance(shift, bool) or not isinstance(shift, numbers.Real):
+        raise TypeError(f"shift must be a real number, got {type(shift).__name__}")
+    if not np.isfinite(shift):
+        raise ValueError(f"shift must be finite, got {shift!r}")
     return np.maximum(x - shift, 0.0), (x, shift)
 
 
 def shifted_relu_backward(dout, cache):
     """Gradient of `shifted_relu_forward`: dout where x > shift, else 0."""
     x, shift = cache
-    _check_dout(dout, x.shape)
+    check_dout(dout, x.shape)
     return dout * (x > shift)
 
 
@@ -122,12 +123,12 @@ def sigmoid_forward(x):
 
     Notes
     -----
-    With $z = e^{-|x|} \in (0, 1]$, $s = 1/(1+z)$ for $x \ge 0$ and
-    $z/(1+z)$ for $x < 0$: no exponential overflows. The derivative
-    $s(1-s) = z/(1+z)^2$ is computed from z, which keeps its relative
+    With :math:`z = e^{-|x|} \in (0, 1]`, :math:`s = 1/(1+z)` for :math:`x \ge 0` and
+    :math:`z/(1+z)` for :math:`x < 0`: no exponential overflows. The derivative
+    :math:`s(1-s) = z/(1+z)^2` is computed from z, which keeps its relative
     accuracy in both tails (``1 - s`` would round to 0 for large x).
     """
-    _check_array(x)
+    _check_x(x)
     z = np.exp(-np.abs(x))
     s = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
     return s, z
@@ -136,7 +137,7 @@ def sigmoid_forward(x):
 def sigmoid_backward(dout, cache):
     """Gradient of `sigmoid_forward`: dout * s (1 - s) = dout * z / (1 + z)**2."""
     z = cache
-    _check_dout(dout, z.shape)
+    check_dout(dout, z.shape)
     return dout * (z / ((1.0 + z) * (1.0 + z)))
 
 
@@ -149,7 +150,7 @@ def sign_forward(x):
     cache : tuple
         The shape of x.
     """
-    _check_array(x)
+    _check_x(x)
     return np.sign(x), x.shape
 
 
@@ -161,7 +162,7 @@ def sign_backward(dout, cache):
     as well. Whatever dout is, nothing flows back.
     """
     shape = cache
-    _check_dout(dout, shape)
+    check_dout(dout, shape)
     return np.zeros_like(dout)
 
 
@@ -195,24 +196,62 @@ ACTIVATIONS: dict[str, Activation] = {
 
 
 def get_activation(name: str) -> Activation:
-    """Return the registry entry called `name`; ValueError listing the names if none."""
-    if not isinstance(name, str):
-        raise TypeError(f"activation name must be a str, got {type(name).__name__}")
-    if name not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}"
+    """Return the registry entry called `name`.
+
+    Raises
+    ------
+    TypeError
+        If `name` is not a str.
+    ValueError
+        If it is not a key of `ACTIVATIONS`; the message lists them.
+    """
+    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]
+
+
+def _as_points(x):
+    a = np.asarray(x)
+    if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise TypeError(
+            f"x must be numbers (an array, a list or a scalar), got "
+            f"{type(x).__name__} of dtype {a.dtype}"
         )
-    return ACTIVATIONS[name]
+    return a.astype(np.float64)
 
 
 def evaluate(name: str, x):
-    """Value of activation `name` at x, without a cache (for plots)."""
-    return get_activation(name).forward(np.asarray(x, dtype=np.float64))[0]
+    """Value of activation `name` at x, without a cache (for plots).
+
+    Parameters
+    ----------
+    name : str
+        A key of `ACTIVATIONS`.
+    x : array_like
+        Points, converted to float64.
+
+    Returns
+    -------
+    ndarray
+        Shaped like x.
+    """
+    act = get_activation(name)
+    return act.forward(_as_points(x))[0]
 
 
 def derivative(name: str, x):
-    """Local derivative of activation `name` at x (0 at kinks and jumps)."""
+    """Local derivative of activation `name` at x (0 at kinks and jumps).
+
+    Parameters
+    ----------
+    name : str
+        A key of `ACTIVATIONS`.
+    x : array_like
+        Points, converted to float64.
+
+    Returns
+    -------
+    ndarray
+        Shaped like x.
+    """
     act = get_activation(name)
-    x = np.asarray(x, dtype=np.float64)
-    out, cache = act.forward(x)
+    out, cache = act.forward(_as_points(x))
     return act.backward(np.ones_like(out), cache)

@@ -21,7 +21,7 @@ def check_rng(rng) -> None:
 
 
 def kaiming_normal(fan_in: int, fan_out: int, rng: np.random.Generator):
-    r"""Weights drawn from $\mathcal N(0, 2/\mathrm{fan\_in})$.
+    r"""Weights drawn from :math:`\mathcal N(0, 2/\mathrm{fan\_in})`.
 
     Parameters
     ----------
@@ -36,8 +36,8 @@ def kaiming_normal(fan_in: int, fan_out: int, rng: np.random.Generator):
     Notes
     -----
     A ReLU zeroes half of a symmetric input, so it halves the second moment;
-    $\mathrm{Var}(W) = 2/\mathrm{fan\_in}$ makes up for it and keeps
-    $E[z^2]$ of the pre-activations the same from layer to layer.
+    :math:`\mathrm{Var}(W) = 2/\mathrm{fan\_in}` makes up for it and keeps
+    :math:`E[z^2]` of the pre-activations the same from layer to layer.
 
     References
     ----------

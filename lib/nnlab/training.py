@@ -7,6 +7,7 @@ is deterministic given its seed.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -14,16 +15,57 @@ from types import MappingProxyType
 import numpy as np
 
 from nnlab.activations import get_activation
-from nnlab.data import Split
+from nnlab.data import Split, check_split
 from nnlab.mlp import (
     check_params,
     mlp_backward,
     mlp_forward,
-    predict,
+    predict_classes,
     softmax_cross_entropy,
 )
 from nnlab.records import freeze_arrays
-from nnlab.validate import check_int
+from nnlab.validate import check_array, check_int, check_positive
+
+
+def check_momentum(momentum) -> float:
+    """Return `momentum` as a float after checking it is a real number in [0, 1).
+
+    Raises
+    ------
+    TypeError
+        If it is not a real number (bool included).
+    ValueError
+        If it is outside [0, 1): at 1 or above the velocity never decays.
+    """
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
+        raise TypeError(
+            f"momentum must be a real number, got {type(momentum).__name__} "
+            f"{momentum!r}"
+        )
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    return float(momentum)
+
+
+def _check_like(name: str, tree, params) -> None:
+    if not isinstance(tree, list | tuple) or len(tree) != len(params):
+        raise TypeError(
+            f"{name} must be a list of {len(params)} layer dicts like params, "
+            f"got {tree!r:.60}"
+        )
+    for i, (t, p) in enumerate(zip(tree, params, strict=True)):
+        if not isinstance(t, dict) or set(t) != set(p):
+            raise ValueError(
+                f"{name} layer {i} must hold the keys {sorted(p)} of params, "
+                f"got {sorted(t) if isinstance(t, dict) else type(t).__name__}"
+            )
+        for k, v in t.items():
+            check_array(f"{name} layer {i} {k!r}", v)
+            if v.shape != p[k].shape:
+                raise ValueError(
+                    f"{name} layer {i} {k!r} must have shape {p[k].shape} like "
+                    f"params, got {v.shape}"
+                )
 
 
 def sgd_momentum(params, grads, velocity, lr: float, momentum: float):
@@ -31,9 +73,36 @@ def sgd_momentum(params, grads, velocity, lr: float, momentum: float):
 
     ``v <- momentum * v + g``, ``p <- p - lr * v`` for every array; a
     `velocity` of None is all zeros. Nothing passed in is modified.
+
+    Parameters
+    ----------
+    params : list of dict
+        The network, as in `nnlab.mlp`.
+    grads, velocity : list of dict
+        Shaped like params, key by key; velocity may be None.
+    lr : float
+        Learning rate, > 0.
+    momentum : float
+        In [0, 1).
+
+    Returns
+    -------
+    params, velocity : list of dict
+        New arrays.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If grads or velocity are not shaped like params, or lr or momentum
+        are out of range.
     """
+    check_params(params)
+    _check_like("grads", grads, params)
+    lr = check_positive("lr", lr)
+    momentum = check_momentum(momentum)
     if velocity is None:
         velocity = [{k: np.zeros_like(g) for k, g in layer.items()} for layer in grads]
+    _check_like("velocity", velocity, params)
     new_params, new_velocity = [], []
     for p, g, v in zip(params, grads, velocity, strict=True):
         v = {k: momentum * v[k] + g[k] for k in p}
@@ -149,16 +218,23 @@ def fit(
     accuracy disagree.
     """
     check_params(params)
+    D, C = params[0]["W"].shape[0], params[-1]["W"].shape[1]
+    X, y, X_test, y_test = check_split(data, D, C)
     steps = check_int("steps", steps, 1)
     eval_every = check_int("eval_every", eval_every, 1)
     act = get_activation(activation)
+    lr = check_positive("lr", lr)
+    momentum = check_momentum(momentum)
+    if watch is not None and not callable(watch):
+        raise TypeError(f"watch must be callable or None, got {type(watch).__name__}")
+    if config is not None and not isinstance(config, Mapping):
+        raise TypeError(f"config must be a mapping or None, got {config!r:.60}")
     settings = dict(activation=activation, steps=steps, lr=lr, momentum=momentum)
     extra = dict(config or {})
     if clash := sorted(set(extra) & set(settings)):
         raise ValueError(
             f"config must not repeat fit's own settings {sorted(settings)}, got {clash}"
         )
-    X, y, X_test, y_test = data
     L, hidden = len(params), len(params) - 1
     loss = np.empty(steps)
     grad_norms = np.empty((steps, L))
@@ -170,18 +246,18 @@ def fit(
     evals, watched, velocity = [], {}, None
 
     def evaluate(step, params, scores, stats):
-        test = predict(params, X_test, activation, stats)
+        test = predict_classes(X_test, params, activation, stats)
         evals.append((step, np.mean(scores.argmax(1) == y), np.mean(test == y_test)))
 
     for step in range(steps + 1):
         # momentum=0: the statistics returned are this batch's, exactly
-        scores, cache, stats = mlp_forward(params, X, activation, momentum=0.0)
+        scores, cache, stats = mlp_forward(X, params, activation, momentum=0.0)
         if step % eval_every == 0 or step == steps:
             evaluate(step, params, scores, stats)
         if step == steps:
             break
         loss[step], dscores = softmax_cross_entropy(scores, y)
-        grads, _ = mlp_backward(dscores, cache)
+        _, grads = mlp_backward(dscores, cache)
         grad_norms[step] = [np.linalg.norm(g["W"]) for g in grads]
         if step % eval_every == 0:
             j = step // eval_every

@@ -16,16 +16,26 @@ one from per-seed networks, so slice s is exactly ``init_bn_mlp(..., seed)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from nnlab.activations import get_activation
-from nnlab.data import Split
+from nnlab.data import Split, check_split
+from nnlab.mlp import check_labels
 from nnlab.norm import shifted_moments
-from nnlab.p2_activations.bn_mlp import init_bn_mlp
-from nnlab.validate import check_int
+
+# the stacking helpers are re-exported: a reader of the batched model (and
+# notebook 02, as `mlp_seeds`) finds them beside it
+from nnlab.p2_activations.seed_stack import (  # noqa: F401
+    check_seed_params,
+    init_bn_mlp_seeds,
+    stack_params,
+    stack_splits,
+    unstack_params,
+)
+from nnlab.training import check_momentum
+from nnlab.validate import check_array, check_dout, check_int, check_positive
 
 EPS = 1e-5  # the batch norm's eps, as in `nnlab.norm.batchnorm_forward`
 
@@ -37,6 +47,13 @@ class SeedLayerCache(NamedTuple):
     W: np.ndarray  # (S, D_in, D_out)
     bn: tuple | None  # (xhat, gamma, inv_std) or None for the output layer
     act: object  # the activation's cache, None for the output layer
+
+
+class SeedCache(NamedTuple):
+    """Cache of `forward_seeds`: one `SeedLayerCache` a layer and the activation."""
+
+    layers: list  # one SeedLayerCache a layer
+    activation: str
 
 
 class SeedHistory(NamedTuple):
@@ -59,44 +76,37 @@ class SeedHistory(NamedTuple):
     running: list
 
 
-def stack_params(nets: Sequence[list]) -> list[dict]:
-    """One network with a leading seed axis from S networks of equal shapes."""
-    if not nets:
-        raise ValueError("need at least one network to stack, got none")
-    return [
-        {k: np.stack([net[i][k] for net in nets]) for k in nets[0][i]}
-        for i in range(len(nets[0]))
-    ]
+def _check_running(running, params) -> None:
+    hidden = len(params) - 1
+    if not isinstance(running, list | tuple) or len(running) != hidden:
+        raise ValueError(
+            f"running must hold one (mean, var) a hidden layer ({hidden}), "
+            f"got {running!r:.60}"
+        )
+    for i, stats in enumerate(running):
+        want = params[i]["gamma"].shape
+        if not isinstance(stats, tuple) or len(stats) != 2:
+            raise TypeError(f"running[{i}] must be a (mean, var) pair")
+        for name, v in zip(("mean", "var"), stats, strict=True):
+            check_array(f"running[{i}] {name}", v, 2, "(S, D)")
+            if v.shape != want:
+                raise ValueError(
+                    f"running[{i}] {name} must have shape {want}, got {v.shape}"
+                )
+        if (stats[1] < 0).any():
+            raise ValueError(f"running[{i}] var must be >= 0")
 
 
-def unstack_params(params: list[dict], s: int) -> list[dict]:
-    """Return the network of seed `s` (copies), in the layout of `nnlab.mlp`."""
-    return [{k: v[s].copy() for k, v in layer.items()} for layer in params]
-
-
-def init_bn_mlp_seeds(
-    depth: int, width: int, seeds: Sequence[int], d_in: int = 2, classes: int = 2
-) -> list[dict]:
-    """`nnlab.p2_activations.bn_mlp.init_bn_mlp` for every seed, stacked on axis 0."""
-    return stack_params([init_bn_mlp(depth, width, s, d_in, classes) for s in seeds])
-
-
-def stack_splits(splits: Sequence[Split]) -> Split:
-    """S data sets of equal sizes as one Split with a leading seed axis."""
-    if not splits:
-        raise ValueError("need at least one data set to stack, got none")
-    return Split(*(np.stack(parts) for parts in zip(*splits, strict=True)))
-
-
-def forward_seeds(params, X, activation: str, running=None):
+def forward_seeds(X, params, activation: str, running=None):
     """Scores of S networks, each on its own batch.
 
     Parameters
     ----------
+    X : (S, N, D_in) ndarray
     params : list of dict
         Seed axis in front (see the module docstring).
-    X : (S, N, D_in) ndarray
     activation : str
+        A name in `nnlab.activations.ACTIVATIONS`.
     running : list or None
         None normalizes with each batch's own statistics (training mode,
         N >= 2, from `nnlab.norm.shifted_moments` as in batch norm); else
@@ -105,14 +115,24 @@ def forward_seeds(params, X, activation: str, running=None):
     Returns
     -------
     scores : (S, N, C) ndarray
-    cache : list of SeedLayerCache
+    cache : SeedCache
+        Per layer a `SeedLayerCache`, and the activation's name.
     stats : list
         Per hidden layer the ``(mean, var)`` (S, D) that were used.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If X is not a finite floating (S, N, D_in) array matching `params`,
+        N < 2 in training, or the activation is unknown.
     """
-    act = get_activation(activation)
-    if X.ndim != 3 or X.shape[0] != params[0]["W"].shape[0]:
+    check_array("X", X, 3, "(S, N, D_in)")
+    check_seed_params(params)
+    get_activation(activation)
+    S, D = params[0]["W"].shape[:2]
+    if X.shape[0] != S or X.shape[2] != D:
         raise ValueError(
-            f"X must be (S, N, D_in) with S = {params[0]['W'].shape[0]} seeds, "
+            f"X must be (S, N, D_in) with S = {S} seeds and D_in = {D}, "
             f"got shape {X.shape}"
         )
     if running is None and X.shape[1] < 2:
@@ -121,12 +141,19 @@ def forward_seeds(params, X, activation: str, running=None):
             f"shape {X.shape}): the statistics of one sample are the sample "
             "itself and variance 0"
         )
-    h, cache, stats = X, [], []
+    if running is not None:
+        _check_running(running, params)
+    return _forward(X, params, activation, running)
+
+
+def _forward(X, params, activation: str, running=None):
+    act = get_activation(activation)
+    h, layers, stats = X, [], []
     for i, layer in enumerate(params):
         z = h @ layer["W"] + layer["b"][:, None, :]  # (S, N, D_out)
         if "gamma" not in layer:
-            cache.append(SeedLayerCache(h, layer["W"], None, None))
-            return z, cache, stats
+            layers.append(SeedLayerCache(h, layer["W"], None, None))
+            return z, SeedCache(layers, activation), stats
         if running is None:
             mean, zc, var = shifted_moments(z, axis=1)  # (S, 1, D), zc (S, N, D)
             mean, var = mean[:, 0], var[:, 0]  # (S, D), var biased as nnlab.norm
@@ -137,39 +164,53 @@ def forward_seeds(params, X, activation: str, running=None):
         xhat = zc * inv_std[:, None, :]  # (S, N, D)
         x = layer["gamma"][:, None, :] * xhat + layer["beta"][:, None, :]
         out, act_cache = act.forward(x)
-        cache.append(
+        layers.append(
             SeedLayerCache(h, layer["W"], (xhat, layer["gamma"], inv_std), act_cache)
         )
         stats.append((mean, var))
         h = out
-    raise ValueError("the last layer must be a linear output layer without gamma")
+    raise ValueError("params: the last layer must be a linear output layer")
 
 
-def backward_seeds(dscores, cache, activation: str):
-    """Gradients for every seed's parameters; batch statistics of training mode.
+def backward_seeds(dout, cache: SeedCache):
+    """Gradients for every seed's input and parameters; training-mode statistics.
 
     Parameters
     ----------
-    dscores : (S, N, C) ndarray
-    cache : list of SeedLayerCache
+    dout : (S, N, C) ndarray
+        Gradient of each seed's loss with respect to its scores.
+    cache : SeedCache
         From `forward_seeds` with ``running=None``.
-    activation : str
 
     Returns
     -------
-    list of dict
+    dX : (S, N, D_in) ndarray
+    dparams : list of dict
         Shaped like params, key by key.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If `dout` is not a finite floating array of the scores' shape.
 
     Notes
     -----
     Per seed and layer these are the formulas of `nnlab.norm.batchnorm_backward`
     and `nnlab.layers.linear_backward`, with sums over the batch axis 1.
     """
+    layers, activation = cache
+    h, W = layers[-1].h, layers[-1].W
+    check_dout(dout, (h.shape[0], h.shape[1], W.shape[2]))
+    return _backward(dout, cache)
+
+
+def _backward(dout, cache: SeedCache):
+    layers, activation = cache
     act = get_activation(activation)
-    grads = [None] * len(cache)
-    dz = dscores
-    for i in range(len(cache) - 1, -1, -1):
-        h, W, bn, act_cache = cache[i]
+    dparams = [None] * len(layers)
+    dz = dout
+    for i in range(len(layers) - 1, -1, -1):
+        h, W, bn, act_cache = layers[i]
         grad = {}
         if bn is not None:
             xhat, gamma, inv_std = bn
@@ -182,14 +223,32 @@ def backward_seeds(dscores, cache, activation: str):
             )
         grad["W"] = h.transpose(0, 2, 1) @ dz  # (S, D_in, D_out)
         grad["b"] = dz.sum(axis=1)  # (S, D_out)
-        grads[i] = grad
-        if i > 0:
-            dz = dz @ W.transpose(0, 2, 1)  # (S, N, D_in)
-    return grads
+        dparams[i] = grad
+        dz = dz @ W.transpose(0, 2, 1)  # (S, N, D_in)
+    return dz, dparams
 
 
 def cross_entropy_seeds(scores, y):
-    """Each seed's mean softmax cross-entropy: loss (S,), dscores (S, N, C)."""
+    """Each seed's mean softmax cross-entropy and its gradient.
+
+    Parameters
+    ----------
+    scores : (S, N, C) ndarray
+    y : (S, N) int ndarray, labels in [0, C)
+
+    Returns
+    -------
+    loss : (S,) ndarray
+    dscores : (S, N, C) ndarray
+        As `nnlab.mlp.softmax_cross_entropy`, seed by seed.
+    """
+    check_array("scores", scores, 3, "(S, N, C)")
+    S, N, C = scores.shape
+    check_labels(y, (S, N), C)
+    return _cross_entropy(scores, y)
+
+
+def _cross_entropy(scores, y):
     S, N, C = scores.shape
     shifted = scores - scores.max(axis=2, keepdims=True)
     logp = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))
@@ -230,17 +289,27 @@ def fit_seeds(
     -------
     SeedHistory
     """
+    check_seed_params(params)
+    S, D = params[0]["W"].shape[:2]
+    X, y, X_test, y_test = check_split(data, D, params[-1]["W"].shape[2], (S,))
     steps = check_int("steps", steps, 1)
     get_activation(activation)
-    X, y, X_test, y_test = data
+    lr = check_positive("lr", lr)
+    momentum = check_momentum(momentum)
+    if X.shape[1] < 2:
+        raise ValueError(
+            f"data.X must have N >= 2 samples a seed to train batch norm, got "
+            f"shape {X.shape}"
+        )
     S, L = X.shape[0], len(params)
     loss = np.empty((steps, S))
     grad_norms = np.empty((steps, S, L))
     velocity = [{k: np.zeros_like(v) for k, v in layer.items()} for layer in params]
     for step in range(steps):
-        scores, cache, _ = forward_seeds(params, X, activation)
-        loss[step], dscores = cross_entropy_seeds(scores, y)
-        grads = backward_seeds(dscores, cache, activation)
+        # checked once above; the private kernels skip the per-step checks
+        scores, cache, _ = _forward(X, params, activation)
+        loss[step], dscores = _cross_entropy(scores, y)
+        _, grads = _backward(dscores, cache)
         for i, g in enumerate(grads):
             grad_norms[step, :, i] = np.sqrt((g["W"] ** 2).sum(axis=(1, 2)))
         velocity = [
@@ -251,8 +320,8 @@ def fit_seeds(
             {k: p[k] - lr * v[k] for k in p}
             for p, v in zip(params, velocity, strict=True)
         ]
-    scores, _, stats = forward_seeds(params, X, activation)
-    test_scores, _, _ = forward_seeds(params, X_test, activation, running=stats)
+    scores, _, stats = _forward(X, params, activation)
+    test_scores, _, _ = _forward(X_test, params, activation, running=stats)
     return SeedHistory(
         loss,
         grad_norms,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nnlab.activations import get_activation
-from nnlab.data import Split, spirals
+from nnlab.data import Split, check_split, spirals
 from nnlab.mlp import check_params, init_mlp, mlp_forward
 from nnlab.training import History, fit
 from nnlab.validate import check_int
@@ -28,7 +28,9 @@ def init_bn_mlp(
     """Initialize the starting point of `train_bn_mlp`: `depth` hidden BN layers."""
     depth = check_int("depth", depth, 1)
     width = check_int("width", width, 1)
-    rng = np.random.default_rng(seed)
+    d_in = check_int("d_in", d_in, 1)
+    classes = check_int("classes", classes, 2)
+    rng = np.random.default_rng(check_int("seed", seed, 0))
     return init_mlp([d_in] + [width] * depth + [classes], rng, batchnorm=True)
 
 
@@ -67,7 +69,7 @@ def train_bn_mlp(
     """
     get_activation(activation)  # fail early, naming the choices
     params = init_bn_mlp(depth, width, seed)
-    data = spirals(**DEFAULT_DATA) if data is None else data
+    data = spirals(**DEFAULT_DATA) if data is None else check_split(data)
     return fit(
         params,
         data,
@@ -86,7 +88,8 @@ def train_linear_classifier(
 
     The best a linear classifier does on `data`, to compare networks with.
     """
-    rng = np.random.default_rng(seed)
+    data = check_split(data)
+    rng = np.random.default_rng(check_int("seed", seed, 0))
     params = init_mlp([data.X.shape[1], int(data.y.max()) + 1], rng)
     return fit(params, data, steps=steps, lr=lr)
 
@@ -107,6 +110,9 @@ def as_affine(fn: Callable, d_in: int):
         ``fn(X) == X @ A + c`` for every X up to rounding; the size of
         ``fn(X) - (X @ A + c)`` measures how far from affine fn is.
     """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    d_in = check_int("d_in", d_in, 1)
     probes = np.vstack([np.zeros(d_in), np.eye(d_in)])  # (1 + d_in, d_in)
     out = fn(probes)
     return out[1:] - out[0], out[0]
@@ -115,10 +121,10 @@ def as_affine(fn: Callable, d_in: int):
 def min0_to_relu(params) -> list[dict]:
     r"""Parameters of a ReLU network computing what a min(0, x) network does.
 
-    Since $\min(0, u) = -\max(0, -u)$, each hidden layer's output is
+    Since :math:`\min(0, u) = -\max(0, -u)`, each hidden layer's output is
     negated and the sign goes into the next linear layer: for a hidden layer
-    with batch norm, $-u = (-\gamma)\hat z + (-\beta)$, so gamma and beta
-    flip; without one, $-u = h(-W) - b$, so W and b flip. Either way the
+    with batch norm, :math:`-u = (-\gamma)\hat z + (-\beta)`, so gamma and beta
+    flip; without one, :math:`-u = h(-W) - b`, so W and b flip. Either way the
     next layer's W flips. Running statistics stay valid (the batch norms'
     inputs do not change).
     """
@@ -132,12 +138,12 @@ def min0_to_relu(params) -> list[dict]:
     return new
 
 
-def preactivations(params, X, activation: str = "relu", running=None):
+def preactivations(X, params, activation: str = "relu", running=None):
     """Return the activation inputs of every hidden layer, [(N, H_i) ndarray, ...].
 
     With batch norm these are its outputs. `running` None normalizes with
     the statistics of X itself (training mode), else with `running`.
     """
     train = running is None
-    _, cache, _ = mlp_forward(params, X, activation, running, train=train)
+    _, cache, _ = mlp_forward(X, params, activation, running, train=train)
     return [layer.pre for layer in cache.layers[:-1]]

@@ -41,13 +41,13 @@ EXTENT = 1.3
 
 
 @lru_cache(maxsize=1)
-def data():
+def widget_spirals():
     """Seed 0's spirals, which the widget's single runs train on."""
-    return study.seed_data((0,))[0]
+    return study.seed_spirals((0,))[0]
 
 
 def run(activation: str, depth: int, lr: float = study.LR):
-    """One `train_bn_mlp` run on `data()`, seed 0; cached, do not mutate."""
+    """One `train_bn_mlp` run on `widget_spirals()`, seed 0; cached, do not mutate."""
     # one cache key per setting, however the arguments were spelled
     return _run(activation, int(depth), float(lr))
 
@@ -61,7 +61,7 @@ def _run(activation: str, depth: int, lr: float):
         steps=study.STEPS,
         lr=lr,
         seed=0,
-        data=data(),
+        data=widget_spirals(),
         momentum=study.MOMENTUM,
     )
 
@@ -85,14 +85,14 @@ def _study_grid(activation: str, depth: int, seed_index: int, n: int = 80):
     s = slice(seed_index, seed_index + 1)  # keep the seed axis, of length 1
     params = [{k: v[s] for k, v in layer.items()} for layer in h.params]
     running = [(mean[s], var[s]) for mean, var in h.running]
-    scores, _, _ = forward_seeds(params, _pixels(n)[None], activation, running)
+    scores, _, _ = forward_seeds(_pixels(n)[None], params, activation, running)
     return _p1(scores[0]).reshape(n, n)
 
 
 @lru_cache(maxsize=64)
 def _run_grid(activation: str, depth: int, lr: float, n: int = 80):
     h = run(activation, depth, lr)
-    scores, _, _ = mlp_forward(h.params, _pixels(n), activation, h.running, False)
+    scores, _, _ = mlp_forward(_pixels(n), h.params, activation, h.running, False)
     return _p1(scores).reshape(n, n)
 
 
@@ -124,8 +124,8 @@ def init_preactivation_figure(depth: int = 5, layer: int = 2):
     seed 0's training set, for seed 0's starting weights; at gamma = 1,
     beta = 0 each unit's values have mean 0 and variance 1.
     """
-    X = data().X
-    pre = preactivations(init_bn_mlp(depth, study.WIDTH, 0), X, "relu")[layer].ravel()
+    X = widget_spirals().X
+    pre = preactivations(X, init_bn_mlp(depth, study.WIDTH, 0), "relu")[layer].ravel()
     x = np.linspace(-4, 12, 400)
     fig, ax = plt.subplots(figsize=(8, 4.2))
     ax.hist(
@@ -231,10 +231,10 @@ def loss_curves_figure():
 
 def init_grad_norms(activation: str, depth: int, seed: int = 0) -> np.ndarray:
     """(depth + 1,) ||dL/dW|| per layer at initialization, on seed's data."""
-    X, y, _, _ = study.seed_data((seed,))[0]
+    X, y, _, _ = study.seed_spirals((seed,))[0]
     params = init_bn_mlp(depth, study.WIDTH, seed)
-    scores, cache, _ = mlp_forward(params, X, activation)
-    grads, _ = mlp_backward(softmax_cross_entropy(scores, y)[1], cache)
+    scores, cache, _ = mlp_forward(X, params, activation)
+    _, grads = mlp_backward(softmax_cross_entropy(scores, y)[1], cache)
     return np.array([np.linalg.norm(g["W"]) for g in grads])
 
 
@@ -285,7 +285,7 @@ def grad_norms_figure(depth: int = 20):
 def boundaries_figure(seed_index: int = 0):
     """Small multiples: the decision regions of one seed's runs, every setting."""
     st = study.run_study()
-    X, y, _, _ = study.seed_data((st.seeds[seed_index],))[0]
+    X, y, _, _ = study.seed_spirals((st.seeds[seed_index],))[0]
     fig, axes = plt.subplots(len(DEPTHS), len(NAMES), figsize=(12, 2.3 * len(DEPTHS)))
     axes = np.atleast_2d(axes)
     for row, depth in zip(axes, DEPTHS, strict=True):
@@ -321,8 +321,8 @@ def training_figure(activation: str = "relu", depth: int = 5, lr: float = study.
     _draw_regions(
         ax1,
         _run_grid(activation, int(depth), float(lr)),
-        data().X,
-        data().y,
+        widget_spirals().X,
+        widget_spirals().y,
         f"train {h.final_train_acc:.0%}, test {h.final_test_acc:.0%}",
     )
     fig.tight_layout()

@@ -27,6 +27,7 @@ over the run moves far less and carries the verdicts about it.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from types import MappingProxyType
@@ -47,6 +48,7 @@ from nnlab.p2_activations.batched import (
 )
 from nnlab.p2_activations.bn_mlp import train_linear_classifier
 from nnlab.records import freeze_arrays
+from nnlab.validate import check_array, check_choice, check_int
 
 N = 200  # training points (and as many test points) per seed
 NOISE = 0.05
@@ -70,7 +72,7 @@ LEARNERS_TRAINED_DEEP = ("relu", "min0", "sigmoid")
 CHAOTIC = ("sigmoid",)
 
 
-class Study(NamedTuple):
+class ActivationStudy(NamedTuple):
     """Every run of the experiment.
 
     runs : (activation, depth) -> SeedHistory, seed axis as in `seeds`.
@@ -86,18 +88,81 @@ class Study(NamedTuple):
     seeds: tuple
 
 
-def seed_data(seeds: Sequence[int]) -> list[Split]:
-    """Return the spirals of each seed: ``spirals(N, NOISE, s)``."""
-    return [spirals(N, NOISE, int(s)) for s in seeds]
+def _check_seeds(seeds, least: int = 1) -> tuple:
+    if isinstance(seeds, str) or not isinstance(seeds, Sequence):
+        raise TypeError(f"seeds must be a sequence of ints, got {seeds!r:.60}")
+    seeds = tuple(check_int("every seed", s, 0) for s in seeds)
+    if len(seeds) < least:
+        raise ValueError(f"seeds must hold at least {least} seeds, got {seeds!r}")
+    return seeds
+
+
+def _check_study(study) -> None:
+    if not isinstance(study, ActivationStudy):
+        raise TypeError(
+            f"study must be an ActivationStudy from run_study, got "
+            f"{type(study).__name__}"
+        )
+
+
+def _check_history(h) -> None:
+    if not isinstance(h, SeedHistory):
+        raise TypeError(
+            f"h must be a SeedHistory from fit_seeds, got {type(h).__name__}"
+        )
+
+
+def seed_spirals(seeds: Sequence[int]) -> list[Split]:
+    """Return the spirals of each seed: ``spirals(N, NOISE, s)``.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        Each >= 0.
+
+    Returns
+    -------
+    list of Split
+        One a seed, in order.
+    """
+    return [spirals(N, NOISE, s) for s in _check_seeds(seeds)]
 
 
 def depths_of(name: str) -> tuple:
     """Return the depths at which activation `name` is trained."""
-    return DEPTHS if name in LEARNERS_TRAINED_DEEP else DEPTHS[:1]
+    return (
+        DEPTHS
+        if check_choice("name", name, NAMES) in LEARNERS_TRAINED_DEEP
+        else DEPTHS[:1]
+    )
 
 
 def perturbed(params, rel: float, seed: int = 0):
-    """Each parameter times ``1 + rel * (+-1)``, signs drawn from `seed`."""
+    """Each parameter times ``1 + rel * (+-1)``, signs drawn from `seed`.
+
+    Parameters
+    ----------
+    params : list of dict
+        Any network (seed axis or not); not modified.
+    rel : float
+        In [0, 1): the relative change.
+    seed : int
+        Draws the signs.
+
+    Returns
+    -------
+    list of dict
+        New arrays.
+    """
+    _check_rel("rel", rel)
+    seed = check_int("seed", seed, 0)
+    if not isinstance(params, list | tuple) or not all(
+        isinstance(layer, dict) for layer in params
+    ):
+        raise TypeError(f"params must be a list of layer dicts, got {params!r:.60}")
+    for i, layer in enumerate(params):
+        for k, v in layer.items():
+            check_array(f"params layer {i} {k!r}", v)
     rng = np.random.default_rng(seed)
     return [
         {k: v * (1 + rel * rng.choice([-1.0, 1.0], v.shape)) for k, v in layer.items()}
@@ -105,7 +170,15 @@ def perturbed(params, rel: float, seed: int = 0):
     ]
 
 
-def run_study(seeds: Sequence[int] = SEEDS, perturb: float = 0.0) -> Study:
+def _check_rel(name: str, rel) -> float:
+    if isinstance(rel, bool) or not isinstance(rel, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(rel).__name__}")
+    if not 0.0 <= rel < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {rel!r}")
+    return float(rel)
+
+
+def run_study(seeds: Sequence[int] = SEEDS, perturb: float = 0.0) -> ActivationStudy:
     """Train every activation for every seed; cached, do not mutate.
 
     Parameters
@@ -116,16 +189,15 @@ def run_study(seeds: Sequence[int] = SEEDS, perturb: float = 0.0) -> Study:
         Relative change of every starting weight (random signs), to measure
         how much the printed results depend on the last bits; 0 for none.
     """
-    seeds = tuple(int(s) for s in seeds)
-    if len(seeds) < 2:
-        raise ValueError(f"seeds must hold at least 2 seeds, got {seeds!r}")
+    seeds = _check_seeds(seeds, 2)
+    _check_rel("perturb", perturb)
     # one cache entry per setting, however the arguments were spelled
     return _run_study(seeds, float(perturb))
 
 
 @lru_cache(maxsize=4)
-def _run_study(seeds: tuple, perturb: float) -> Study:
-    splits = seed_data(seeds)
+def _run_study(seeds: tuple, perturb: float) -> ActivationStudy:
+    splits = seed_spirals(seeds)
     data = stack_splits(splits)
     runs = {}
     for depth in DEPTHS:
@@ -143,7 +215,7 @@ def _run_study(seeds: tuple, perturb: float) -> Study:
                     momentum=MOMENTUM,
                 )
     linear = np.array([train_linear_classifier(s).final_test_acc for s in splits])
-    return freeze_arrays(Study(MappingProxyType(runs), linear, seeds))
+    return freeze_arrays(ActivationStudy(MappingProxyType(runs), linear, seeds))
 
 
 def single(h: SeedHistory, s: int):
@@ -151,35 +223,66 @@ def single(h: SeedHistory, s: int):
 
     ``running`` holds a `nnlab.norm.RunningStats` per hidden layer and None
     for the output layer, as `nnlab.mlp.mlp_forward` takes it.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If `h` is not a SeedHistory or `s` not one of its seed indices.
     """
+    _check_history(h)
+    S = h.loss.shape[1]
+    s = check_int("s", s, 0)
+    if s >= S:
+        raise ValueError(f"s must be a seed index in [0, {S}), got {s}")
     running = [RunningStats(m[s].copy(), v[s].copy()) for m, v in h.running]
     return unstack_params(h.params, s), running + [None]
 
 
 def mean_loss(h: SeedHistory) -> np.ndarray:
     """(S,) training loss averaged over the steps of each run."""
+    _check_history(h)
     return h.loss.mean(axis=0)
 
 
-def versus_linear(study: Study, name: str) -> dict[int, stats.Summary]:
+def versus_linear(study: ActivationStudy, name: str) -> dict[int, stats.Summary]:
     """Per depth: test accuracy minus the linear classifier's, paired by seed."""
+    _check_study(study)
+    check_choice("name", name, NAMES)
     return {
         d: stats.paired(study.runs[name, d].test_acc, study.linear_acc)
         for d in depths_of(name)
     }
 
 
-def learns(study: Study, name: str) -> bool:
+def learns(study: ActivationStudy, name: str) -> bool:
     """Above the linear classifier at every depth (95 % interval above 0)."""
     return all(c.sign() == 1 for c in versus_linear(study, name).values())
 
 
-def paired(
-    study: Study, a: str, b: str, what: str = "loss"
+def difference_by_depth(
+    study: ActivationStudy, a: str, b: str, what: str = "loss"
 ) -> dict[int, stats.Summary]:
-    """Per shared depth, a minus b paired by seed: mean ``"loss"`` or ``"acc"``."""
-    if what not in ("loss", "acc"):
-        raise ValueError(f"what must be 'loss' or 'acc', got {what!r}")
+    """Per shared depth, activation a minus b paired by seed.
+
+    Parameters
+    ----------
+    study : ActivationStudy
+    a, b : str
+        Names in `NAMES`.
+    what : {"loss", "acc"}
+        The training loss averaged over the run (`mean_loss`) or the final
+        test accuracy.
+
+    Returns
+    -------
+    dict
+        depth -> `nnlab.stats.Summary` of the seed-by-seed differences, for
+        every depth at which both were trained.
+    """
+    check_choice("what", what, ("loss", "acc"))
+    _check_study(study)
+    check_choice("a", a, NAMES)
+    check_choice("b", b, NAMES)
 
     def stat(h):
         return mean_loss(h) if what == "loss" else h.test_acc
@@ -190,12 +293,12 @@ def paired(
     }
 
 
-def slower(study: Study, a: str, b: str) -> bool:
+def slower(study: ActivationStudy, a: str, b: str) -> bool:
     """Tell whether `a`'s mean training loss is above `b`'s at every depth (95 %)."""
-    return all(c.sign() == 1 for c in paired(study, a, b, "loss").values())
+    return all(c.sign() == 1 for c in difference_by_depth(study, a, b, "loss").values())
 
 
-def ranking(study: Study) -> tuple[list[list[str]], list[str]]:
+def ranking(study: ActivationStudy) -> tuple[list[list[str]], list[str]]:
     """Group the activations that learn, fastest first, and list those that do not.
 
     A group is every remaining learner that no other remaining learner beats

@@ -24,11 +24,11 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlab.data import Split, spirals
-from nnlab.mlp import init_mlp, mlp_forward
+from nnlab.mlp import check_params, init_mlp, mlp_forward
 from nnlab.p3_expansion.grow import Expansion, deepen, new_parameters, widen
 from nnlab.records import freeze_arrays
 from nnlab.training import History, fit
-from nnlab.validate import check_int
+from nnlab.validate import check_array, check_choice, check_int
 
 DATA = {"n": 300, "noise": 0.04, "turns": 1.5}  # the seed is each run's
 NARROW = 8  # units in each of the two hidden layers before the expansion
@@ -39,7 +39,7 @@ NOISE = 0.3  # net2net's split noise in the "net2net + noise" runs
 ADDED = (8, 24, 56)  # units a widening adds
 LAYERS = (0, 1)
 KINDS = ("widen", "deepen")
-STRATEGIES = ("zero", "kaiming", "preserve", "net2net", "net2net_noise")
+COMPARED_STRATEGIES = ("zero", "kaiming", "preserve", "net2net", "net2net_noise")
 DEEPEN_STRATEGIES = ("zero", "kaiming", "preserve")  # net2net deepens as preserve
 LABELS = {
     "zero": "zero",
@@ -64,8 +64,7 @@ class Grown(NamedTuple):
 
 
 def _check_setting(kind: str, layer: int) -> None:
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    check_choice("kind", kind, KINDS)
     layer = check_int("layer", layer)
     if layer not in LAYERS:
         raise ValueError(
@@ -82,13 +81,16 @@ def _check_seed(seed) -> int:
     return check_int("seed", seed, 0)
 
 
-def data(seed: int = SEED) -> Split:
-    """Return the spirals of this problem, 1.5 turns: ``spirals(**DATA)``, `seed`."""
-    return _data(_check_seed(seed))
+def expansion_spirals(seed: int = SEED) -> Split:
+    """Return the spirals of this problem, 1.5 turns: ``spirals(**DATA)``, `seed`.
+
+    Cached, its arrays read-only.
+    """
+    return _spirals(_check_seed(seed))
 
 
 @lru_cache(maxsize=32)
-def _data(seed: int) -> Split:
+def _spirals(seed: int) -> Split:
     return freeze_arrays(spirals(**DATA, seed=seed))
 
 
@@ -100,7 +102,7 @@ def narrow_run(seed: int = SEED) -> History:
 @lru_cache(maxsize=32)
 def _narrow_run(seed: int) -> History:
     params = init_mlp([2, NARROW, NARROW, 2], np.random.default_rng(seed))
-    return fit(params, data(seed), steps=T1, lr=LR)
+    return fit(params, expansion_spirals(seed), steps=T1, lr=LR)
 
 
 def narrow_continued(seed: int = SEED) -> History:
@@ -110,12 +112,23 @@ def narrow_continued(seed: int = SEED) -> History:
 
 @lru_cache(maxsize=32)
 def _narrow_continued(seed: int) -> History:
-    return fit(narrow_run(seed).params, data(seed), steps=T2, lr=LR)
+    return fit(narrow_run(seed).params, expansion_spirals(seed), steps=T2, lr=LR)
 
 
 def expanded_sizes(kind: str, layer: int, added: int) -> list[int]:
-    """Layer sizes of the expanded architecture: ``[2, ..., 2]``."""
+    """Layer sizes of the expanded architecture: ``[2, ..., 2]``.
+
+    Parameters
+    ----------
+    kind : {"widen", "deepen"}
+    layer : int
+        One of `LAYERS`.
+    added : int
+        Units a widening adds, >= 1 (ignored when deepening).
+    """
+    _check_setting(kind, layer)
     if kind == "widen":
+        added = check_int("added", added, 1)
         sizes = [2, NARROW, NARROW, 2]
         sizes[layer + 1] += added
         return sizes
@@ -146,7 +159,7 @@ def scratch_run(kind: str, layer: int, added: int = 0, seed: int = SEED) -> Hist
 @lru_cache(maxsize=128)
 def _scratch_run(kind: str, layer: int, added: int, seed: int) -> History:
     params = init_mlp(expanded_sizes(kind, layer, added), np.random.default_rng(seed))
-    return fit(params, data(seed), steps=T1 + T2, lr=LR)
+    return fit(params, expansion_spirals(seed), steps=T1 + T2, lr=LR)
 
 
 def _copy_sources(params, expansion: Expansion) -> np.ndarray:
@@ -190,7 +203,7 @@ def grow(
     Parameters
     ----------
     kind : {"widen", "deepen"}
-    strategy : one of STRATEGIES ("net2net_noise" is net2net with NOISE)
+    strategy : one of COMPARED_STRATEGIES ("net2net_noise" is net2net with NOISE)
     layer : int
         The hidden layer widened, or the one after which a layer goes in:
         one of LAYERS.
@@ -206,8 +219,7 @@ def grow(
         Cached: equal settings return the same object.
     """
     _check_setting(kind, layer)
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    check_choice("strategy", strategy, COMPARED_STRATEGIES)
     if kind == "widen":
         _check_added(added)
     added = int(added) if kind == "widen" else 0
@@ -219,7 +231,36 @@ def expanded(before, kind: str, strategy: str, layer: int, added: int, seed: int
 
     The new parameters are drawn from ``default_rng([seed, 1])``; a
     setting and a seed give the same new parameters here and in `grow`.
+
+    Parameters
+    ----------
+    before : list of dict
+        A plain ReLU network of hidden width `NARROW`.
+    kind : {"widen", "deepen"}
+    strategy : str
+        One of `COMPARED_STRATEGIES`.
+    layer : int
+        One of `LAYERS`.
+    added : int
+        Units a widening adds, >= 1 (ignored when deepening).
+    seed : int
+        Draws the new parameters.
+
+    Returns
+    -------
+    list of dict
+        New arrays; `before` is not modified.
     """
+    _check_setting(kind, layer)
+    check_choice("strategy", strategy, COMPARED_STRATEGIES)
+    seed = _check_seed(seed)
+    if kind == "widen":
+        added = check_int("added", added, 1)
+    elif strategy not in DEEPEN_STRATEGIES + ("net2net",):
+        raise ValueError(
+            f"strategy must be one of {DEEPEN_STRATEGIES + ('net2net',)} to deepen, "
+            f"got {strategy!r}"
+        )
     rng = np.random.default_rng([seed, 1])
     base = "net2net" if strategy == "net2net_noise" else strategy
     if kind == "widen":
@@ -228,36 +269,47 @@ def expanded(before, kind: str, strategy: str, layer: int, added: int, seed: int
     return deepen(before, layer, base, rng)
 
 
-def rounding_bound(params, X) -> np.ndarray:
-    r"""Bound the rounding error of the scores ``mlp_forward(params, X)``.
+def rounding_bound(X, params) -> np.ndarray:
+    r"""Bound the rounding error of the scores ``mlp_forward(X, params)``.
 
     Parameters
     ----------
+    X : (N, D_in) ndarray
     params : list of dict
         A plain ReLU network.
-    X : (N, D_in) ndarray
 
     Returns
     -------
     (N, C) ndarray
-        $E$ with $|\mathrm{fl}(f(X)) - f(X)| \le E$ entrywise, to first order
-        in the unit roundoff $u = 2^{-53}$.
+        :math:`E` with :math:`|\mathrm{fl}(f(X)) - f(X)| \le E` entrywise, to
+        first order in the unit roundoff :math:`u = 2^{-53}`.
 
     Notes
     -----
     A dot product of K terms plus a bias, summed in any order, errs by at
-    most $\gamma_{K+1} (|h|\,|W| + |b|)$ with $\gamma_n = n u / (1 - n u)$
+    most :math:`\gamma_{K+1} (|h|\,|W| + |b|)` with :math:`\gamma_n = n u / (1 - n u)`
     (Higham, *Accuracy and Stability of Numerical Algorithms*, 2002, Sec.
-    3.1); an error $E$ already in h reaches the next layer as at most
-    $E\,|W|$, and a ReLU (1-Lipschitz, exact) passes it on unchanged. So
+    3.1); an error :math:`E` already in h reaches the next layer as at most
+    :math:`E\,|W|`, and a ReLU (1-Lipschitz, exact) passes it on unchanged. So
 
-    $$E_{\ell+1} = E_\ell |W_\ell| + \gamma_{K_\ell+1}
-    (|h_\ell|\,|W_\ell| + |b_\ell|), \qquad E_0 = 0.$$
+    .. math::
+
+        E_{\ell+1} = E_\ell |W_\ell| + \gamma_{K_\ell+1}
+        (|h_\ell|\,|W_\ell| + |b_\ell|), \qquad E_0 = 0.
 
     Whatever order a BLAS kernel sums in, the computed scores lie within E
     of the exact ones: two networks equal in exact arithmetic give scores
     that differ by at most the sum of their two bounds.
     """
+    check_array("X", X, 2, "(N, D_in)")
+    check_params(params)
+    if X.shape[1] != params[0]["W"].shape[0]:
+        raise ValueError(
+            f"X must have D_in = {params[0]['W'].shape[0]} features for these "
+            f"params, got shape {X.shape}"
+        )
+    if any("gamma" in layer for layer in params):
+        raise ValueError("params must be a plain ReLU network (no gamma, beta)")
     u = np.finfo(np.float64).eps / 2
     h, E = X, np.zeros_like(X)
     for i, layer in enumerate(params):
@@ -271,16 +323,16 @@ def rounding_bound(params, X) -> np.ndarray:
     return E
 
 
-def keep_tolerance(before, after, X) -> np.ndarray:
+def keep_tolerance(X, before, after) -> np.ndarray:
     """How far the scores of two networks computing one function may differ.
 
-    ``2 * (rounding_bound(before, X) + rounding_bound(after, X))``: each
+    ``2 * (rounding_bound(X, before) + rounding_bound(X, after))``: each
     network's scores lie within its bound of the exact ones, and the factor
     2 covers the rounding of the stored new weights themselves (net2net
     stores ``W * (1 / c)``, a few roundings of u each, against the
     ``(K + 1) u`` a layer's bound allows per term).
     """
-    return 2 * (rounding_bound(before, X) + rounding_bound(after, X))
+    return 2 * (rounding_bound(X, before) + rounding_bound(X, after))
 
 
 # Two runs that are one computation in exact arithmetic but sum their
@@ -294,9 +346,19 @@ def keep_tolerance(before, after, X) -> np.ndarray:
 CURVE_ULPS = 16
 
 
+def _as_reals(name: str, a) -> np.ndarray:
+    out = np.asarray(a)
+    if not np.issubdtype(out.dtype, np.number) or np.iscomplexobj(out):
+        raise TypeError(f"{name} must be real numbers, got {type(a).__name__}")
+    out = out.astype(np.float64)
+    if not np.isfinite(out).all():
+        raise ValueError(f"{name} must be finite, got {out[~np.isfinite(out)][:3]}")
+    return out
+
+
 def ulps_apart(a, b) -> float:
     """Largest |a - b| in units in the last place of the larger of the two."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b = _as_reals("a", a), _as_reals("b", b)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have one shape, got {a.shape} and {b.shape}")
     if a.size == 0:
@@ -309,10 +371,10 @@ def _grow(kind: str, strategy: str, layer: int, added: int, seed: int) -> Grown:
     before = narrow_run(seed).params
     start = expanded(before, kind, strategy, layer, added, seed)
     expansion = Expansion(kind, layer, NARROW)
-    split = data(seed)
+    split = expansion_spirals(seed)
     X = np.vstack([split.X, split.X_test])
-    diff = np.abs(mlp_forward(start, X)[0] - mlp_forward(before, X)[0])
-    kept = bool((diff <= keep_tolerance(before, start, X)).all())
+    diff = np.abs(mlp_forward(X, start)[0] - mlp_forward(X, before)[0])
+    kept = bool((diff <= keep_tolerance(X, before, start)).all())
     sources = _copy_sources(start, expansion)
     hist = fit(start, split, steps=T2, lr=LR, watch=_watch(expansion, sources))
     return freeze_arrays(

@@ -14,10 +14,10 @@ import numpy as np
 
 from nnlab.p3_expansion.experiments import (
     ADDED,
+    COMPARED_STRATEGIES,
     DEEPEN_STRATEGIES,
     LABELS,
     NARROW,
-    STRATEGIES,
     T1,
     T2,
     Grown,
@@ -28,7 +28,7 @@ from nnlab.p3_expansion.experiments import (
 )
 from nnlab.views import plain_log_ticks
 
-COLORS = dict(zip(STRATEGIES, ("C3", "C1", "C0", "C2", "C4"), strict=True))
+COLORS = dict(zip(COMPARED_STRATEGIES, ("C3", "C1", "C0", "C2", "C4"), strict=True))
 
 
 def _draw_loss(ax, g: Grown, color, label):
@@ -83,7 +83,7 @@ def strategies_figure(kind: str = "widen", layer: int = 0, added: int = 24):
     Each column shows the strategy's loss across the expansion (top) and the
     norms of its new weights (bottom).
     """
-    names = STRATEGIES if kind == "widen" else DEEPEN_STRATEGIES
+    names = COMPARED_STRATEGIES if kind == "widen" else DEEPEN_STRATEGIES
     fig, axes = plt.subplots(
         2, len(names), figsize=(2.6 * len(names) + 1, 5.6), sharey="row"
     )
@@ -167,7 +167,7 @@ def added_sweep_figure(layer: int = 0, added=ADDED):
     for reference.
     """
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
-    for strategy in STRATEGIES:
+    for strategy in COMPARED_STRATEGIES:
         acc = [grow("widen", strategy, layer, a).history.final_test_acc for a in added]
         ax.plot(added, acc, "o-", color=COLORS[strategy], label=LABELS[strategy])
     scratch = [scratch_run("widen", layer, a).final_test_acc for a in added]

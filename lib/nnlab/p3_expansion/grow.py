@@ -9,12 +9,14 @@ as in `nnlab.mlp`, a ReLU after every layer but the last.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 
 from nnlab.init import check_rng, kaiming_normal, zeros
-from nnlab.validate import check_int
+from nnlab.mlp import check_params
+from nnlab.validate import check_choice, check_int
 
 STRATEGIES = ("zero", "kaiming", "preserve", "net2net")
 
@@ -41,14 +43,10 @@ def _check_plain(params) -> None:
         if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
             keys = sorted(layer) if isinstance(layer, dict) else type(layer).__name__
             raise ValueError(
-                f"layer {i} must be a dict with exactly 'W' and 'b' (a plain ReLU "
-                f"layer, no batch norm), got {keys}"
+                f"params layer {i} must be a dict with exactly 'W' and 'b' (a plain "
+                f"ReLU layer, no batch norm), got {keys}"
             )
-
-
-def _check_choice(strategy: str) -> None:
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    check_params(params)
 
 
 def _check_hidden(name: str, index, params) -> int:
@@ -102,25 +100,25 @@ def widen(
 
     Notes
     -----
-    With incoming weights $W_{in}$ (D, H), bias $b$ and outgoing weights
-    $W_{out}$ (H, M):
+    With incoming weights :math:`W_{in}` (D, H), bias :math:`b` and outgoing weights
+    :math:`W_{out}` (H, M):
 
-    - ``zero``: new columns of $W_{in}$, entries of $b$, rows of $W_{out}$
-      all 0.
-    - ``kaiming``: new incoming weights from $\mathcal N(0, 2/D)$, new
-      outgoing weights from $\mathcal N(0, 2/\mathrm{new\_width})$ (the
+    - ``zero``: new columns of :math:`W_{in}`, entries of :math:`b`, rows of
+      :math:`W_{out}` all 0.
+    - ``kaiming``: new incoming weights from :math:`\mathcal N(0, 2/D)`, new
+      outgoing weights from :math:`\mathcal N(0, 2/\mathrm{new\_width})` (the
       next layer's new fan-in), new biases 0.
-    - ``preserve``: new incoming weights from $\mathcal N(0, 2/D)$, new
+    - ``preserve``: new incoming weights from :math:`\mathcal N(0, 2/D)`, new
       biases and outgoing weights 0. The new units compute something, but
       the next layer ignores it until its new rows move, so the output is
       unchanged.
     - ``net2net`` (Net2WiderNet): new unit j copies a random old unit
       g(j): its incoming column and bias. Every unit i whose group
-      $G_i = \{i\} \cup \{j : g(j) = i\}$ has $c_i$ members gets the
-      outgoing row $s_j W_{out}[i]$ with $\sum_{j \in G_i} s_j = 1$:
-      $s_j = 1/c_i$, plus ``noise`` times zero-mean Gaussian noise when
+      :math:`G_i = \{i\} \cup \{j : g(j) = i\}` has :math:`c_i` members gets the
+      outgoing row :math:`s_j W_{out}[i]` with :math:`\sum_{j \in G_i} s_j = 1`:
+      :math:`s_j = 1/c_i`, plus ``noise`` times zero-mean Gaussian noise when
       `noise` > 0. Copies have equal activations, so the output is
-      $\sum_i h_i W_{out}[i] \sum_{j\in G_i} s_j$: unchanged, noise or not.
+      :math:`\sum_i h_i W_{out}[i] \sum_{j\in G_i} s_j`: unchanged, noise or not.
 
     References
     ----------
@@ -129,7 +127,7 @@ def widen(
     """
     _check_plain(params)
     layer = _check_hidden("layer", layer, params)
-    _check_choice(strategy)
+    check_choice("strategy", strategy, STRATEGIES)
     check_rng(rng)
     D, H = params[layer]["W"].shape
     M = params[layer + 1]["W"].shape[1]
@@ -141,7 +139,9 @@ def widen(
         )
     if noise and strategy != "net2net":
         raise ValueError(f"noise applies to strategy 'net2net' only, got {strategy!r}")
-    if not noise >= 0:
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
+        raise TypeError(f"noise must be a real number, got {type(noise).__name__}")
+    if not (np.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be >= 0, got {noise!r}")
     k = new_width - H
     new = _copy(params)
@@ -195,15 +195,15 @@ def deepen(
     Notes
     -----
     - ``zero``: W = 0 (H, H), b = 0.
-    - ``kaiming``: W from $\mathcal N(0, 2/H)$, b = 0.
+    - ``kaiming``: W from :math:`\mathcal N(0, 2/H)`, b = 0.
     - ``preserve`` and ``net2net`` (Net2DeeperNet): W = I, b = 0. The new
-      layer's input h is a ReLU output, so $h \ge 0$ and
-      $\mathrm{ReLU}(h I + 0) = h$: the network is unchanged. (After the
+      layer's input h is a ReLU output, so :math:`h \ge 0` and
+      :math:`\mathrm{ReLU}(h I + 0) = h`: the network is unchanged. (After the
       input layer this would not hold: inputs can be negative.)
     """
     _check_plain(params)
     after_layer = _check_hidden("after_layer", after_layer, params)
-    _check_choice(strategy)
+    check_choice("strategy", strategy, STRATEGIES)
     check_rng(rng)
     H = params[after_layer]["W"].shape[1]
     if strategy == "zero":
@@ -225,6 +225,7 @@ def new_parameters(params, expansion: Expansion) -> dict:
     ``W`` (H, H) and ``b`` (H,) of the inserted layer. Works on the
     gradients of the expanded network too (same structure).
     """
+    _check_expansion(expansion, params)
     kind, layer, old = expansion
     if kind == "widen":
         return {
@@ -232,6 +233,27 @@ def new_parameters(params, expansion: Expansion) -> dict:
             "b_in": params[layer]["b"][old:],
             "W_out": params[layer + 1]["W"][old:, :],
         }
-    if kind == "deepen":
-        return {"W": params[layer + 1]["W"], "b": params[layer + 1]["b"]}
-    raise ValueError(f"expansion kind must be 'widen' or 'deepen', got {kind!r}")
+    return {"W": params[layer + 1]["W"], "b": params[layer + 1]["b"]}
+
+
+def _check_expansion(expansion, params) -> None:
+    if not isinstance(expansion, tuple) or len(expansion) != 3:
+        raise TypeError(
+            f"expansion must be an Expansion (kind, layer, old_width), got "
+            f"{expansion!r:.60}"
+        )
+    check_params(params)
+    kind, layer, old = expansion
+    check_choice("expansion kind", kind, ("widen", "deepen"))
+    layer = _check_hidden("expansion layer", layer, params)
+    old = check_int("expansion old_width", old, 1)
+    if kind == "widen" and old >= params[layer]["W"].shape[1]:
+        raise ValueError(
+            f"expansion old_width must be below the width "
+            f"{params[layer]['W'].shape[1]} of layer {layer}, got {old}"
+        )
+    if kind == "deepen" and layer + 1 >= len(params) - 1:
+        raise ValueError(
+            f"expansion layer {layer} has no inserted hidden layer after it in a "
+            f"network of {len(params)} layers"
+        )

@@ -16,7 +16,8 @@ judged against its standard error with Student's t (`compare`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import numbers
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
@@ -26,15 +27,15 @@ import numpy as np
 from nnlab.mlp import init_mlp, mlp_forward
 from nnlab.p3_expansion.batched import fit_batch, stack, unstack
 from nnlab.p3_expansion.experiments import (
+    COMPARED_STRATEGIES,
     DEEPEN_STRATEGIES,
     LR,
     NARROW,
-    STRATEGIES,
     T1,
     T2,
-    data,
     expanded,
     expanded_sizes,
+    expansion_spirals,
     keep_tolerance,
 )
 from nnlab.p3_expansion.experiments import (
@@ -42,6 +43,7 @@ from nnlab.p3_expansion.experiments import (
 )
 from nnlab.records import freeze_arrays
 from nnlab.stats import Summary, compare, paired, summarize
+from nnlab.validate import check_choice, check_int
 
 SEEDS = tuple(range(8))
 SETTINGS = (("widen", 0, 24), ("widen", 1, 24), ("deepen", 0, 0), ("deepen", 1, 0))
@@ -80,7 +82,7 @@ def _stacked_data(seeds, rel: float, repeat: int = 1):
     parts = []
     for seed in seeds:
         rng = np.random.default_rng([seed, 2])
-        d = data(seed)
+        d = expansion_spirals(seed)
         parts.append(
             (_perturbed(d.X, rel, rng), d.y, _perturbed(d.X_test, rel, rng), d.y_test)
         )
@@ -108,15 +110,19 @@ def study(perturb: float = 0.0, seeds=SEEDS) -> Mapping:
         ``(kind, layer, added) -> SettingRuns``. Cached, so read-only, its
         arrays too.
     """
+    if isinstance(perturb, bool) or not isinstance(perturb, numbers.Real):
+        raise TypeError(f"perturb must be a real number, got {type(perturb).__name__}")
     if not perturb >= 0 or perturb > 1e-6:
         raise ValueError(
             f"perturb must be in [0, 1e-6] (rounding size), got {perturb!r}"
         )
-    seeds = tuple(seeds)
+    if isinstance(seeds, str) or not isinstance(seeds, Iterable):
+        raise TypeError(f"seeds must be a tuple of ints, got {seeds!r:.60}")
+    seeds = tuple(check_int("every seed", s, 0) for s in seeds)
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must hold at least 2 distinct seeds, got {seeds!r}")
     for s in seeds:
-        data(s)  # validates each seed
+        expansion_spirals(s)  # validates each seed
     return _study(float(perturb), seeds)
 
 
@@ -142,17 +148,17 @@ def _study(rel: float, seeds: tuple) -> Mapping:
             scratch[sizes] = fit_batch(start, *Xs, steps=T1 + T2, lr=LR)
     out = {}
     for kind, layer, added in SETTINGS:
-        names = STRATEGIES if kind == "widen" else DEEPEN_STRATEGIES
+        names = COMPARED_STRATEGIES if kind == "widen" else DEEPEN_STRATEGIES
         starts, change, kept = [], [], []
         for i, seed in enumerate(seeds):
             X = np.vstack([Xs[0][i], Xs[2][i]])
-            old = mlp_forward(before[i], X)[0]
+            old = mlp_forward(X, before[i])[0]
             for s in names:
                 p = expanded(before[i], kind, s, layer, added, seed)
                 starts.append(p)
-                diff = np.abs(mlp_forward(p, X)[0] - old)
+                diff = np.abs(mlp_forward(X, p)[0] - old)
                 change.append(diff.max())
-                kept.append(bool((diff <= keep_tolerance(before[i], p, X)).all()))
+                kept.append(bool((diff <= keep_tolerance(X, before[i], p)).all()))
         k = len(names)
         run = fit_batch(stack(starts), *_stacked_data(seeds, rel, k), steps=T2, lr=LR)
 
@@ -204,9 +210,24 @@ COMPARISONS = (
 )
 
 
+def _check_runs(runs) -> None:
+    if (
+        not isinstance(runs, Mapping)
+        or not runs
+        or not all(isinstance(r, SettingRuns) for r in runs.values())
+    ):
+        raise TypeError(
+            f"runs must be a non-empty mapping of SettingRuns (from study), got "
+            f"{type(runs).__name__}"
+        )
+
+
 def where(setting) -> str:
     """``("widen", 0, 24)`` -> "widen 0 +24", ``("deepen", 1, 0)`` -> "deepen 1"."""
+    if not isinstance(setting, tuple) or len(setting) != 3:
+        raise TypeError(f"setting must be (kind, layer, added), got {setting!r:.60}")
     kind, layer, added = setting
+    check_choice("setting kind", kind, ("widen", "deepen"))
     return f"{kind} {layer}" + (f" +{added}" if kind == "widen" else "")
 
 
@@ -220,6 +241,7 @@ def table_lines(runs: dict) -> list[str]:
     Over the seeds: the function kept or not, the loss jump and the final
     test accuracy (mean ± standard deviation).
     """
+    _check_runs(runs)
     n = len(next(iter(runs.values())).test_acc["narrow"])
     lines = [
         f"{'expansion':<12} {'strategy':<20} {'function':<15} {'loss jump':>15} "
@@ -250,6 +272,11 @@ def comparison_lines(runs: dict, pairs=COMPARISONS) -> list[str]:
     Each line: mean difference ± standard error over the seeds, its 95 %
     interval and the verdict.
     """
+    _check_runs(runs)
+    if isinstance(pairs, str) or not all(
+        isinstance(p, tuple) and len(p) == 2 for p in pairs
+    ):
+        raise TypeError(f"pairs must be (name, name) tuples, got {pairs!r:.60}")
     lines = []
     for setting, r in runs.items():
         for a, b in pairs:
@@ -279,6 +306,7 @@ class KaimingSummary(NamedTuple):
 
 def kaiming_summary(runs: dict) -> KaimingSummary:
     """Count, over every seed and expansion, what Kaiming and preserve do."""
+    _check_runs(runs)
     rs = list(runs.values())
 
     def total(values):
