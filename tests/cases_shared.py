@@ -98,6 +98,23 @@ CASES = [
         aliases={"value": ("dout",)},
     ),
     case(
+        validate.as_floats,
+        name="losses",
+        value=np.array([0.5, 0.25]),
+        ndim=1,
+        spoil=("value",),
+        aliases={"value": ("losses",)},
+    ),
+    case(
+        validate.check_real,
+        name="level",
+        value=0.95,
+        low=0.0,
+        high=1.0,
+        spoil=("value",),
+        aliases={"value": ("level",)},
+    ),
+    case(
         validate.check_positive,
         name="eps",
         value=1e-5,

@@ -39,7 +39,7 @@ CACHED = {
         lambda: p3.scratch_run("deepen", 0),
         lambda r: ("grad_norms", r.grad_norms),
     ),
-    "p3 data": (lambda: p3.data(0), lambda r: ("X", r.X)),
+    "p3 data": (lambda: p3.expansion_spirals(0), lambda r: ("X", r.X)),
     "p3 grow start": (
         lambda: p3.grow("widen", "zero", 0, 24),
         lambda r: ("start", r.start[0]["W"]),

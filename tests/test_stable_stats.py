@@ -201,8 +201,8 @@ def test_seed_batched_mlp_normalizes_a_constant_feature_to_zero():
     out = {"W": np.ones((3, 2)), "b": np.zeros(2)}
     params = mlp_seeds.stack_params([[hidden, out]] * 2)
     X = np.random.default_rng(0).standard_normal((2, 37, 2))
-    _, cache, stats = mlp_seeds.forward_seeds(params, X, "relu")
-    xhat = cache[0].bn[0]
+    _, cache, stats = mlp_seeds.forward_seeds(X, params, "relu")
+    xhat = cache.layers[0].bn[0]
     assert np.array_equal(xhat, np.zeros_like(xhat))
     assert np.array_equal(stats[0][1], np.zeros((2, 3)))
 
@@ -235,7 +235,7 @@ def test_one_sample_a_feature_is_refused_in_training():
         match=r"X must have N >= 2 samples in training, got N=1 \(X of shape "
         r"\(2, 1, 2\)\)",
     ):
-        mlp_seeds.forward_seeds(params, np.ones((2, 1, 2)), "relu")
+        mlp_seeds.forward_seeds(np.ones((2, 1, 2)), params, "relu")
 
 
 @pytest.mark.parametrize("T", [0, 1])
