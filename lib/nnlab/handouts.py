@@ -1,12 +1,17 @@
-"""Export the stored notebooks as offline HTML handouts.
+"""Export the stored notebooks as an offline course book.
 
 ``python -m nnlab.handouts [NOTEBOOK ...]`` (what ``make handouts`` runs):
 
 1. exports each notebook, with the outputs it stores, to
    ``handouts/<stem>.html`` with figures embedded, math typeset by a local
    MathJax and saved widget state rendered by a local widget manager: a
-   handout makes no request to any remote host;
-2. writes ``handouts/index.html`` linking every handout.
+   handout makes no request to any remote host. `nnlab.handouts_prepare`
+   titles it, gives every figure alt text and disables the widgets (a
+   snapshot); `nnlab.handouts_page` adds the book's contents, previous/next
+   links, the page's outline, links between notebooks and the footer;
+2. writes ``handouts/index.html``: the README's table of notebooks;
+3. prints the whole book to ``handouts/nnlab.pdf`` and zips the folder as
+   ``handouts/nnlab-handouts.zip`` (`nnlab.handouts_print`).
 
 It writes nothing but ``handouts/`` (git-ignored). The stored outputs are the
 ones nbval checks against a fresh run; re-executing the notebooks to store new
