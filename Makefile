@@ -62,6 +62,9 @@ _test-core:
 	  test "$$core" = "Core: $(CORE)" || { echo "OpenBLAS did not take $(CORE)"; exit 1; }
 	OPENBLAS_CORETYPE=$(CORE) $(BIN)/python -m pytest -m "not browser" tests notebooks
 
+# The course book: handouts/index.html and one page per notebook, then
+# handouts/nnlab.pdf (printed by headless Chromium; without one, a line says
+# so) and handouts/nnlab-handouts.zip. Everything lands in handouts/.
 handouts: $(STAMP)
 	$(BIN)/python -m nnlab.handouts
 

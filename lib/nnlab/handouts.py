@@ -1,12 +1,17 @@
-"""Export the stored notebooks as offline HTML handouts.
+"""Export the stored notebooks as an offline course book.
 
 ``python -m nnlab.handouts [NOTEBOOK ...]`` (what ``make handouts`` runs):
 
 1. exports each notebook, with the outputs it stores, to
    ``handouts/<stem>.html`` with figures embedded, math typeset by a local
    MathJax and saved widget state rendered by a local widget manager: a
-   handout makes no request to any remote host;
-2. writes ``handouts/index.html`` linking every handout.
+   handout makes no request to any remote host. `nnlab.handouts_prepare`
+   titles it, gives every figure alt text and disables the widgets (a
+   snapshot); `nnlab.handouts_page` adds the book's contents, previous/next
+   links, the page's outline, links between notebooks and the footer;
+2. writes ``handouts/index.html``: the README's table of notebooks;
+3. prints the whole book to ``handouts/nnlab.pdf`` and zips the folder as
+   ``handouts/nnlab-handouts.zip`` (`nnlab.handouts_print`).
 
 It writes nothing but ``handouts/`` (git-ignored). The stored outputs are the
 ones nbval checks against a fresh run; re-executing the notebooks to store new
@@ -24,6 +29,10 @@ from pathlib import Path
 
 import nbformat
 
+from nnlab.handouts_page import Entry, decorate, footer_html, provenance, toc_html
+from nnlab.handouts_prepare import first_heading, plain_title, prepare
+from nnlab.handouts_print import write_pdf, write_zip
+
 STATIC = Path(__file__).parent / "_static"
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = {
@@ -34,7 +43,7 @@ ASSETS = {
 
 
 def copy_static(out_dir: Path) -> None:
-    """Put MathJax, require.js and the widget manager under `out_dir/static`."""
+    """Put MathJax, require.js, the widget manager, book.css, book.js in `out_dir`."""
     import jupyter_server_mathjax
 
     static = out_dir / "static"
@@ -43,77 +52,113 @@ def copy_static(out_dir: Path) -> None:
     if not (mathjax_dst / "MathJax.js").exists():
         shutil.copytree(mathjax_src, mathjax_dst, dirs_exist_ok=True)
     shutil.copyfile(STATIC / "mathjax-nnlab.js", mathjax_dst / "config" / "nnlab.js")
-    for name in ("require.js", "embed-amd.js"):
+    for name in ("require.js", "embed-amd.js", "book.css", "book.js"):
         shutil.copyfile(STATIC / name, static / name)
 
 
-def export_html(nb: nbformat.NotebookNode, out_path: Path) -> None:
-    """Write `nb` as a self-contained HTML page that reads offline."""
+def export_html(nb: nbformat.NotebookNode) -> str:
+    """`nb` as an HTML page that reads offline, before the book's furniture."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
         template_name="lab",
+        extra_template_paths=[str(STATIC)],
+        template_file="book.html.j2",
         mathjax_url=ASSETS["mathjax"],
         require_js_url=ASSETS["require"],
         widget_renderer_url=ASSETS["widgets"],
     )
     body, _ = exporter.from_notebook_node(nb)
-    out_path.write_text(body, encoding="utf-8")
+    return body
 
 
-def title_of(nb: nbformat.NotebookNode, default: str) -> str:
-    """Text of the notebook's first Markdown heading, or `default`."""
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for line in cell.source.splitlines():
-            if line.startswith("#"):
-                return line.lstrip("#").strip()
-    return default
+def readme_rows(readme: str) -> dict[str, tuple[str, str, str]]:
+    """Read the README's notebook table: ``{stem: (summary, figure, alt)}``.
 
-
-def plain_title(title: str) -> str:
-    r"""Return a Markdown heading as plain text: ``$O(\log T)$`` -> ``O(log T)``.
-
-    The index page loads no MathJax, so TeX in a notebook's title would show
-    as source.
+    A row reads ``| [`stem`](notebooks/stem.ipynb) | summary | ![alt](path) |``.
     """
-    return re.sub(r"\\([A-Za-z]+)", r"\1", title).replace("$", "")
-
-
-def write_index(entries: list[tuple[str, str]], out_dir: Path) -> None:
-    """`handouts/index.html`: one link per handout, in notebook order."""
-    items = "\n".join(
-        f'    <li><a href="{html.escape(href)}">{html.escape(plain_title(title))}'
-        "</a></li>"
-        for href, title in entries
+    rows = {}
+    row = re.compile(
+        r"^\|\s*\[`?(?P<stem>[^`\]]+)`?\]\([^)]*\)\s*\|\s*(?P<summary>.*?)\s*\|"
+        r"\s*!\[(?P<alt>[^\]]*)\]\((?P<path>[^)]+)\)\s*\|\s*$"
     )
+    for line in readme.splitlines():
+        m = row.match(line)
+        if m:
+            rows[m["stem"]] = (m["summary"], m["path"], m["alt"])
+    return rows
+
+
+def inline_markdown(text: str) -> str:
+    """Render the little Markdown a README cell uses (code spans) as HTML."""
+    parts = re.split(r"`([^`]*)`", text)
+    return "".join(
+        f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p)
+        for i, p in enumerate(parts)
+    )
+
+
+def write_index(entries: list[Entry], out_dir: Path, stamp: str) -> Path:
+    """`handouts/index.html`: the README's table, one row per handout.
+
+    Each row gives the title, the README's one-line summary and the key figure
+    (copied from ``figures/`` into ``handouts/figures/``).
+    """
+    readme = ROOT / "README.md"
+    rows = readme_rows(readme.read_text(encoding="utf-8")) if readme.is_file() else {}
+    figures = out_dir / "figures"
+    cards = []
+    for e in entries:
+        summary, fig, alt = rows.get(e.stem, ("", "", ""))
+        figure = ""
+        if fig and (ROOT / fig).is_file():
+            figures.mkdir(exist_ok=True)
+            shutil.copyfile(ROOT / fig, figures / Path(fig).name)
+            figure = (
+                f'<img src="figures/{html.escape(Path(fig).name)}" '
+                f'alt="{html.escape(alt or "key figure of " + e.title)}">'
+            )
+        cards.append(
+            f'<li class="nnlab-card"><h2><a href="{e.href}">'
+            f"{html.escape(e.title)}</a></h2>\n<p>{inline_markdown(summary)}</p>\n"
+            f'<a href="{e.href}" tabindex="-1">{figure}</a></li>'
+        )
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
-  <meta charset="utf-8">
-  <title>nnlab handouts</title>
-  <style>
-    body {{ font-family: system-ui, sans-serif; max-width: 44rem;
-           margin: 3rem auto; line-height: 1.5; padding: 0 1rem; }}
-    li {{ margin: 0.4rem 0; }}
-  </style>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>nnlab course book</title>
+<link rel="stylesheet" href="static/book.css">
+<script src="static/book.js" defer></script>
 </head>
-<body>
-  <h1>nnlab handouts</h1>
-  <p>Worked, executed notebooks for the six problems. Each page reads offline;
-  open the notebooks in JupyterLab (<code>make lab</code>) to turn the knobs.</p>
-  <ul>
-{items}
-  </ul>
+<body class="nnlab-index">
+{toc_html(entries, None)}
+<main>
+<h1>nnlab course book</h1>
+<p>Worked, executed notebooks for the six problems, one page each, with their
+stored outputs. Every page reads offline. The widgets show a snapshot of their
+default setting; to turn the knobs, run the notebooks in JupyterLab
+(<code>make lab</code>). The whole book is also a PDF
+(<a href="nnlab.pdf">nnlab.pdf</a>, when a browser was found to print it).</p>
+<ol class="nnlab-cards">
+{chr(10).join(cards)}
+</ol>
+</main>
+{footer_html(stamp)}
 </body>
 </html>
 """
-    (out_dir / "index.html").write_text(page, encoding="utf-8")
+    path = out_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
 
 
 def build(notebooks: list[Path], out_dir: Path, log=print) -> list[Path]:
-    """Export `notebooks` as they are stored into `out_dir`; return the pages.
+    """Export `notebooks`, as stored, as the pages of a book in `out_dir`.
+
+    Writes one page per notebook and ``index.html``; returns the notebook
+    pages, in order.
 
     Raises
     ------
@@ -125,12 +170,19 @@ def build(notebooks: list[Path], out_dir: Path, log=print) -> list[Path]:
         raise FileNotFoundError(f"no such notebook: {', '.join(missing)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     copy_static(out_dir)
+    stored = [(p, nbformat.read(p, as_version=4)) for p in notebooks]
+    entries = [
+        Entry(p.stem, plain_title(first_heading(nb, p.stem))) for p, nb in stored
+    ]
+    stamp = provenance(ROOT)
     pages = []
-    for path in notebooks:
+    for path, nb in stored:
         page = out_dir / f"{path.stem}.html"
-        export_html(nbformat.read(path, as_version=4), page)
+        exported = export_html(prepare(nb, path.stem))
+        page.write_text(decorate(exported, entries, path.stem, stamp), "utf-8")
         pages.append(page)
         log(f"{path.name:<48} -> {out_dir.name}/{page.name}")
+    write_index(entries, out_dir, stamp)
     return pages
 
 
@@ -150,20 +202,19 @@ def main(argv: list[str] | None = None) -> int:
         help="notebooks to export (default: every notebooks/*.ipynb)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "handouts")
+    parser.add_argument(
+        "--no-pdf", action="store_true", help="skip nnlab.pdf (needs Chromium)"
+    )
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not notebooks:
         print("no notebooks found under notebooks/", file=sys.stderr)
         return 1
-    build(notebooks, args.out)
-    everything = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    entries = [
-        (f"{p.stem}.html", title_of(nbformat.read(p, as_version=4), p.stem))
-        for p in everything
-        if (args.out / f"{p.stem}.html").exists()
-    ]
-    write_index(entries, args.out)
-    print(f"{len(entries)} handouts in {args.out}/ (open index.html)")
+    pages = build(notebooks, args.out)
+    if not args.no_pdf:
+        print(write_pdf(pages, args.out))
+    print(f"{write_zip(args.out).name}: the folder, zipped for a course site")
+    print(f"{len(pages)} handouts in {args.out}/ (open index.html)")
     return 0
 
 
