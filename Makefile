@@ -66,7 +66,7 @@ _test-core:
 # handouts/nnlab.pdf (printed by headless Chromium; without one, a line says
 # so) and handouts/nnlab-handouts.zip. Everything lands in handouts/.
 handouts: $(STAMP)
-	$(BIN)/python -m nnlab.handouts
+	$(BIN)/python -m nnlab.book
 
 # Maintainer's step: re-execute notebooks (all, or NB=04) and store their
 # outputs and key figures. Commit the result with the change that caused it.

@@ -15,9 +15,11 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from nnlab import __version__, handouts, handouts_print
-from nnlab.handouts_page import NOTEBOOK_LINK
-from nnlab.handouts_prepare import PLACEHOLDER_ALTS, first_heading, plain_title
+from nnlab import __version__
+from nnlab.book import build as handouts
+from nnlab.book import pdf as handouts_print
+from nnlab.book.page import NOTEBOOK_LINK
+from nnlab.book.prepare import PLACEHOLDER_ALTS, first_heading, plain_title
 
 ROOT = handouts.ROOT
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -16,7 +16,7 @@ problem has a package with its own kernels, experiments and figures:
 - `p6_rnn2d`: a 2D RNN in place of a convolution.
 
 `views` holds what every notebook's figures share, and `kernel`, `execute`
-and `handouts` the notebook tooling.
+and the `book` package (the handouts) the notebook tooling.
 """
 
 __version__ = "0.1.0"

@@ -20,7 +20,7 @@ Two runs in a row on one machine write the same bytes:
   MEASURE=1``) asks for new measurements. Such a cell is also tagged
   ``nbval-ignore-output`` and says in a comment that it is not compared.
 
-Building the handouts (``python -m nnlab.handouts``) only reads what this
+Building the handouts (``python -m nnlab.book``) only reads what this
 stores, so ``make handouts`` never touches a tracked file.
 """
 

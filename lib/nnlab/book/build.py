@@ -1,17 +1,17 @@
 """Export the stored notebooks as an offline course book.
 
-``python -m nnlab.handouts [NOTEBOOK ...]`` (what ``make handouts`` runs):
+``python -m nnlab.book [NOTEBOOK ...]`` (what ``make handouts`` runs):
 
 1. exports each notebook, with the outputs it stores, to
    ``handouts/<stem>.html`` with figures embedded, math typeset by a local
    MathJax and saved widget state rendered by a local widget manager: a
-   handout makes no request to any remote host. `nnlab.handouts_prepare`
+   handout makes no request to any remote host. `nnlab.book.prepare`
    titles it, gives every figure alt text and disables the widgets (a
-   snapshot); `nnlab.handouts_page` adds the book's contents, previous/next
+   snapshot); `nnlab.book.page` adds the book's contents, previous/next
    links, the page's outline, links between notebooks and the footer;
 2. writes ``handouts/index.html``: the README's table of notebooks;
 3. prints the whole book to ``handouts/nnlab.pdf`` and zips the folder as
-   ``handouts/nnlab-handouts.zip`` (`nnlab.handouts_print`).
+   ``handouts/nnlab-handouts.zip`` (`nnlab.book.pdf`).
 
 It writes nothing but ``handouts/`` (git-ignored). The stored outputs are the
 ones nbval checks against a fresh run; re-executing the notebooks to store new
@@ -29,12 +29,12 @@ from pathlib import Path
 
 import nbformat
 
-from nnlab.handouts_page import Entry, decorate, footer_html, provenance, toc_html
-from nnlab.handouts_prepare import first_heading, plain_title, prepare
-from nnlab.handouts_print import write_pdf, write_zip
+from nnlab.book.page import Entry, decorate, footer_html, provenance, toc_html
+from nnlab.book.pdf import write_pdf, write_zip
+from nnlab.book.prepare import first_heading, plain_title, prepare
 
-STATIC = Path(__file__).parent / "_static"
-ROOT = Path(__file__).resolve().parents[2]
+STATIC = Path(__file__).parents[1] / "_static"
+ROOT = Path(__file__).resolve().parents[3]
 ASSETS = {
     "mathjax": "static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,nnlab",
     "require": "static/require.js",
@@ -187,7 +187,7 @@ def build(notebooks: list[Path], out_dir: Path, log=print) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line ``python -m nnlab.handouts [NOTEBOOK ...] [--out DIR]``.
+    """Run the command line ``python -m nnlab.book [NOTEBOOK ...] [--out DIR]``.
 
     Returns
     -------
