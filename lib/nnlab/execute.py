@@ -151,8 +151,7 @@ def js_widget_state(nb: nbformat.NotebookNode) -> None:
 #: before the cell has run, in a text-only viewer. (ipywidgets stores the
 #: widget's repr, ``VBox(children=(HBox(...``, there.)
 WIDGET_PLACEHOLDER = (
-    "Interactive figure: run the notebook to use it "
-    "(JupyterLab: Run > Run All Cells; `make lab` opens JupyterLab)."
+    "Interactive figure: run the notebook to use it (JupyterLab: Run > Run All Cells)."
 )
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
