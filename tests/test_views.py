@@ -116,6 +116,29 @@ def test_the_tour_links_every_problem_notebook():
         assert re.search(link, prose), f"the tour has no link to {path.name}"
 
 
+def test_the_tour_and_the_readme_keep_one_glossary():
+    import json
+
+    root = Path(nnlab.views.__file__).parents[3]
+
+    def glossary(text):
+        start = text.index("| symbol | meaning |")
+        rows = text[start:].split("\n\n")[0].splitlines()
+        return [row for row in rows if not row.startswith("|---")]
+
+    tour_nb = json.loads((root / "notebooks" / "00_tour.ipynb").read_text())
+    cell = next(
+        "".join(c["source"])
+        for c in tour_nb["cells"]
+        if "| symbol | meaning |" in "".join(c["source"])
+    )
+    readme = glossary((root / "README.md").read_text())
+    assert {"| Hd ", "| `dout` ", "| MAC "} <= {
+        row[: row.index("|", 1)] for row in readme
+    }
+    assert glossary(cell) == readme
+
+
 def test_tour_resnet18_count_is_torchvisions_in_macs():
     flops = dict(tour.resnet18_flops())
     # By hand: conv1 has 64 x 112 x 112 outputs of 7 x 7 x 3 multiply-adds each.
