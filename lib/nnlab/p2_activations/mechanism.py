@@ -76,7 +76,8 @@ def profile(
     check_choice("name", name, study.NAMES)
     depth = check_int("depth", depth, 1)
     width = study.WIDTH if width is None else check_int("width", width, 1)
-    splits = study.seed_spirals(seeds)
+    splits = study.seed_spirals(seeds)  # validates the seeds
+    seeds = tuple(seeds)
     xs, firsts, mean_dev, sd_dev = [], [], 0.0, 0.0
     for s, sp in zip(seeds, splits, strict=True):
         pre = preactivations(sp.X, init_bn_mlp(depth, width, s), name)
