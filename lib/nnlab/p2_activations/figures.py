@@ -286,7 +286,7 @@ def boundaries_figure(seed_index: int = 0):
     """Small multiples: the decision regions of one seed's runs, every setting."""
     st = study.run_study()
     X, y, _, _ = study.seed_spirals((st.seeds[seed_index],))[0]
-    fig, axes = plt.subplots(len(DEPTHS), len(NAMES), figsize=(12, 2.3 * len(DEPTHS)))
+    fig, axes = plt.subplots(len(DEPTHS), len(NAMES), figsize=(12, 2.6 * len(DEPTHS)))
     axes = np.atleast_2d(axes)
     for row, depth in zip(axes, DEPTHS, strict=True):
         for ax, name in zip(row, NAMES, strict=True):
@@ -299,7 +299,7 @@ def boundaries_figure(seed_index: int = 0):
             acc = st.runs[name, depth].test_acc[seed_index]
             p = _study_grid(name, depth, seed_index)
             _draw_regions(ax, p, X, y, f"{LABELS[name]}, test {acc:.0%}")
-        row[0].set_ylabel(f"depth {depth}")
+        row[0].set_ylabel(f"depth {depth}", fontsize=11)
     fig.suptitle(
         f"Decision regions after {study.STEPS} steps, seed {st.seeds[seed_index]} "
         "(training points shown)"
