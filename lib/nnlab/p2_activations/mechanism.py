@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlab.activations import derivative, evaluate
+from nnlab.p2_activations import study
 from nnlab.p2_activations.bn_mlp import init_bn_mlp, preactivations
 from nnlab.validate import check_choice, check_int
 
@@ -71,8 +72,6 @@ def profile(
     -------
     Profile
     """
-    from nnlab.p2_activations import study  # study imports bn_mlp, not us
-
     check_choice("name", name, study.NAMES)
     depth = check_int("depth", depth, 1)
     width = study.WIDTH if width is None else check_int("width", width, 1)
