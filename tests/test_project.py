@@ -127,3 +127,29 @@ def test_notebook_has_one_key_figure_and_a_checked_answers_section(path):
     )
     assert "Common answers, checked" in headings
     assert "Summary" in headings
+
+
+# Longest output line a notebook may print (issue 14): prose is rendered
+# Markdown (nnlab.views.prose), whose plain-text form wraps at this width too.
+OUTPUT_WIDTH = 100
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_printed_output_line_is_longer_than_100_characters(path):
+    nb = json.loads(path.read_text())
+    long = []
+    for i, cell in enumerate(nb["cells"]):
+        for out in cell.get("outputs", []):
+            if out["output_type"] == "stream":
+                text = "".join(out["text"])
+            else:
+                data = out.get("data", {})
+                if "text/html" in data or "text/markdown" in data:
+                    continue  # rendered: the browser wraps it
+                text = "".join(data.get("text/plain", ""))
+            long += [
+                f"cell {i}: {len(line)} chars: {line[:60]}..."
+                for line in text.splitlines()
+                if len(line) > OUTPUT_WIDTH
+            ]
+    assert long == [], f"{path.name}: " + "\n".join(long)
