@@ -9,7 +9,7 @@ them, in tests/test_p1_cnn_specs.py instead.
 import numpy as np
 
 from badinput import case
-from nnlab.p1_cnn import erf, geometry, network, presets, receptive, summary
+from nnlab.p1_cnn import erf, network, presets, receptive, summary
 from nnlab.p1_cnn.specs import Conv, MaxPool, ReLU
 
 NET = [Conv(2, 3, pad=1), ReLU(), MaxPool(2), Conv(3, 1, pad=0)]

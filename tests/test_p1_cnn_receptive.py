@@ -194,3 +194,24 @@ def test_effective_field_statistics_survive_a_perturbation_of_the_weights(
 
     monkeypatch.setattr(receptive_module, "init_network", perturbed)
     assert printed(effective_fields(layers, PROBLEM1_INPUT, targets, 8)) == reference
+
+
+def test_check_fields_in_chunks_equals_one_batch_and_refuses_over_the_cap():
+    from nnlab.p1_cnn.presets import IMAGENET_INPUT, vgg16
+    from nnlab.p1_cnn.receptive import probe_bytes
+
+    net = problem1_layers()
+    per_loc = probe_bytes(net, PROBLEM1_INPUT)
+    whole = check_fields(net, PROBLEM1_INPUT, max_bytes=64 * per_loc)
+    # Chunks of 3 locations: the last chunk of most rows is partly empty.
+    chunked = check_fields(net, PROBLEM1_INPUT, max_bytes=3 * per_loc)
+    assert chunked == whole and sum(c.mismatches for c in whole) == 0
+    # VGG-16 at 224: one location needs ~19 MiB (one channel); a 1 MiB cap
+    # is refused with what to shrink, before any array is allocated.
+    with pytest.raises(
+        ValueError,
+        match=r"checking one location of a 224x224 input needs about 19 MiB, more "
+        r"than max_bytes=1,048,576 \(1 MiB\): shrink the input \(H, W\) or raise "
+        r"max_bytes",
+    ):
+        check_fields(vgg16()[:31], IMAGENET_INPUT, max_bytes=1 << 20)
