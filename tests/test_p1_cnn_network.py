@@ -12,11 +12,12 @@ from nnlab.p1_cnn.network import (
     network_backward,
     network_forward,
 )
-from nnlab.p1_cnn.specs import Conv, MaxPool, ReLU, problem1_variants
+from nnlab.p1_cnn.presets import problem1_variants
+from nnlab.p1_cnn.specs import Conv, MaxPool, ReLU
 from nnlab.p1_cnn.summary import layer_table
 
 ARCHS = list(problem1_variants().values()) + [
-    [Conv(3, 2, stride=2, pad=1), ReLU(), MaxPool(3, 2), Conv(5, 1, stride=2)],
+    [Conv(3, 2, stride=2, pad=1), ReLU(), MaxPool(3, 2), Conv(5, 1, stride=2, pad=0)],
     [MaxPool(2, 1), Conv(2, 5, pad=0), Conv(2, 3, stride=3, pad=2)],
 ]
 
@@ -33,7 +34,7 @@ def test_summary_agrees_with_running_the_kernels(layers):
 
 
 def test_network_backward_gradcheck_of_input_and_weights():
-    layers = [Conv(2, 3), ReLU(), MaxPool(), Conv(3, 1, stride=2)]
+    layers = [Conv(2, 3, pad=1), ReLU(), MaxPool(2), Conv(3, 1, stride=2, pad=0)]
     rng = np.random.default_rng(7)
     params = init_network(layers, (6, 6, 2), seed=1)
     params[0] = (params[0][0], rng.standard_normal(2))  # biases exercised too
@@ -55,14 +56,15 @@ def test_network_backward_gradcheck_of_input_and_weights():
 
 
 def test_a_gradient_injected_at_an_intermediate_layer_through_upto():
-    layers = [Conv(2, 3), ReLU(), MaxPool(), Conv(3, 1)]
+    layers = [Conv(2, 3, pad=1), ReLU(), MaxPool(2), Conv(3, 1, pad=0)]
     rng = np.random.default_rng(7)
     params = init_network(layers, (6, 6, 2), seed=1)
     x = rng.standard_normal((2, 6, 6, 2))
     out, cache = network_forward(x, layers, params)
     assert out is cache.outs[-1] and len(cache.outs) == len(layers)
     d1, d3 = rng.standard_normal(cache.outs[1].shape), rng.standard_normal(out.shape)
-    dx1, dparams1 = network_backward(d1, cache.upto(1))
+    # outs[1] is row 2 (the ReLU): rows are numbered from 1, the input is 0.
+    dx1, dparams1 = network_backward(d1, cache.upto(2))
     dx3, _ = network_backward(d3, cache)
     assert len(dparams1) == 2 and dparams1[1] is None
 
@@ -75,14 +77,16 @@ def test_a_gradient_injected_at_an_intermediate_layer_through_upto():
     # The truncated cache gives what a forward pass of the first two layers does.
     _, short = network_forward(x, layers[:2], params[:2])
     assert rel_error(network_backward(d1, short)[0], dx1) == 0
-    with pytest.raises(ValueError, match=r"layer must be in \[0, 3\], got 4"):
-        cache.upto(4)
+    with pytest.raises(ValueError, match=r"row must be in \[1, 4\], got 5"):
+        cache.upto(5)
+    with pytest.raises(ValueError, match=r"row must be an integer >= 1, got 0"):
+        cache.upto(0)
     with pytest.raises(ValueError, match=r"dout must have the forward output's shape"):
         network_backward(d1, cache)
 
 
 def test_network_forward_refuses_what_does_not_fit():
-    layers = [Conv(2, 3), MaxPool()]
+    layers = [Conv(2, 3, pad=1), MaxPool(2)]
     params = init_network(layers, (6, 6, 1))
     x = np.zeros((1, 6, 6, 1))
     with pytest.raises(ValueError, match=r"params has 1 entries for 2 layers"):
@@ -95,6 +99,11 @@ def test_network_forward_refuses_what_does_not_fit():
         network_forward(x, layers, params, pool="mean")
     with pytest.raises(ValueError, match=r"layers must hold at least one"):
         network_forward(x, [], [])
+    with pytest.raises(
+        ValueError,
+        match=r"row 1 \(Conv F=2, 3x3, pad 0, dil 2\): the numpy kernels run",
+    ):
+        init_network([Conv(2, 3, dilation=2)], (6, 6, 1))
     with pytest.raises(TypeError, match="dtype must be a floating numpy dtype"):
         init_network(layers, (6, 6, 1), dtype=np.int32)
 
@@ -108,7 +117,7 @@ def test_average_routing_averages_each_window():
 
 
 def test_measure_reports_the_im2col_product():
-    got = measure([Conv(5, 3, stride=2)], (7, 9, 2))[0]
+    got = measure([Conv(5, 3, stride=2, pad=1)], (7, 9, 2))[0]
     # 4 x 5 output pixels, 3 * 3 * 2 values per window, 5 filters.
     assert got.gemm == (4 * 5, 3 * 3 * 2, 5)
     assert got.gemm_flops == 2 * 20 * 18 * 5

@@ -6,14 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnlab.p1_cnn.specs import (
-    PROBLEM1_INPUT,
-    Conv,
-    MaxPool,
-    ReLU,
-    field_masks,
-    problem1_layers,
-)
+from nnlab.p1_cnn.geometry import field_masks
+from nnlab.p1_cnn.presets import PROBLEM1_INPUT, problem1_layers
+from nnlab.p1_cnn.specs import Conv, MaxPool, ReLU, Residual
 from nnlab.p1_cnn.summary import layer_table
 
 # The problem statement, read by hand: (filters, kernel) of each conv, and
@@ -33,7 +28,9 @@ PROBLEM = [
 def test_problem1_layers_follow_the_statement():
     expected = []
     for f, k, pool in PROBLEM:
-        expected += [Conv(f, k), ReLU()] + [MaxPool(2, 2)] * pool
+        # "stride 1 and zero padding (K-1)/2", stated explicitly.
+        expected += [Conv(f, k, stride=1, pad=(k - 1) // 2), ReLU()]
+        expected += [MaxPool(2, 2)] * pool
     assert problem1_layers() == expected
 
 
@@ -58,7 +55,7 @@ def test_problem1_layer_table_matches_hand_counts():
 
 
 def test_flop_conventions_bias_and_comparisons():
-    net = [Conv(4, 3), MaxPool(3, 2)]
+    net = [Conv(4, 3, pad=1), MaxPool(3, 2)]
     base = layer_table(net, (9, 9, 2)).rows
     with_bias = layer_table(net, (9, 9, 2), count_bias=True).rows
     comparisons = layer_table(net, (9, 9, 2), pool_flops="comparisons").rows
@@ -76,15 +73,16 @@ def test_rf_recursion_agrees_with_exact_fields_away_from_borders():
     for row, (rmask, _) in zip(rows, field_masks(layers, input_shape), strict=True):
         i = rmask.shape[0] // 2
         seen = np.flatnonzero(rmask[i])
-        assert seen.size == seen[-1] - seen[0] + 1 == row.rf
-        assert (seen[0] + seen[-1]) / 2 == row.start + i * row.jump
+        assert seen.size == seen[-1] - seen[0] + 1 == row.rf[0]
+        assert (seen[0] + seen[-1]) / 2 == row.start[0] + i * row.jump[0]
+        assert seen[0] == i * row.jump[0] - row.pad[0]  # effective padding
 
 
 def test_full_field_by_hand_on_a_3x3_input():
     # One 3x3 "same" conv: corner (0, 0) sees rows 0-1 only.
-    assert not layer_table([Conv(1, 3)], (3, 3, 1)).rows[0].full
+    assert not layer_table([Conv(1, 3, pad=1)], (3, 3, 1)).rows[0].full
     # A second one: corner now sees rows 0-2, and so does every location.
-    assert layer_table([Conv(1, 3), Conv(1, 3)], (3, 3, 1)).rows[1].full
+    assert layer_table([Conv(1, 3, pad=1), Conv(1, 3, pad=1)], (3, 3, 1)).rows[1].full
     # 3x3 without padding: one output that sees everything.
     assert layer_table([Conv(1, 3, pad=0)], (3, 3, 1)).rows[0].full
 
@@ -93,9 +91,9 @@ def test_padding_is_connected_to_nothing():
     # A 2x2 pool on 5 rows drops row 4. The padded conv after it puts a zero
     # where pool row 2 would be; the interval recursion would give output 1
     # the field [0, 5] clipped to [0, 4], but row 4 is never seen.
-    rows, _ = field_masks([MaxPool(2, 2), Conv(1, 3)], (5, 5, 1))[1]
+    rows, _ = field_masks([MaxPool(2, 2), Conv(1, 3, pad=1)], (5, 5, 1))[1]
     np.testing.assert_array_equal(rows[1], [True, True, True, True, False])
-    assert not layer_table([MaxPool(2, 2), Conv(1, 3)], (5, 5, 1)).rows[1].full
+    assert not layer_table([MaxPool(2, 2), Conv(1, 3, pad=1)], (5, 5, 1)).rows[1].full
 
 
 @settings(max_examples=25, deadline=None)
@@ -115,7 +113,7 @@ def test_full_flag_is_every_location_seeing_every_pixel(spec_list, side):
     layers = []
     for kind, k, s in spec_list:
         if kind == "conv":
-            layers.append(Conv(1, k, stride=s))
+            layers.append(Conv(1, k, stride=s, pad=(k - 1) // 2))
         elif kind == "pool":
             layers.append(MaxPool(k, s))
         else:
@@ -134,8 +132,11 @@ def test_full_flag_is_every_location_seeing_every_pixel(spec_list, side):
 def test_rendering_text_and_html():
     summary = layer_table(problem1_layers(), PROBLEM1_INPUT)
     text = summary.to_text()
-    assert len(text.splitlines()) == 2 + 1 + 21 + 1  # head, rule, input, rows, total
-    assert f"{summary.params:,}" in text.splitlines()[-1]
+    costs, fields = text.split("\n\n")
+    assert len(costs.splitlines()) == 2 + 1 + 21 + 1  # head, rule, input, rows, total
+    assert len(fields.splitlines()) == 2 + 1 + 21
+    assert f"{summary.params:,}" in costs.splitlines()[-1]
+    assert max(len(line) for line in text.splitlines()) <= 100
     assert repr(summary) == str(summary) == text
     page = summary._repr_html_()
     assert page.count("<tr") == 1 + 1 + 21 + 1
@@ -147,4 +148,86 @@ def test_layer_table_rejects_an_unknown_pool_flops_convention():
         ValueError,
         match=r"pool_flops must be one of 'output', 'comparisons', got 'max'",
     ):
-        layer_table([Conv(2, 3)], (8, 8, 1), pool_flops="max")
+        layer_table([Conv(2, 3, pad=1)], (8, 8, 1), pool_flops="max")
+
+
+def _seen_1d(n, layers, axis):
+    """Input positions each output sees along one axis, by enumeration.
+
+    An independent reading of the window rule: output o of a layer with
+    kernel k, stride s, dilation d and padding lo reads positions
+    o*s - lo + t*d, t = 0..k-1, of which those inside the input are real;
+    a residual block is the union of its two paths' sets.
+    """
+    sets = [{u} for u in range(n)]
+    for spec in layers:
+        sets = _apply_1d(spec, sets, axis)
+    return sets
+
+
+def _apply_1d(spec, sets, axis):
+    if isinstance(spec, Residual):
+        body, short = sets, sets
+        for s in spec.body:
+            body = _apply_1d(s, body, axis)
+        for s in spec.shortcut or ():
+            short = _apply_1d(s, short, axis)
+        return [a | b for a, b in zip(body, short, strict=True)]
+    if not isinstance(spec, Conv | MaxPool):
+        return sets
+    k, s = spec.kernel_hw[axis], spec.stride_hw[axis]
+    d = spec.dilation_hw[axis] if isinstance(spec, Conv) else 1
+    lo, hi = spec.pads[2 * axis : 2 * axis + 2]
+    n = len(sets)
+    n_out = (n + lo + hi - d * (k - 1) - 1) // s + 1
+    out = []
+    for o in range(n_out):
+        taps = [o * s - lo + t * d for t in range(k)]
+        out.append(set().union(*(sets[u] for u in taps if 0 <= u < n)))
+    return out
+
+
+def _random_spec(draw_kind, k, s, d, pads):
+    if draw_kind == "conv":
+        return Conv(1, k, stride=s, pad=pads, dilation=d)
+    if draw_kind == "pool":
+        return MaxPool(k, s)
+    # A body that keeps the size: total padding d (k - 1), split unevenly.
+    span = d * (k - 1)
+    top, left = min(pads[0], span), min(pads[2], span)
+    body = [Conv(1, k, pad=(top, span - top, left, span - left), dilation=d)]
+    return Residual(body, [MaxPool(1)] if pads[1] % 2 else None)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["conv", "pool", "residual"]),
+            st.integers(1, 3),
+            st.integers(1, 2),
+            st.integers(1, 2),
+            st.tuples(*[st.integers(0, 2)] * 4),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.integers(5, 12),
+    st.integers(5, 12),
+)
+def test_exact_fields_equal_an_enumeration(spec_list, H, W):
+    # Dilation, asymmetric padding, strides and residual blocks, against the
+    # set enumeration above; the full flag is every output seeing every pixel.
+    layers = [_random_spec(*spec) for spec in spec_list]
+    try:
+        table = layer_table(layers, (H, W, 1))
+    except ValueError:
+        return  # a window that does not fit or paths that disagree: refused
+    rows, cols = field_masks(layers, (H, W, 1))[-1]
+    for axis, (mask, n) in enumerate(((rows, H), (cols, W))):
+        sets = _seen_1d(n, layers, axis)
+        assert [set(np.flatnonzero(m)) for m in mask] == sets
+    full = all(len(s) == H for s in _seen_1d(H, layers, 0)) and all(
+        len(s) == W for s in _seen_1d(W, layers, 1)
+    )
+    assert table.rows[-1].full == full

@@ -16,8 +16,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from nnlab.p1_cnn.receptive import effective_fields, gradient_fields, spread
-from nnlab.p1_cnn.specs import PROBLEM1_INPUT, field_masks, problem1_variants
+from nnlab.p1_cnn.erf import effective_fields, spread
+from nnlab.p1_cnn.geometry import field_masks
+from nnlab.p1_cnn.presets import PROBLEM1_INPUT, problem1_variants
+from nnlab.p1_cnn.receptive import gradient_fields
 from nnlab.p1_cnn.summary import layer_table
 from nnlab.validate import check_choice
 
@@ -50,13 +52,14 @@ def _row(variant: str, layer: int):
 @lru_cache(maxsize=64)
 def _measured(variant: str, layer: int, i: int, j: int) -> np.ndarray:
     net = _network(variant)
-    return gradient_fields(net, PROBLEM1_INPUT, layer - 1, [(i, j)])[0]
+    return gradient_fields(net, PROBLEM1_INPUT, layer, [(i, j)])[0]
 
 
 def _unclipped(row, i: int, j: int) -> tuple[float, float]:
     """Top-left corner (row, col) of output (i, j)'s unclipped field."""
-    lo = row.start - (row.rf - 1) / 2
-    return lo + i * row.jump, lo + j * row.jump
+    top = row.start[0] - (row.rf[0] - 1) / 2
+    left = row.start[1] - (row.rf[1] - 1) / 2
+    return top + i * row.jump[0], left + j * row.jump[1]
 
 
 def _draw_field(ax, variant: str, layer: int, locs, colours, measured: bool):
@@ -87,8 +90,8 @@ def _draw_field(ax, variant: str, layer: int, locs, colours, measured: bool):
         ax.add_patch(
             Rectangle(
                 (left - 0.5, top - 0.5),
-                row.rf,
-                row.rf,
+                row.rf[1],
+                row.rf[0],
                 fill=False,
                 edgecolor=colour,
                 ls="--",
@@ -96,11 +99,15 @@ def _draw_field(ax, variant: str, layer: int, locs, colours, measured: bool):
             )
         )
         ax.plot(
-            row.start + j * row.jump, row.start + i * row.jump, "*", color=colour, ms=10
+            row.start[1] + j * row.jump[1],
+            row.start[0] + i * row.jump[0],
+            "*",
+            color=colour,
+            ms=10,
         )
         lims = [
             min(lims[0], left - 0.5, top - 0.5),
-            max(lims[1], left + row.rf, top + row.rf),
+            max(lims[1], left + row.rf[1], top + row.rf[0]),
         ]
         if measured:
             yy, xx = np.nonzero(_measured(variant, layer, i, j))
@@ -130,7 +137,7 @@ def field_figure(
     whole = rows[i].all() and cols[j].all()
     ax.set_title(
         f"{variant}: layer {layer} ({r.name})\n"
-        f"output ({i}, {j}) of {r.shape[0]}x{r.shape[1]}: field {r.rf}x{r.rf}, "
+        f"output ({i}, {j}) of {r.shape[0]}x{r.shape[1]}: field {r.rf[0]}x{r.rf[1]}, "
         f"sees rows {rr[0]}-{rr[-1]}, cols {cc[0]}-{cc[-1]}\n"
         + ("the whole input" if whole else "not the whole input"),
         fontsize=10,
@@ -164,7 +171,7 @@ def corner_fields_figure(variant: str = VARIANTS[0], layers=(3, 8, 11, 15, 16, 1
         last = (r.shape[0] - 1, r.shape[1] - 1)
         _draw_field(ax, variant, layer, [(0, 0), last], ["C0", "C1"], measured=False)
         ax.set_title(
-            f"{layer}: {r.name}\nRF {r.rf}, {'full' if r.full else 'not full'}",
+            f"{layer}: {r.name}\nRF {r.rf[0]}, {'full' if r.full else 'not full'}",
             fontsize=9,
         )
         ax.set_xticks([0, 31])
@@ -182,7 +189,8 @@ def corner_fields_figure(variant: str = VARIANTS[0], layers=(3, 8, 11, 15, 16, 1
 def erf_maps(variant: str = VARIANTS[0], n_images: int = ERF_IMAGES, seed: int = 0):
     """(n_layers, 32, 32) effective fields at every layer's centre output."""
     net = _network(variant)
-    return effective_fields(net, PROBLEM1_INPUT, list(range(len(net))), n_images, seed)
+    rows = list(range(1, len(net) + 1))
+    return effective_fields(net, PROBLEM1_INPUT, rows, n_images, seed)
 
 
 def _centre_field(variant: str, layer: int):
@@ -237,7 +245,7 @@ def erf_figure(layer: int = 15, variant: str = VARIANTS[0]):
     ax1.set_xlabel("input column")
     ax1.set_ylabel("share of gradient mass")
     ax1.set_title(
-        f"95% of the mass in {s.side95}x{s.side95}; field {r.rf}x{r.rf} "
+        f"95% of the mass in {s.side95}x{s.side95}; field {r.rf[0]}x{r.rf[1]} "
         f"({rr.size}x{cc.size} inside)",
         fontsize=10,
     )
@@ -254,7 +262,7 @@ def erf_sweep_figure(variant: str = VARIANTS[0], layers=(3, 8, 11, 15, 16, 21)):
         s = spread(erf_maps(variant)[layer - 1])
         r = _row(variant, layer)
         ax.set_title(
-            f"{layer}: RF {r.rf}\nsigma {s.sigma:.1f}, 95% in {s.side95}", fontsize=9
+            f"{layer}: RF {r.rf[0]}\nsigma {s.sigma:.1f}, 95% in {s.side95}", fontsize=9
         )
         ax.set_xticks([])
         ax.set_yticks([])
@@ -274,10 +282,10 @@ def rf_growth_figure():
     and the full-field layer.
     """
     fig, ax = plt.subplots(figsize=(8.5, 4.4))
-    first_rfs = [r.rf for r in _summary(VARIANTS[0]).rows]
+    first_rfs = [r.rf[0] for r in _summary(VARIANTS[0]).rows]
     for k, variant in enumerate(VARIANTS):
         rows = _summary(variant).rows
-        rfs = [r.rf for r in rows]
+        rfs = [r.rf[0] for r in rows]
         same = k > 0 and rfs == first_rfs
         label = f"{variant}: theoretical" + (
             f" (same as {VARIANTS[0]})" if same else ""

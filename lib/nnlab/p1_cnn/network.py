@@ -19,17 +19,54 @@ from nnlab.layers import (
     relu_backward,
     relu_forward,
 )
-from nnlab.p1_cnn.specs import (
-    Conv,
-    MaxPool,
-    ReLU,
+from nnlab.p1_cnn.geometry import (
     check_input_shape,
     check_layers,
     output_shapes,
 )
+from nnlab.p1_cnn.specs import AvgPool, Conv, MaxPool, ReLU
 from nnlab.validate import check_array, check_choice, check_dout, check_int
 
 POOLS = ("max", "avg")
+RUNNABLE = (
+    "Conv (square kernel, equal strides, the same padding on every side, "
+    "no dilation or groups), ReLU, and MaxPool/AvgPool without padding or ceil_mode"
+)
+
+
+def check_runnable(layers) -> list:
+    """Return `layers` after checking the `nnlab.layers` kernels can run them.
+
+    Raises
+    ------
+    TypeError
+        As `nnlab.p1_cnn.geometry.check_layers`.
+    ValueError
+        Naming the first row the kernels cannot run, and what they run
+        (`RUNNABLE`); the table (`nnlab.p1_cnn.summary.layer_table`) takes
+        every spec.
+    """
+    layers = check_layers(layers)
+    for i, spec in enumerate(layers):
+        ok = isinstance(spec, ReLU)
+        if isinstance(spec, Conv | MaxPool | AvgPool):
+            (kh, kw), (sh, sw) = spec.kernel_hw, spec.stride_hw
+            pads = spec.pads
+            ok = kh == kw and sh == sw and pads != "same" and len(set(pads)) == 1
+            if isinstance(spec, Conv):
+                ok = ok and spec.dilation_hw == (1, 1) and spec.groups == 1
+            else:
+                ok = ok and pads == (0, 0, 0, 0) and not spec.ceil_mode
+        if not ok:
+            raise ValueError(
+                f"row {i + 1} ({spec.name}): the numpy kernels run only {RUNNABLE}"
+            )
+    return layers
+
+
+def _kernel(spec) -> tuple[int, int, int]:
+    """(K, stride, pad) of a runnable Conv or pool."""
+    return spec.kernel_hw[0], spec.stride_hw[0], spec.pads[0]
 
 
 def init_network(
@@ -39,7 +76,7 @@ def init_network(
 
     Parameters
     ----------
-    layers : list of Conv, ReLU, MaxPool
+    layers : list of specs the kernels run (`check_runnable`)
     input_shape : (H, W, C) tuple of int
     seed : int
         Seeds ``np.random.default_rng``, >= 0.
@@ -61,13 +98,14 @@ def init_network(
     Raises
     ------
     TypeError, ValueError
-        As `nnlab.p1_cnn.specs.output_shapes`, or for a bad `seed` or a
-        non-floating `dtype`.
+        As `check_runnable` and `nnlab.p1_cnn.geometry.output_shapes`, or
+        for a bad `seed` or a non-floating `dtype`.
 
     References
     ----------
     K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers", ICCV 2015.
     """
+    layers = check_runnable(layers)
     shapes = [check_input_shape(input_shape)] + output_shapes(layers, input_shape)
     seed = check_int("seed", seed, 0)
     try:
@@ -82,8 +120,9 @@ def init_network(
         if not isinstance(spec, Conv):
             params.append(None)
             continue
-        size = (spec.kernel, spec.kernel, C, spec.filters)
-        fan_in = spec.kernel * spec.kernel * C
+        K = spec.kernel_hw[0]
+        size = (K, K, C, spec.filters)
+        fan_in = K * K * C
         if positive:
             w = rng.uniform(0.5, 1.5, size) / fan_in
         else:
@@ -102,8 +141,9 @@ def _avgpool_weights(size: int, C: int, dtype) -> np.ndarray:
 class NetworkCache(NamedTuple):
     """What `network_backward` needs from `network_forward`.
 
-    ``outs[l]`` is layer l's output and ``caches[l]`` its kernel's cache
-    (None for a ReLU run as the identity); ``pool`` is the routing used.
+    ``outs[i]`` is the output of row ``i + 1`` (``layers[i]``) and
+    ``caches[i]`` its kernel's cache (None for a ReLU run as the identity);
+    ``pool`` is the routing used.
     """
 
     layers: list
@@ -111,18 +151,16 @@ class NetworkCache(NamedTuple):
     outs: list
     caches: list
 
-    def upto(self, layer: int) -> NetworkCache:
-        """Return the cache of layers 0 to `layer` (0-based) alone.
+    def upto(self, row: int) -> NetworkCache:
+        """Return the cache of rows 1 to `row` alone (row 0 is the input).
 
         `network_backward` given it back-propagates a gradient injected at
-        layer `layer`'s output, ``outs[layer]``, with no second forward pass.
+        that row's output, ``outs[row - 1]``, with no second forward pass.
         """
-        layer = check_int("layer", layer, 0)
-        if layer >= len(self.layers):
-            raise ValueError(
-                f"layer must be in [0, {len(self.layers) - 1}], got {layer}"
-            )
-        k = layer + 1
+        row = check_int("row", row, 1)
+        if row > len(self.layers):
+            raise ValueError(f"row must be in [1, {len(self.layers)}], got {row}")
+        k = row
         return NetworkCache(self.layers[:k], self.pool, self.outs[:k], self.caches[:k])
 
 
@@ -139,7 +177,7 @@ def _check_params(params, layers) -> None:
     for i, (spec, p) in enumerate(zip(layers, params, strict=True)):
         if isinstance(spec, Conv) and not (isinstance(p, tuple) and len(p) == 2):
             raise TypeError(
-                f"params[{i}] must be a pair (w, b) for layer {i} ({spec.name}), "
+                f"params[{i}] must be a pair (w, b) for row {i + 1} ({spec.name}), "
                 f"got {type(p).__name__}"
             )
 
@@ -150,7 +188,7 @@ def network_forward(x, layers, params, relu: bool = True, pool: str = "max"):
     Parameters
     ----------
     x : (N, H, W, C) ndarray
-    layers : list of Conv, ReLU, MaxPool
+    layers : list of specs the kernels run (`check_runnable`)
         At least one.
     params : list
         From `init_network`: ``(w, b)`` for a Conv, None for other layers.
@@ -165,33 +203,37 @@ def network_forward(x, layers, params, relu: bool = True, pool: str = "max"):
     out : (N, H_L, W_L, C_L) ndarray
         The last layer's output.
     cache : NetworkCache
-        ``(layers, pool, outs, caches)``; ``outs`` holds every layer's
-        output, ``cache.upto(l)`` the cache of the network up to layer l.
+        ``(layers, pool, outs, caches)``; ``outs[i]`` holds row
+        ``i + 1``'s output, ``cache.upto(row)`` the cache up to that row.
 
     Raises
     ------
     TypeError, ValueError
-        As `nnlab.p1_cnn.specs.check_layers`, `nnlab.validate` and the
+        As `check_runnable`, `nnlab.validate` and the
         kernels, or if `params` does not match `layers`.
     """
     check_array("x", x, 4, "(N, H, W, C)")
-    layers = check_layers(layers)
+    layers = check_runnable(layers)
     if not layers:
         raise ValueError("layers must hold at least one layer spec, got []")
     _check_params(params, layers)
     pool = check_choice("pool", pool, POOLS)
     outs, caches = [], []
     for spec, p in zip(layers, params, strict=True):
-        if isinstance(spec, Conv):
-            x, cache = conv2d_forward(x, *p, stride=spec.stride, pad=spec.padding)
-        elif isinstance(spec, ReLU):
+        if isinstance(spec, ReLU):
             x, cache = relu_forward(x) if relu else (x, None)
-        elif pool == "max":
-            x, cache = maxpool_forward(x, spec.size, spec.stride)
+            outs.append(x)
+            caches.append(cache)
+            continue
+        K, stride, pad = _kernel(spec)
+        if isinstance(spec, Conv):
+            x, cache = conv2d_forward(x, *p, stride=stride, pad=pad)
+        elif isinstance(spec, MaxPool) and pool == "max":
+            x, cache = maxpool_forward(x, K, stride)
         else:
             C = x.shape[3]
-            w = _avgpool_weights(spec.size, C, x.dtype)
-            x, cache = conv2d_forward(x, w, np.zeros(C, x.dtype), spec.stride, pad=0)
+            w = _avgpool_weights(K, C, x.dtype)
+            x, cache = conv2d_forward(x, w, np.zeros(C, x.dtype), stride, pad=0)
         outs.append(x)
         caches.append(cache)
     return x, NetworkCache(layers, pool, outs, caches)
@@ -204,7 +246,7 @@ def network_backward(dout, cache: NetworkCache):
     ----------
     dout : (N, H_L, W_L, C_L) ndarray
         Gradient of the loss with respect to the network's output. To inject
-        a gradient at layer l's output instead, pass ``cache.upto(l)``; a
+        a gradient at row r's output instead, pass ``cache.upto(r)``; a
         loss that reads several layers is the sum of one sweep per layer.
     cache : NetworkCache
         From `network_forward`, or its `NetworkCache.upto`.
@@ -230,7 +272,7 @@ def network_backward(dout, cache: NetworkCache):
         if isinstance(spec, Conv):
             grad, dw, db = conv2d_backward(grad, c)
             dparams[k] = (dw, db)
-        elif isinstance(spec, MaxPool) and pool == "avg":
+        elif isinstance(spec, AvgPool) or (isinstance(spec, MaxPool) and pool == "avg"):
             grad = conv2d_backward(grad, c)[0]
         elif isinstance(spec, ReLU):
             grad = grad if c is None else relu_backward(grad, c)
@@ -267,7 +309,7 @@ def measure(layers, input_shape, seed: int = 0) -> list[Measured]:
 
     Parameters
     ----------
-    layers : list of Conv, ReLU, MaxPool
+    layers : list of specs the kernels run (`check_runnable`)
     input_shape : (H, W, C) tuple of int
     seed : int
         Seeds the weights and the image, >= 0.
@@ -285,8 +327,8 @@ def measure(layers, input_shape, seed: int = 0) -> list[Measured]:
     x = np.random.default_rng(seed).standard_normal((1, *input_shape))
     _, net = network_forward(x, layers, params)
     rows = []
-    for out, p, cache in zip(net.outs, params, net.caches, strict=True):
-        n_params = 0 if p is None else sum(a.size for a in p)
+    for spec, out, p, cache in zip(layers, net.outs, params, net.caches, strict=True):
+        n_params = 0 if p is None else p[0].size + p[1].size * spec.bias
         gemm = None
         if isinstance(cache, ConvCache):
             (m, k), n = cache.cols.shape, cache.w.shape[3]

@@ -1,59 +1,256 @@
-"""Layer specs of a plain CNN, and the Problem 1 network.
+"""Layer specs of a CNN, with PyTorch's names and defaults.
 
-Also what the specs alone determine: output shapes and exact receptive
-fields.
+A network is a list of specs on a channels-last input shape ``(H, W, C)``:
+``Conv``, ``MaxPool``, ``AvgPool``, ``GlobalAvgPool``, ``BatchNorm``,
+``ReLU``, ``Flatten``, ``Linear`` and ``Residual`` (a block whose output is
+the sum of two paths). Each spec checks its arguments when it is built, and
+its defaults are those of the ``torch.nn`` layer of the same name:
+``Conv(8, 3)`` has stride 1 and no padding (a 32x32 input gives 30x30),
+``MaxPool(3)`` has stride 3.
 
-A network is a list of layer specs, ``Conv``, ``ReLU`` and ``MaxPool``, on a
-channels-last input shape ``(H, W, C)``. `output_shapes` and `field_masks`
-propagate a shape and the set of input pixels each output sees through the
-list; `nnlab.p1_cnn.summary` turns them into the per-layer table and
-`nnlab.p1_cnn.network` runs the list with the `nnlab.layers` kernels.
+`nnlab.p1_cnn.geometry` propagates shapes and exact receptive fields
+through a list, `nnlab.p1_cnn.summary` makes the per-layer table, and
+`nnlab.p1_cnn.presets` holds published networks written with these specs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from nnlab.layers import conv_output_size
 from nnlab.validate import check_int
+
+PAD_FORMS = (
+    "an int, a pair (ph, pw), a 4-tuple (top, bottom, left, right), "
+    "'same' (TensorFlow's rule) or 'valid'"
+)
+
+
+def pair(name: str, value, minimum: int) -> tuple[int, int]:
+    """Return `value` (an int or a pair of ints) as a pair (h, w).
+
+    Raises
+    ------
+    TypeError
+        If it is neither an integer nor a pair of integers.
+    ValueError
+        If a pair does not have two entries, or an entry is below `minimum`.
+    """
+    if isinstance(value, tuple | list):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair (h, w), got {value!r}")
+        return check_int(name, value[0], minimum), check_int(name, value[1], minimum)
+    v = check_int(name, value, minimum)
+    return v, v
+
+
+def padding(name: str, pad) -> tuple[int, int, int, int] | str:
+    """Return `pad` as (top, bottom, left, right), or the string "same".
+
+    Parameters
+    ----------
+    name : str
+        How the message names the argument.
+    pad : int, (ph, pw), (top, bottom, left, right), "same" or "valid"
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the allowed forms (`PAD_FORMS`).
+    """
+    if isinstance(pad, str):
+        if pad not in ("same", "valid"):
+            raise ValueError(f"{name} must be {PAD_FORMS}; got {pad!r}")
+        return "same" if pad == "same" else (0, 0, 0, 0)
+    if isinstance(pad, tuple | list):
+        if len(pad) == 2:
+            ph, pw = (check_int(name, p, 0) for p in pad)
+            return ph, ph, pw, pw
+        if len(pad) == 4:
+            t, b, left, r = (check_int(name, p, 0) for p in pad)
+            return t, b, left, r
+        raise ValueError(f"{name} must be {PAD_FORMS}; got {pad!r}")
+    if isinstance(pad, bool) or not isinstance(pad, int):
+        raise TypeError(f"{name} must be {PAD_FORMS}; got {type(pad).__name__} {pad!r}")
+    p = check_int(name, pad, 0)
+    return p, p, p, p
+
+
+def _size(hw: tuple[int, int]) -> str:
+    return f"{hw[0]}x{hw[1]}"
+
+
+def _pad_label(pad, kernel, stride) -> str:
+    """Label the padding; empty when it keeps the size ((K-1)/2, stride 1)."""
+    if pad == "same":
+        return ", pad same"
+    t, b, left, r = pad
+    keeps = (t, b) == ((kernel[0] - 1) // 2,) * 2 and (left, r) == (
+        (kernel[1] - 1) // 2,
+    ) * 2
+    if keeps and stride == (1, 1) and kernel[0] % 2 and kernel[1] % 2:
+        return ""
+    if t == b == left == r:
+        return f", pad {t}"
+    if (t, left) == (b, r):
+        return f", pad {t}x{left}"
+    return f", pad {t},{b},{left},{r}"
 
 
 @dataclass(frozen=True)
 class Conv:
-    """Convolution with `filters` square `kernel` x `kernel` filters.
+    """2-D convolution, as ``torch.nn.Conv2d`` (input channels inferred).
 
-    ``pad=None`` means ``(kernel - 1) // 2``: "same" size for odd kernels at
-    stride 1.
+    Parameters
+    ----------
+    filters : int
+        Output channels F, >= 1.
+    kernel : int or (kh, kw)
+    stride, dilation : int or (sh, sw), default 1
+    pad : int, (ph, pw), (top, bottom, left, right), "same" or "valid"
+        Zero padding, default 0. "same" follows TensorFlow: output
+        ``ceil(n / stride)``, total padding split with the extra pixel at
+        the bottom/right.
+    groups : int
+        Channel groups, >= 1; input channels and `filters` must divide by it
+        (``groups = C`` is a depthwise convolution).
+    bias : bool
     """
 
     filters: int
-    kernel: int
-    stride: int = 1
-    pad: int | None = None
+    kernel: int | tuple[int, int]
+    stride: int | tuple[int, int] = 1
+    pad: int | tuple | str = 0
+    dilation: int | tuple[int, int] = 1
+    groups: int = 1
+    bias: bool = True
 
     def __post_init__(self):
-        """Raise TypeError unless every size is an integer, ValueError if too small."""
+        """Check every argument; TypeError or ValueError naming it."""
         check_int("Conv filters", self.filters, 1)
-        check_int("Conv kernel", self.kernel, 1)
-        check_int("Conv stride", self.stride, 1)
-        if self.pad is not None:
-            check_int("Conv pad", self.pad, 0)
+        pair("Conv kernel", self.kernel, 1)
+        pair("Conv stride", self.stride, 1)
+        pair("Conv dilation", self.dilation, 1)
+        padding("Conv pad", self.pad)
+        check_int("Conv groups", self.groups, 1)
+        if self.filters % self.groups:
+            raise ValueError(
+                f"Conv filters ({self.filters}) must be divisible by groups "
+                f"({self.groups})"
+            )
+        if not isinstance(self.bias, bool):
+            raise TypeError(f"Conv bias must be a bool, got {self.bias!r}")
 
     @property
-    def padding(self) -> int:
-        """Zero padding on each side, in pixels: `pad`, or ``(kernel - 1) // 2``."""
-        return (self.kernel - 1) // 2 if self.pad is None else self.pad
+    def kernel_hw(self) -> tuple[int, int]:
+        """(kh, kw)."""
+        return pair("kernel", self.kernel, 1)
+
+    @property
+    def stride_hw(self) -> tuple[int, int]:
+        """(sh, sw)."""
+        return pair("stride", self.stride, 1)
+
+    @property
+    def dilation_hw(self) -> tuple[int, int]:
+        """(dh, dw)."""
+        return pair("dilation", self.dilation, 1)
+
+    @property
+    def pads(self):
+        """(top, bottom, left, right), or "same" (resolved per input size)."""
+        return padding("pad", self.pad)
 
     @property
     def name(self) -> str:
-        """Label of the layer in tables and figures, e.g. ``Conv F=64, 3x3``."""
-        k = self.kernel
-        extra = f", stride {self.stride}" if self.stride != 1 else ""
-        if self.stride != 1 or self.pad is not None:
-            extra += f", pad {self.padding}"
-        return f"Conv F={self.filters}, {k}x{k}{extra}"
+        """Label in tables and figures, e.g. ``Conv F=64, 3x3``."""
+        k, s, d = self.kernel_hw, self.stride_hw, self.dilation_hw
+        out = f"Conv F={self.filters}, {_size(k)}"
+        out += f", stride {s[0] if s[0] == s[1] else _size(s)}" if s != (1, 1) else ""
+        out += _pad_label(self.pads, k, s)
+        out += f", dil {d[0] if d[0] == d[1] else _size(d)}" if d != (1, 1) else ""
+        out += f", groups {self.groups}" if self.groups != 1 else ""
+        return out + ("" if self.bias else ", no bias")
+
+
+@dataclass(frozen=True)
+class _Pool:
+    kernel: int | tuple[int, int]
+    stride: int | tuple[int, int] | None = None
+    pad: int | tuple | str = 0
+    ceil_mode: bool = False
+
+    def __post_init__(self):
+        """Check every argument; TypeError or ValueError naming it."""
+        kind = type(self).__name__
+        k = pair(f"{kind} kernel", self.kernel, 1)
+        if self.stride is not None:
+            pair(f"{kind} stride", self.stride, 1)
+        pads = padding(f"{kind} pad", self.pad)
+        if pads != "same" and (max(pads[:2]) > k[0] // 2 or max(pads[2:]) > k[1] // 2):
+            raise ValueError(
+                f"{kind} pad must be at most half the kernel on each side "
+                f"(as in torch.nn), got pad {self.pad!r} for kernel {_size(k)}"
+            )
+        if not isinstance(self.ceil_mode, bool):
+            raise TypeError(f"{kind} ceil_mode must be a bool, got {self.ceil_mode!r}")
+
+    @property
+    def kernel_hw(self) -> tuple[int, int]:
+        """(kh, kw)."""
+        return pair("kernel", self.kernel, 1)
+
+    @property
+    def stride_hw(self) -> tuple[int, int]:
+        """(sh, sw); the kernel when `stride` is None, as in torch.nn."""
+        return self.kernel_hw if self.stride is None else pair("stride", self.stride, 1)
+
+    dilation_hw = (1, 1)
+
+    @property
+    def pads(self):
+        """(top, bottom, left, right), or "same"."""
+        return padding("pad", self.pad)
+
+    def _label(self, word: str) -> str:
+        k, s = self.kernel_hw, self.stride_hw
+        out = f"{word} {_size(k)}, stride {s[0] if s[0] == s[1] else _size(s)}"
+        pads = self.pads
+        out += "" if pads == (0, 0, 0, 0) else _pad_label(pads, (0, 0), (0, 0))
+        return out + (", ceil" if self.ceil_mode else "")
+
+
+@dataclass(frozen=True)
+class MaxPool(_Pool):
+    """Max over windows, as ``torch.nn.MaxPool2d`` (stride defaults to kernel)."""
+
+    @property
+    def name(self) -> str:
+        """Label, e.g. ``Pool 2x2, stride 2``."""
+        return self._label("Pool")
+
+
+@dataclass(frozen=True)
+class AvgPool(_Pool):
+    """Mean over windows, as ``torch.nn.AvgPool2d`` (stride defaults to kernel)."""
+
+    @property
+    def name(self) -> str:
+        """Label, e.g. ``AvgPool 3x3, stride 2``."""
+        return self._label("AvgPool")
+
+
+@dataclass(frozen=True)
+class GlobalAvgPool:
+    """Mean over all positions: (H, W, C) -> (1, 1, C)."""
+
+    name = "GlobalAvgPool"
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    """Batch normalisation: 2C trainable parameters, 2C running buffers."""
+
+    name = "BatchNorm"
 
 
 @dataclass(frozen=True)
@@ -64,248 +261,78 @@ class ReLU:
 
 
 @dataclass(frozen=True)
-class MaxPool:
-    """Max over `size` x `size` windows every `stride` pixels, no padding."""
+class Flatten:
+    """(H, W, C) -> (1, 1, H W C): every output sees every position."""
 
-    size: int = 2
-    stride: int = 2
+    name = "Flatten"
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Fully connected layer on a 1x1 map (after Flatten or GlobalAvgPool)."""
+
+    features: int
+    bias: bool = True
 
     def __post_init__(self):
-        """TypeError unless `size` and `stride` are integers, ValueError if < 1."""
-        check_int("MaxPool size", self.size, 1)
-        check_int("MaxPool stride", self.stride, 1)
+        """Check every argument; TypeError or ValueError naming it."""
+        check_int("Linear features", self.features, 1)
+        if not isinstance(self.bias, bool):
+            raise TypeError(f"Linear bias must be a bool, got {self.bias!r}")
 
     @property
     def name(self) -> str:
-        """Label of the layer in tables and figures, e.g. ``Pool 2x2, stride 2``."""
-        return f"Pool {self.size}x{self.size}, stride {self.stride}"
+        """Label, e.g. ``Linear 1000``."""
+        return f"Linear {self.features}" + ("" if self.bias else ", no bias")
 
 
-def layer_window(spec, position: int) -> tuple[int, int, int]:
-    """(kernel, stride, pad) of a layer along one spatial axis.
-
-    Parameters
-    ----------
-    spec : Conv, ReLU or MaxPool
-    position : int
-        Index of `spec` in its layer list, named in the error message.
-
-    Returns
-    -------
-    (kernel, stride, pad) : tuple of int
-        ``(1, 1, 0)`` for ReLU, ``(size, stride, 0)`` for MaxPool.
-
-    Raises
-    ------
-    TypeError
-        If `position` is not an integer.
-    ValueError
-        If `spec` is not one of the three layer specs, or `position` < 0.
-    """
-    check_int("position", position, 0)
-    if isinstance(spec, Conv):
-        return spec.kernel, spec.stride, spec.padding
-    if isinstance(spec, MaxPool):
-        return spec.size, spec.stride, 0
-    if isinstance(spec, ReLU):
-        return 1, 1, 0
-    raise ValueError(
-        f"unknown layer spec {spec!r} at position {position}; "
-        "expected Conv, ReLU or MaxPool"
-    )
+SIMPLE = (Conv, MaxPool, AvgPool, GlobalAvgPool, BatchNorm, ReLU, Flatten, Linear)
 
 
-def check_layers(layers) -> list:
-    """Return `layers` as a list after checking every entry is a layer spec.
-
-    Raises
-    ------
-    TypeError
-        If `layers` is not a list or tuple.
-    ValueError
-        If an entry is not a Conv, ReLU or MaxPool (the message gives its
-        position).
-    """
-    if not isinstance(layers, list | tuple):
+def _check_path(name: str, path, allow_empty: bool) -> tuple:
+    if not isinstance(path, list | tuple):
         raise TypeError(
-            "layers must be a list of Conv, ReLU and MaxPool specs, "
-            f"got {type(layers).__name__}"
+            f"Residual {name} must be a list of layer specs, got {type(path).__name__}"
         )
-    for i, spec in enumerate(layers):
-        layer_window(spec, i)
-    return list(layers)
-
-
-def check_input_shape(input_shape) -> tuple[int, int, int]:
-    """Return `input_shape` as a tuple of three positive ints (H, W, C).
-
-    Raises
-    ------
-    TypeError
-        If it is not a tuple or list, or an entry is not an integer.
-    ValueError
-        If it does not have three entries, or one is below 1.
-    """
-    if not isinstance(input_shape, tuple | list):
-        raise TypeError(
-            f"input_shape must be a tuple (H, W, C), got {type(input_shape).__name__}"
-        )
-    if len(input_shape) != 3:
-        raise ValueError(f"input_shape must be (H, W, C), got {input_shape!r}")
-    for name, v in zip("HWC", input_shape, strict=True):
-        check_int(f"input_shape {name}", v, 1)
-    return tuple(int(v) for v in input_shape)
-
-
-def output_shapes(layers, input_shape) -> list[tuple[int, int, int]]:
-    """Output (H, W, C) of every layer.
-
-    Parameters
-    ----------
-    layers : list of Conv, ReLU, MaxPool
-    input_shape : (H, W, C) tuple of int
-
-    Returns
-    -------
-    list of (H_l, W_l, C_l) tuple of int, one per layer
-
-    Raises
-    ------
-    TypeError, ValueError
-        As `check_layers` and `check_input_shape`, or if a window is larger
-        than its padded input.
-    """
-    layers = check_layers(layers)
-    shape = check_input_shape(input_shape)
-    shapes = []
-    for i, spec in enumerate(layers):
-        k, s, p = layer_window(spec, i)
-        H, W, C = shape
-        if k > H + 2 * p or k > W + 2 * p:
+    if not path and not allow_empty:
+        raise ValueError(f"Residual {name} must hold at least one layer spec, got []")
+    for i, spec in enumerate(path):
+        if not isinstance(spec, SIMPLE + (Residual,)):
             raise ValueError(
-                f"layer {i} ({spec.name}): window {k}x{k} is larger than its "
-                f"padded input {H + 2 * p}x{W + 2 * p} (input {shape})"
+                f"Residual {name}[{i}] is {spec!r}, not a layer spec; expected "
+                "Conv, MaxPool, AvgPool, GlobalAvgPool, BatchNorm, ReLU, Flatten, "
+                "Linear or Residual"
             )
-        C_out = spec.filters if isinstance(spec, Conv) else C
-        shape = (conv_output_size(H, k, s, p), conv_output_size(W, k, s, p), C_out)
-        shapes.append(shape)
-    return shapes
+    return tuple(path)
 
 
-def _connectivity(n_in: int, k: int, s: int, p: int) -> np.ndarray:
-    """(n_out, n_in) 0/1 matrix: which real inputs feed each output."""
-    n_out = conv_output_size(n_in, k, s, p)
-    first = np.arange(n_out)[:, None] * s - p  # (n_out, 1)
-    u = np.arange(n_in)[None, :]  # (1, n_in)
-    return ((u >= first) & (u < first + k)).astype(np.int64)
-
-
-def field_masks(layers, input_shape) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Exact receptive fields of every output location of every layer.
+@dataclass(frozen=True)
+class Residual:
+    """Sum of two paths from the same input: `body` and `shortcut`.
 
     Parameters
     ----------
-    layers : list of Conv, ReLU, MaxPool
-    input_shape : (H, W, C) tuple of int
-
-    Returns
-    -------
-    list of (rows, cols)
-        Per layer, ``rows : (H_out, H) bool`` says which input rows each
-        output row sees, ``cols : (W_out, W) bool`` likewise for columns.
-        The field of output (i, j) is ``rows[i][:, None] & cols[j][None, :]``
-        (square kernels act on the two axes independently).
-
-    Raises
-    ------
-    TypeError, ValueError
-        As `output_shapes`.
-
-    Notes
-    -----
-    Padding enters exactly: a padded zero is connected to nothing, so a
-    field is the union of the fields of the real inputs under the window
-    and is clipped by the input boundary at every layer.
+    body : non-empty list of specs
+    shortcut : list of specs or None
+        None (or []) is the identity. The two paths' output shapes must
+        agree, which is checked once the input shape is known.
     """
-    layers = check_layers(layers)
-    shapes = output_shapes(layers, input_shape)
-    H, W, _ = check_input_shape(input_shape)
-    rows, cols = np.eye(H, dtype=np.int64), np.eye(W, dtype=np.int64)
-    masks = []
-    for i, spec in enumerate(layers):
-        k, s, p = layer_window(spec, i)
-        rows = (_connectivity(rows.shape[0], k, s, p) @ rows > 0).astype(np.int64)
-        cols = (_connectivity(cols.shape[0], k, s, p) @ cols > 0).astype(np.int64)
-        assert rows.shape[0] == shapes[i][0] and cols.shape[0] == shapes[i][1]
-        masks.append((rows.astype(bool), cols.astype(bool)))
-    return masks
+
+    body: tuple
+    shortcut: tuple | None = None
+
+    def __post_init__(self):
+        """Check both paths hold layer specs; store them as tuples."""
+        object.__setattr__(self, "body", _check_path("body", self.body, False))
+        if self.shortcut is not None:
+            path = _check_path("shortcut", self.shortcut, True)
+            object.__setattr__(self, "shortcut", path or None)
+
+    @property
+    def name(self) -> str:
+        """Label, e.g. ``Residual (5 layers, projection)``."""
+        extra = ", projection" if self.shortcut else ""
+        return f"Residual ({len(self.body)} layers{extra})"
 
 
-def problem1_layers() -> list:
-    """Return the Problem 1 network on a 32x32x3 input."""
-    net = []
-    for f, k, pool in [
-        (16, 5, False),
-        (24, 3, True),
-        (32, 3, False),
-        (48, 3, True),
-        (64, 3, False),
-        (64, 1, True),
-        (96, 3, True),
-        (128, 3, True),
-    ]:
-        net += [Conv(f, k), ReLU()] + ([MaxPool(2, 2)] if pool else [])
-    return net
-
-
-PROBLEM1_INPUT = (32, 32, 3)
-
-
-def replace_pools(layers, kernel: int, pad: int, in_channels: int) -> list:
-    """Replace each MaxPool by a Conv.
-
-    The Conv has as many filters as its input has channels, the given kernel
-    and pad, and the pool's stride.
-
-    Parameters
-    ----------
-    layers : list of Conv, ReLU, MaxPool
-    kernel : int
-        Side of the replacing convolutions, >= 1.
-    pad : int
-        Their zero padding, >= 0.
-    in_channels : int
-        Channels of the network's input, >= 1 (the filters of a pool that
-        comes before any Conv).
-
-    Returns
-    -------
-    list of Conv, ReLU, MaxPool
-
-    Raises
-    ------
-    TypeError, ValueError
-        As `check_layers` and `nnlab.validate.check_int`.
-    """
-    layers = check_layers(layers)
-    kernel = check_int("kernel", kernel, 1)
-    pad = check_int("pad", pad, 0)
-    out, channels = [], check_int("in_channels", in_channels, 1)
-    for spec in layers:
-        if isinstance(spec, MaxPool):
-            spec = Conv(channels, kernel, stride=spec.stride, pad=pad)
-        elif isinstance(spec, Conv):
-            channels = spec.filters
-        out.append(spec)
-    return out
-
-
-def problem1_variants() -> dict[str, list]:
-    """Return the Problem 1 network and its two strided-convolution variants."""
-    net = problem1_layers()
-    C = PROBLEM1_INPUT[2]
-    return {
-        "max-pool 2x2/2": net,
-        "conv 2x2/2": replace_pools(net, kernel=2, pad=0, in_channels=C),
-        "conv 3x3/2, pad 1": replace_pools(net, kernel=3, pad=1, in_channels=C),
-    }
+LAYER_KINDS = SIMPLE + (Residual,)
