@@ -89,7 +89,7 @@ def perturbation_figure(T: int = 16, step: int = 8):
     return fig
 
 
-def perturbation_sweep(T: int = 16, steps: tuple[int, ...] = (0, 8, 15)):
+def perturbation_sweep_figure(T: int = 16, steps: tuple[int, ...] = (0, 8, 15)):
     """Small multiples of `perturbation_figure`: normalizations x nudged steps."""
     fig, axes = plt.subplots(3, len(steps), figsize=(10, 6.2), sharex=True)
     for i, norm in enumerate(NORMS):
@@ -302,7 +302,7 @@ ALT = {
         "nudged step and later ones; under layer norm only the nudged step. "
         "Crosses mark outputs that stayed bit-for-bit identical."
     ),
-    "perturbation_sweep": (
+    "perturbation_sweep_figure": (
         "A 3 by 3 grid: rows full sequence norm, causal sequence norm and layer "
         "norm; columns nudging input step 0, 8 and 15 of a 16-step sequence. "
         "Full norm moves all 16 outputs in every column; causal moves the nudged "
