@@ -9,7 +9,15 @@ import numpy as np
 
 from badinput import case
 from nnlab.norm import RunningStats
-from nnlab.p4_seqnorm import layernorm, leakage, nextstep, predictor, seqnorm, verdicts
+from nnlab.p4_seqnorm import (
+    layernorm,
+    leakage,
+    nextstep,
+    predictor,
+    seqnorm,
+    stream,
+    verdicts,
+)
 
 PARAMS = {"params": leakage.PARAM_NAMES}
 
@@ -186,3 +194,39 @@ EXEMPT = {
         "(a type check refuses anything else); nothing in it for the harness to spoil"
     ),
 }
+
+
+def _stream_state():
+    return {
+        "x_t": _x((2, 3)),
+        "gamma": _x(3, 1),
+        "beta": _x(3, 2),
+        "state": stream.stream_step(_x((2, 3), 4), _x(3, 1), _x(3, 2))[1],
+        "eps": 1e-5,
+    }
+
+
+def _ema_state():
+    return {
+        "x_t": _x(3),
+        "gamma": _x(3, 1),
+        "beta": _x(3, 2),
+        "state": stream.ema_step(_x(3, 4), _x(3, 1), _x(3, 2))[1],
+        "momentum": 0.9,
+        "eps": 1e-5,
+    }
+
+
+CASES += [
+    case(stream.stream_step, make=_stream_state, spoil=("x_t", "gamma", "beta", "eps")),
+    case(stream.ema_step, make=_ema_state, spoil=("x_t", "gamma", "beta", "momentum")),
+    case(
+        stream.stream_sequence,
+        x=_x((2, 4, 3)),
+        gamma=_x(3, 1),
+        beta=_x(3, 2),
+        momentum=0.9,
+        eps=1e-5,
+    ),
+    case(stream.drift_tradeoff, data="jump", T=8, n=2, momentum=0.9, jump=5.0, seed=0),
+]

@@ -419,21 +419,7 @@ def test_page_renders_offline(name, width, rendered):
 TEX_LEFT = re.compile(r"\$|\\[A-Za-z]+|\\[{}()\[\]]")
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            s,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="fixed in notebook 04 by the issue-14 notebook pass",
-            ),
-        )
-        if s.startswith("04_")
-        else s
-        for s in STEMS
-    ],
-)
+@pytest.mark.parametrize("name", STEMS)
 def test_math_is_never_eaten(name, rendered):
     """After MathJax, the text a reader sees holds no TeX source."""
     text = rendered[name, 1280]["text"]

@@ -89,7 +89,7 @@ def perturbation_figure(T: int = 16, step: int = 8):
     return fig
 
 
-def perturbation_sweep(T: int = 16, steps: tuple[int, ...] = (0, 8, 15)):
+def perturbation_sweep_figure(T: int = 16, steps: tuple[int, ...] = (0, 8, 15)):
     """Small multiples of `perturbation_figure`: normalizations x nudged steps."""
     fig, axes = plt.subplots(3, len(steps), figsize=(10, 6.2), sharex=True)
     for i, norm in enumerate(NORMS):
@@ -229,4 +229,104 @@ def prefix_variance_figure(T: int = 2000, offset: float = 1e4, scale: float = 1e
     return fig
 
 
+def norm_axes_figure(N: int = 3, T: int = 6, D: int = 4):
+    """Which entries of an (N, T, D) batch share one mean and variance.
+
+    One panel a normalization; each sequence is a T x D grid, the coloured
+    cells are those averaged for the statistics of the entry marked with a
+    dot, the grey cells do not enter them.
+    """
+    n0, t0, d0 = 1, T // 2, 1  # the entry whose statistics are drawn
+    n, t, d = np.meshgrid(np.arange(N), np.arange(T), np.arange(D), indexing="ij")
+    groups = {
+        "batch norm\n(over N and T, per feature)": d == d0,
+        "layer norm\n(over D, per sequence and step)": (n == n0) & (t == t0),
+        "sequence norm = instance norm\n(over T, per sequence and feature)": (
+            (n == n0) & (d == d0)
+        ),
+        "causal sequence norm\n(over steps up to t, per sequence and feature)": (
+            (n == n0) & (d == d0) & (t <= t0)
+        ),
+    }
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.6))
+    for ax, (title, mask) in zip(axes.flat, groups.items(), strict=True):
+        for k in range(N):
+            x0 = k * (D + 1)  # one T x D grid a sequence, a gap between them
+            for tt in range(T):
+                for dd in range(D):
+                    on = mask[k, tt, dd]
+                    ax.add_patch(plt.Rectangle(
+                        (x0 + dd, tt), 1, 1, ec="white", lw=1.5,
+                        fc="C0" if on else "0.85",
+                    ))  # fmt: skip
+            ax.text(x0 + D / 2, -0.5, f"sequence {k}", ha="center", fontsize=10)
+        ax.plot(n0 * (D + 1) + d0 + 0.5, t0 + 0.5, "o", color="k", ms=5)
+        ax.set_xlim(-0.3, N * (D + 1) - 0.7)
+        ax.set_ylim(T + 0.3, -1.2)
+        ax.set_aspect("equal")
+        ax.set_title(title, fontsize=11)
+        ax.set_xticks([])
+        ax.set_yticks([0.5, T - 0.5], ["t = 0", f"t = {T - 1}"], fontsize=10)
+        ax.tick_params(length=0)
+        for side in ax.spines.values():
+            side.set_visible(False)
+    fig.suptitle(
+        "Which entries share the mean and variance of the dotted entry\n"
+        f"(each grid one sequence: T = {T} steps down, D = {D} features across)"
+    )
+    fig.tight_layout()
+    return fig
+
+
 WIDGETS = {"perturbation": (perturbation_figure, {"T": 16, "step": 8})}
+
+ALT = {
+    "norm_axes_figure": (
+        "Four panels, each three small grids of 6 time steps by 4 features, one "
+        "grid a sequence. Coloured cells share the statistics of one dotted entry: "
+        "batch norm colours one feature in every sequence and step; layer norm "
+        "one step of one sequence across its features; sequence norm, which is "
+        "instance norm, one feature of one sequence over all its steps; causal "
+        "sequence norm the same feature over the steps up to the dotted one only."
+    ),
+    "jacobian_figure": (
+        "Three heat maps of the largest |dy[t]/dx[s]| for output step t (rows) "
+        "against input step s (columns), T = 24. Full sequence norm is filled in "
+        "everywhere, the future included; causal sequence norm is exactly zero "
+        "(white) above the diagonal; layer norm is non-zero on the diagonal only."
+    ),
+    "perturbation_figure": (
+        "Three rows, one a normalization: which output steps change when feature "
+        "0 of one input step is nudged by +1. Under full sequence norm every "
+        "output moves, earlier ones included; under causal sequence norm only the "
+        "nudged step and later ones; under layer norm only the nudged step. "
+        "Crosses mark outputs that stayed bit-for-bit identical."
+    ),
+    "perturbation_sweep_figure": (
+        "A 3 by 3 grid: rows full sequence norm, causal sequence norm and layer "
+        "norm; columns nudging input step 0, 8 and 15 of a 16-step sequence. "
+        "Full norm moves all 16 outputs in every column; causal moves the nudged "
+        "step and every later one, so 16, 8 and 1 outputs; layer norm one."
+    ),
+    "leakage_figure": (
+        "Left: training loss minus the loss of predicting 0, over 100 Adam steps, "
+        "mean of 8 seeds with their range shaded; only full sequence norm goes "
+        "clearly below 0, the best any model of the past can do. Right: bars of "
+        "loss minus that bound on the training set, held out on whole sequences, "
+        "and held out step by step, one dot a seed. Full norm is far below 0 on "
+        "whole sequences and far above it step by step; causal sequence norm and "
+        "layer norm sit near 0 in all three."
+    ),
+    "running_gap_figure": (
+        "Log-log plot of the RMS gap between training outputs (a sequence's own "
+        "statistics) and evaluation outputs (running estimates) against sequence "
+        "length T from 2 to 256. For i.i.d. steps it falls along the dashed line "
+        "sqrt(3/(2T)); for a random walk it does not fall."
+    ),
+    "prefix_variance_figure": (
+        "Relative error of the prefix variance against prefix length, for 2000 "
+        "steps of mean 10^4 and standard deviation 10^-3, on a log scale. Running "
+        "sums of x and x squared give errors near or above 1 (every digit lost); "
+        "the shifted Welford update stays many orders of magnitude lower."
+    ),
+}
