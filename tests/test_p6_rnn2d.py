@@ -290,16 +290,16 @@ def test_views_draw_labelled_figures():
 
 
 def test_problem1_network_sees_its_whole_input_after_seven_convs_and_four_pools():
-    from nnlab.p1_cnn import specs
+    from nnlab.p1_cnn import presets, specs
 
     # Hand count on the Problem 1 table (issue 15): the field first covers the
     # 32x32 input at the pool after Conv F=96, row 18 of the layer list.
-    full = fields.cnn_full_field(specs.problem1_layers(), specs.PROBLEM1_INPUT)
-    assert full == fields.FullField(17, 7, 4)
+    full = fields.cnn_full_field(presets.problem1_layers(), presets.PROBLEM1_INPUT)
+    assert full == fields.FullField(18, 7, 4)
     # one 3x3 convolution on 32x32 never sees the whole input
     assert fields.cnn_full_field([specs.Conv(4, 3)], (32, 32, 3)) is None
-    # a 3x3 convolution on a 2x2 image does, at once
-    assert fields.cnn_full_field([specs.Conv(4, 3)], (2, 2, 3)) == (0, 1, 0)
+    # a padded 3x3 convolution on a 2x2 image does, at once (row 1)
+    assert fields.cnn_full_field([specs.Conv(4, 3, pad=1)], (2, 2, 3)) == (1, 1, 0)
     with pytest.raises(TypeError, match=r"layers must be a list"):
         fields.cnn_full_field("conv", (32, 32, 3))
     with pytest.raises(ValueError, match=r"input_shape must be \(H, W, C\)"):

@@ -13,7 +13,8 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlab.layers import conv2d_backward, conv2d_forward
-from nnlab.p1_cnn.specs import Conv, MaxPool, check_layers, field_masks
+from nnlab.p1_cnn.geometry import check_layers, field_masks
+from nnlab.p1_cnn.specs import Conv, MaxPool
 from nnlab.p6_rnn2d.rnn2d import forward_backward_pair
 from nnlab.validate import check_array, check_int
 
@@ -129,7 +130,7 @@ def conv_stack_gradient_map(x, weights, i: int, j: int):
 class FullField(NamedTuple):
     """Where a CNN's outputs first all see the whole input (`cnn_full_field`)."""
 
-    layer: int  # 0-based index into the layer list
+    row: int  # row of the layer table (input = row 0, as in nnlab.p1_cnn)
     convs: int  # convolutions up to and including `layer`
     pools: int  # max-pools up to and including `layer`
 
@@ -139,26 +140,27 @@ def cnn_full_field(layers, input_shape) -> FullField | None:
 
     Parameters
     ----------
-    layers : list of nnlab.p1_cnn.specs Conv, ReLU, MaxPool
+    layers : list of nnlab.p1_cnn.specs layer specs
     input_shape : (H, W, C) tuple of int
 
     Returns
     -------
     FullField or None
-        The layer's index and how many convolutions and pools lead to it
-        (itself included); None if no layer gets there.
+        The layer's row (the input is row 0, the first layer row 1, as in
+        `nnlab.p1_cnn.summary.layer_table`) and how many convolutions and
+        pools lead to it (itself included); None if no layer gets there.
 
     Raises
     ------
     TypeError, ValueError
-        As `nnlab.p1_cnn.specs.field_masks`.
+        As `nnlab.p1_cnn.geometry.field_masks`.
     """
     layers = check_layers(layers)
     for k, (rows, cols) in enumerate(field_masks(layers, input_shape)):
         if rows.all() and cols.all():
             head = layers[: k + 1]
             return FullField(
-                k,
+                k + 1,
                 sum(isinstance(s, Conv) for s in head),
                 sum(isinstance(s, MaxPool) for s in head),
             )
