@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlab.p5_bptt.costs import check_slots, cost
+from nnlab.p5_bptt.costs import check_memory, cost
 from nnlab.p5_bptt.driver import bptt
 from nnlab.rnn import rnn_step_forward
 from nnlab.validate import check_int
@@ -63,7 +63,7 @@ def random_problem(T: int, N: int, D: int, Hd: int, seed: int = 0):
 
 
 def traced_peak_states(
-    T: int, N: int, D: int, Hd: int, schedule: str, slots: int | None = None
+    T: int, N: int, D: int, Hd: int, schedule: str, memory: int | None = None
 ) -> float:
     """Peak memory of `bptt` measured by tracemalloc, in units of one state.
 
@@ -78,12 +78,12 @@ def traced_peak_states(
     TypeError, ValueError
         As `random_problem` for the sizes and as `bptt` for the schedule.
     """
-    check_slots(T, schedule, slots)
+    check_memory(T, schedule, memory)
     problem = random_problem(T, N, D, Hd)
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        grads, _ = bptt(*problem, schedule, slots)
+        grads, _ = bptt(*problem, schedule, memory)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -104,7 +104,7 @@ class TimingRow(NamedTuple):
     """
 
     schedule: str
-    slots: int | None
+    memory: int | None
     T: int
     call_ratio: float
     wall_ratio: float
@@ -114,7 +114,7 @@ class TimingRow(NamedTuple):
 def time_ratios(
     T: int, N: int, D: int, Hd: int, runs, repeats: int = 5
 ) -> list[TimingRow]:
-    """Median wall time of each (schedule, slots) in `runs` over store_all's.
+    """Median wall time of each (schedule, memory) in `runs` over store_all's.
 
     Each repeat times store_all, T bare forward steps, then every run, so
     that load from other processes falls on all sides of each ratio.
@@ -124,7 +124,7 @@ def time_ratios(
     T, N, D, Hd : int
         Sizes of the problem, as `random_problem`.
     runs : sequence of (str, int or None)
-        ``(schedule, slots)`` pairs, as `bptt` takes them.
+        ``(schedule, memory)`` pairs, as `bptt` takes them.
     repeats : int, default 5
         Timings per run, >= 1; the median is kept.
 
@@ -137,20 +137,21 @@ def time_ratios(
     ------
     TypeError
         If `runs` is not a sequence of pairs, or as `random_problem` and
-        `nnlab.p5_bptt.costs.check_slots`.
+        `nnlab.p5_bptt.costs.check_memory`.
     ValueError
-        As `random_problem` and `nnlab.p5_bptt.costs.check_slots`.
+        As `random_problem` and `nnlab.p5_bptt.costs.check_memory`.
     """
     _check_sizes(T, N, D, Hd)
     repeats = check_int("repeats", repeats, 1)
     if isinstance(runs, str) or not isinstance(runs, list | tuple):
         raise TypeError(
-            f"runs must be a list of (schedule, slots) pairs, got {type(runs).__name__}"
+            "runs must be a list of (schedule, memory) pairs, "
+            f"got {type(runs).__name__}"
         )
     for n, run in enumerate(runs):
         if not isinstance(run, list | tuple) or len(run) != 2:
-            raise TypeError(f"runs[{n}] must be a (schedule, slots) pair, got {run!r}")
-        check_slots(T, *run)
+            raise TypeError(f"runs[{n}] must be a (schedule, memory) pair, got {run!r}")
+        check_memory(T, *run)
     runs = [tuple(run) for run in runs]
     problem = random_problem(T, N, D, Hd)
     xs, h0, (Wx, Wh, b), _ = problem
@@ -173,15 +174,15 @@ def time_ratios(
     wall = {run: statistics.median(ts) for run, ts in times.items()}
     base, t_f = wall["store_all", None], wall["forward", None] / T
     rows = []
-    for schedule, slots in runs:
-        calls = cost(T, schedule, slots).step_calls
+    for schedule, memory in runs:
+        calls = cost(T, schedule, memory).step_calls
         rows.append(
             TimingRow(
                 schedule,
-                slots,
+                memory,
                 T,
                 calls / T,
-                wall[schedule, slots] / base,
+                wall[schedule, memory] / base,
                 (base + (calls - T) * t_f) / base,
             )
         )
