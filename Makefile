@@ -25,7 +25,7 @@ FLAG_Sandybridge := avx
 
 .PHONY: test test-core _test-core handouts notebooks lab bench lock format clean
 
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml $(LOCK) lib/nnlab/kernel.py
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
 	  echo "python3 not found: install Python 3.10 or newer (e.g. apt-get install python3 python3-venv)"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { \

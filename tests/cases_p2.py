@@ -9,7 +9,7 @@ import numpy as np
 
 from badinput import case
 from nnlab.data import spirals
-from nnlab.p2_activations import batched, bn_mlp, seed_stack, study
+from nnlab.p2_activations import batched, bn_mlp, mechanism, seed_stack, study
 
 SEEDS = (0, 1)
 NOT_SPOILT = "which the harness does not spoil"
@@ -119,6 +119,7 @@ CASES = [
         make=lambda: {"params": _params(), "rel": 1e-3, "seed": 0},
     ),
     case(study.run_study, seeds=SEEDS, perturb=0.0),
+    case(mechanism.profile, name="sigmoid", depth=2, seeds=SEEDS, width=3),
 ]
 EXEMPT = {
     "nnlab.p2_activations.seed_stack.check_seed_params": "params is a list of "

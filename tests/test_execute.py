@@ -232,3 +232,32 @@ def test_every_ignored_cell_says_why(path):
                 f"{path.name} cell {i}: start with a comment saying why its "
                 "output is not compared"
             )
+
+
+def test_widget_state_numbers_are_written_as_javascript_writes_them():
+    # JSON.stringify(1.0) is "1": a stored "1.0" would change on every save.
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {
+        STATE: {"state": {"a": {"state": {"min": -13.0, "step": 0.5, "n": 3}}}}
+    }
+    execute.js_widget_state(nb)
+    text = nbformat.writes(nb)
+    assert '"min": -13,' in text
+    assert '"step": 0.5' in text
+
+
+def test_widget_outputs_say_how_to_use_them_in_plain_text():
+    nb = nbformat.v4.new_notebook()
+    out = nbformat.v4.new_output(
+        "display_data",
+        data={
+            execute.WIDGET_VIEW: {"model_id": "x", "version_major": 2},
+            "text/plain": "VBox(children=(HBox(children=(FloatSlider(...",
+        },
+    )
+    nb.cells.append(nbformat.v4.new_code_cell("w", outputs=[out]))
+    execute.widget_placeholders(nb)
+    data = nb.cells[0].outputs[0].data
+    assert data["text/plain"] == execute.WIDGET_PLACEHOLDER
+    assert "Run All Cells" in data["text/plain"]
+    assert data[execute.WIDGET_VIEW]["model_id"] == "x"

@@ -88,3 +88,23 @@ def test_plain_pytest_works_from_another_folder():
         text=True,
     )
     assert run.returncode == 0, run.stdout[-3000:]
+
+
+def test_the_kernel_reports_what_execute_stores_as_language_info():
+    # JupyterLab copies the kernel's language_info into a notebook it opens;
+    # equal to the stored one, saving changes nothing (see test_lab).
+    from jupyter_client.manager import start_new_kernel
+
+    from nnlab.execute import LANGUAGE_INFO
+
+    assert (
+        f"--IPKernelApp.kernel_class={kernel.KERNEL_CLASS}"
+        in (kernel.kernel_json()["argv"])
+    )
+    manager, client = start_new_kernel(kernel_name=kernel.KERNEL_NAME)
+    try:
+        reply = client.kernel_info(reply=True, timeout=60)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    assert reply["content"]["language_info"] == LANGUAGE_INFO

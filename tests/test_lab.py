@@ -10,6 +10,7 @@ however the test ends.
 import json
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from nnlab.execute import WIDGET_PLACEHOLDER
 from nnlab.kernel import DISPLAY_NAME, KERNEL_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +47,10 @@ def lab(tmp_path_factory, browser):
     (tracker / "tracker.jupyterlab-settings").write_text(
         json.dumps({"windowingMode": "none"})
     )
+    (root / "stored").mkdir()
     for path in NOTEBOOKS:
+        # Byte-for-byte copies, for opening and saving without running.
+        shutil.copyfile(path, root / "stored" / path.name)
         # Stored outputs and execution counts removed: the test then waits
         # for every cell to get a count of its own, and sees only new output.
         nb = nbformat.read(path, as_version=4)
@@ -102,7 +107,7 @@ def lab(tmp_path_factory, browser):
             f"kernel {KERNEL_NAME!r} is not installed (python -m nnlab.kernel); "
             f"JupyterLab has {sorted(specs)}"
         )
-        yield base, token
+        yield base, token, root
     finally:
         server.terminate()
         try:
@@ -113,7 +118,7 @@ def lab(tmp_path_factory, browser):
         log.close()
 
 
-def _start_session(base: str, token: str, name: str) -> None:
+def _start_session(base: str, token: str, name: str, path: str | None = None) -> None:
     """Start the notebook's own kernel for it before the page opens.
 
     JupyterLab then finds a session for the path and attaches to it, instead
@@ -125,7 +130,7 @@ def _start_session(base: str, token: str, name: str) -> None:
     nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
     body = json.dumps(
         {
-            "path": name,
+            "path": path or name,
             "name": name,
             "type": "notebook",
             "kernel": {"name": nb.metadata.kernelspec.name},
@@ -264,7 +269,7 @@ def _nudge(widget_box, page) -> str:
 def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
     path, lab, browser, screenshot_dir
 ):
-    base, token = lab
+    base, token, _ = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page_errors = []
     page.on("pageerror", lambda e: page_errors.append(str(e)))
@@ -323,3 +328,57 @@ def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
     assert box_count > 0, f"{path.name}: no widget rendered"
     assert changed, f"{path.name}: changing the first widget did not redraw it"
     assert page_errors == [], page_errors
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_opening_and_saving_without_running_leaves_the_file_unchanged(
+    path, lab, browser, screenshot_dir
+):
+    """A student opens a stored notebook, reads it and saves: no git diff.
+
+    JupyterLab rewrites what it saves from its own model of the notebook
+    (metadata from the kernel it starts, the widget state it holds), so any
+    field the stored file has in another form shows up as a change.
+    """
+    base, token, root = lab
+    stored = root / "stored" / path.name
+    name = f"stored/{path.name}"
+    _start_session(base, token, path.name, name)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{base}/lab/tree/{name}?reset&token={token}")
+        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
+        page.wait_for_selector(IDLE, timeout=120_000)
+        _accept_kernel_dialog(page)
+        page.wait_for_selector(".jp-OutputArea-output", timeout=60_000)
+        page.wait_for_timeout(1000)  # let every stored output render
+        shown = page.evaluate("() => document.body.innerText")
+        drawn = page.locator(".jp-OutputArea-output .widget-vbox").count()
+        before = stored.stat().st_mtime_ns
+        page.locator(".jp-Notebook").first.click()
+        page.keyboard.press("Control+s")
+        deadline = time.monotonic() + 30
+        while stored.stat().st_mtime_ns == before:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name} was not saved within 30 s")
+            page.wait_for_timeout(200)
+        page.wait_for_timeout(500)  # the write may land in two steps
+        page.screenshot(path=str(screenshot_dir / f"lab-saved-{path.stem}.png"))
+    finally:
+        page.close()
+    # an unrun widget output shows the instruction (or the saved widget),
+    # never ipywidgets' VBox(children=... repr
+    assert "VBox(children" not in shown
+    assert WIDGET_PLACEHOLDER in shown or drawn > 0
+    saved, original = stored.read_text(), path.read_text()
+    if saved != original:
+        import difflib
+
+        diff = "".join(
+            list(
+                difflib.unified_diff(
+                    original.splitlines(True), saved.splitlines(True), n=1
+                )
+            )[:60]
+        )
+        raise AssertionError(f"saving {path.name} unrun changed it:\n{diff}")

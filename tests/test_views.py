@@ -58,6 +58,98 @@ def test_every_widget_callback_draws_at_its_default_settings(name):
         plt.close("all")
 
 
+def _own_figure_functions(module) -> set[str]:
+    """Public ``*_figure`` functions defined in `module` (not imported into it)."""
+    return {
+        name
+        for name, value in vars(module).items()
+        if name.endswith("_figure")
+        and not name.startswith("_")
+        and callable(value)
+        and getattr(value, "__module__", None) == module.__name__
+    }
+
+
+@pytest.mark.xfail(
+    strict=False, reason="ALT dicts land with the issue-14 notebook pass"
+)
+def test_every_figure_and_widget_callback_has_alt_text_and_unique_names():
+    missing, stale, owners = [], [], {}
+    for module_name in nnlab.views.WIDGET_MODULES.values():
+        module = importlib.import_module(module_name)
+        alt = getattr(module, "ALT", {})
+        figures = _own_figure_functions(module)
+        callbacks = {fn.__name__ for fn, _ in module.WIDGETS.values()}
+        for name in sorted(figures | callbacks):
+            text = alt.get(name)
+            if not (isinstance(text, str) and text.strip()):
+                missing.append(f"{module_name}.{name}")
+        stale += [f"{module_name}.{name}" for name in set(alt) - figures - callbacks]
+        for name in figures:
+            owners.setdefault(name, []).append(module_name)
+    # the handout builder looks figures up by function name alone
+    clashes = {name: mods for name, mods in owners.items() if len(mods) > 1}
+    assert not missing, f"no ALT entry for {missing}"
+    assert not stale, f"ALT entries naming no figure or callback: {sorted(stale)}"
+    assert not clashes, f"*_figure names defined in several modules: {clashes}"
+
+
+def test_the_tour_describes_its_figures():
+    assert set(tour.ALT) == _own_figure_functions(tour) == {"step_size_figure"}
+    assert all(len(text) > 80 for text in tour.ALT.values())
+
+
+def test_the_tour_links_every_problem_notebook():
+    import json
+    import re
+
+    notebooks = Path(nnlab.views.__file__).parents[3] / "notebooks"
+    tour_nb = json.loads((notebooks / "00_tour.ipynb").read_text())
+    prose = "".join(
+        "".join(c["source"]) for c in tour_nb["cells"] if c["cell_type"] == "markdown"
+    )
+    problems = sorted(notebooks.glob("0[1-9]_*.ipynb"))
+    assert len(problems) == 6
+    for n, path in enumerate(problems, start=1):
+        # a real Markdown link, its text starting with the problem's number
+        link = rf"\[{n}\. [^\]]+\]\({re.escape(path.name)}\)"
+        assert re.search(link, prose), f"the tour has no link to {path.name}"
+
+
+def test_the_tour_and_the_readme_keep_one_glossary():
+    import json
+
+    root = Path(nnlab.views.__file__).parents[3]
+
+    def glossary(text):
+        start = text.index("| symbol | meaning |")
+        rows = text[start:].split("\n\n")[0].splitlines()
+        return [row for row in rows if not row.startswith("|---")]
+
+    tour_nb = json.loads((root / "notebooks" / "00_tour.ipynb").read_text())
+    cell = next(
+        "".join(c["source"])
+        for c in tour_nb["cells"]
+        if "| symbol | meaning |" in "".join(c["source"])
+    )
+    readme = glossary((root / "README.md").read_text())
+    assert {"| Hd ", "| `dout` ", "| MAC "} <= {
+        row[: row.index("|", 1)] for row in readme
+    }
+    assert glossary(cell) == readme
+
+
+def test_tour_resnet18_count_is_torchvisions_in_macs():
+    flops = dict(tour.resnet18_flops())
+    # By hand: conv1 has 64 x 112 x 112 outputs of 7 x 7 x 3 multiply-adds each.
+    assert flops["conv1 7x7, stride 2"] == 2 * 64 * 112 * 112 * 7 * 7 * 3
+    assert flops["fc 512 -> 1000"] == 2 * 512 * 1000
+    # torchvision's model table (docs.pytorch.org/vision/stable/models.html,
+    # ResNet18_Weights.IMAGENET1K_V1) lists 1.81 "GFLOPS", which counts
+    # multiply-adds: half of nnlab's FLOPs.
+    assert round(sum(flops.values()) / 2 / 1e9, 2) == 1.81
+
+
 def test_tour_step_sweep_shows_truncation_then_round_off():
     sweep = dict(tour.step_sweep())
     # Centred differences: error ~ h**2, two decades per decade of h.

@@ -13,6 +13,10 @@ Two runs in a row on one machine write the same bytes:
   from the notebook's name and the order in which its widgets were created;
 - the metadata is fixed: the ``nnlab`` kernelspec and a ``language_info``
   without the interpreter's version, whatever machine ran the notebook;
+- numbers in the saved widget state are written as JupyterLab writes them
+  (``1`` rather than ``1.0``), and each widget output's plain-text form is a
+  one-line instruction rather than the widget's repr, so that opening and
+  saving a notebook in JupyterLab changes nothing;
 - no cell timings are recorded, and consecutive stream outputs are joined
   (the kernel flushes a long print in pieces where it happens to);
 - a cell tagged ``timing`` prints or draws wall times, which no two runs
@@ -121,6 +125,46 @@ def canonical_widget_ids(nb: nbformat.NotebookNode, stem: str) -> nbformat.Noteb
     return nbformat.reads(text, as_version=4)
 
 
+def _js_numbers(value):
+    """`value` with integral floats as ints, as JavaScript's JSON writes them.
+
+    JupyterLab saves the widget state through ``JSON.stringify``, which
+    writes 1.0 as ``1``; stored as ``1.0`` it would change on every save.
+    """
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _js_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_js_numbers(v) for v in value]
+    return value
+
+
+def js_widget_state(nb: nbformat.NotebookNode) -> None:
+    """Write `nb`'s saved widget state as JupyterLab would save it."""
+    widgets = nb.metadata.get("widgets", {})
+    if WIDGET_STATE in widgets:
+        widgets[WIDGET_STATE] = nbformat.from_dict(_js_numbers(widgets[WIDGET_STATE]))
+
+
+#: What a widget output says where no widget can be drawn: in JupyterLab
+#: before the cell has run, in a text-only viewer. (ipywidgets stores the
+#: widget's repr, ``VBox(children=(HBox(...``, there.)
+WIDGET_PLACEHOLDER = (
+    "Interactive figure: run the notebook to use it (JupyterLab: Run > Run All Cells)."
+)
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def widget_placeholders(nb: nbformat.NotebookNode) -> None:
+    """Replace each widget output's plain-text repr by `WIDGET_PLACEHOLDER`."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET_VIEW in data:
+                data["text/plain"] = WIDGET_PLACEHOLDER
+
+
 def normalize_metadata(nb: nbformat.NotebookNode) -> None:
     """Give `nb` the fixed kernelspec and language_info (see the module doc)."""
     nb.metadata["kernelspec"] = dict(NOTEBOOK_KERNELSPEC)
@@ -212,6 +256,8 @@ def execute_notebook(
     client.execute()
     nb = canonical_widget_ids(nb, path.stem)
     normalize_metadata(nb)
+    js_widget_state(nb)
+    widget_placeholders(nb)
     join_streams(nb)
     if not measure:
         keep_timings(nb, stored)

@@ -16,7 +16,10 @@ notebook's printed output:
   user's shell cannot swallow the figures;
 - one BLAS thread (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``,
   ``MKL_NUM_THREADS``): on a shared 2-core machine a second thread waits for
-  a free core on every call.
+  a free core on every call;
+- its ``language_info`` carries no interpreter version
+  (`nnlab.kernel_app`), so a notebook opened and saved in JupyterLab is
+  written back unchanged on any machine.
 
 Which BLAS kernel runs (``OPENBLAS_CORETYPE``) is left to the caller: the
 tests run the notebooks under several to show that their output does not
@@ -42,6 +45,9 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 #: matplotlibrc files exist (the backend is not part of rcdefaults).
 STARTUP = "import matplotlib; matplotlib.rcdefaults()"
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: IPython's kernel reporting no interpreter version in ``language_info``, so
+#: that opening and saving a notebook in JupyterLab changes nothing.
+KERNEL_CLASS = "nnlab.kernel_app.NnlabKernel"
 
 #: The kernelspec a notebook's metadata names; stored notebooks carry exactly
 #: this, whatever machine executed them.
@@ -69,6 +75,7 @@ def kernel_json(python: str | None = None) -> dict:
             "-f",
             "{connection_file}",
             f"--IPKernelApp.exec_lines={STARTUP}",
+            f"--IPKernelApp.kernel_class={KERNEL_CLASS}",
         ],
         "display_name": DISPLAY_NAME,
         "language": "python",

@@ -114,7 +114,7 @@ def _draw_regions(ax, p, X, y, title: str):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_aspect("equal")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=11)
 
 
 def init_preactivation_figure(depth: int = 5, layer: int = 2):
@@ -154,7 +154,7 @@ def init_preactivation_figure(depth: int = 5, layer: int = 2):
     ax2.set_ylabel("act(x)")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax2.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=8, ncol=2)
+    ax2.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=10, ncol=2)
     ax.set_title(
         f"What batch norm hands each activation at initialization "
         f"(max x = {pre.max():.2f}, min x = {pre.min():.2f})"
@@ -196,7 +196,7 @@ def accuracy_figure():
     ax.set_xticks(range(len(NAMES)), [LABELS[a] for a in NAMES])
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0.35, 1.02)
-    ax.legend(fontsize=8, loc="center right")
+    ax.legend(fontsize=10, loc="center right")
     ax.set_title(
         f"Test accuracy of every run ({len(st.seeds)} seeds: initialization and "
         f"data; bar = mean); not trained at depth {DEPTHS[-1]}: no marker"
@@ -224,7 +224,7 @@ def loss_curves_figure():
         ax.set_xlabel("step")
     axes[0].set_ylabel("training cross-entropy (log scale)")
     axes[0].plot([], [], color="0.5", lw=0.8, ls=":", label="chance, log 2")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="center right", fontsize=8)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="center right", fontsize=10)
     fig.tight_layout(rect=(0, 0, 0.85, 1))
     return fig
 
@@ -277,7 +277,7 @@ def grad_norms_figure(depth: int = 20):
         f"Gradient norms per layer at initialization, depth {depth}, seed 0 "
         "(x on the bottom edge: exactly 0)"
     )
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.legend(fontsize=10, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
 
@@ -286,18 +286,20 @@ def boundaries_figure(seed_index: int = 0):
     """Small multiples: the decision regions of one seed's runs, every setting."""
     st = study.run_study()
     X, y, _, _ = study.seed_spirals((st.seeds[seed_index],))[0]
-    fig, axes = plt.subplots(len(DEPTHS), len(NAMES), figsize=(12, 2.3 * len(DEPTHS)))
+    fig, axes = plt.subplots(len(DEPTHS), len(NAMES), figsize=(12, 2.6 * len(DEPTHS)))
     axes = np.atleast_2d(axes)
     for row, depth in zip(axes, DEPTHS, strict=True):
         for ax, name in zip(row, NAMES, strict=True):
             if (name, depth) not in st.runs:
                 ax.set_axis_off()
-                ax.text(0.5, 0.5, f"{LABELS[name]}:\nnot trained", ha="center")
+                ax.text(
+                    0.5, 0.5, f"{LABELS[name]}:\nnot trained", ha="center", fontsize=11
+                )
                 continue
             acc = st.runs[name, depth].test_acc[seed_index]
             p = _study_grid(name, depth, seed_index)
             _draw_regions(ax, p, X, y, f"{LABELS[name]}, test {acc:.0%}")
-        row[0].set_ylabel(f"depth {depth}")
+        row[0].set_ylabel(f"depth {depth}", fontsize=11)
     fig.suptitle(
         f"Decision regions after {study.STEPS} steps, seed {st.seeds[seed_index]} "
         "(training points shown)"
@@ -316,7 +318,7 @@ def training_figure(activation: str = "relu", depth: int = 5, lr: float = study.
     ax0.axhline(np.log(2), color="0.5", lw=0.8, ls=":", label="chance (log 2)")
     ax0.set_xlabel("step")
     ax0.set_ylabel("cross-entropy (log scale)")
-    ax0.legend(fontsize=8)
+    ax0.legend(fontsize=10)
     ax0.set_title(f"{LABELS[activation]}, depth {depth}, lr {lr}, seed 0")
     _draw_regions(
         ax1,
@@ -331,4 +333,50 @@ def training_figure(activation: str = "relu", depth: int = 5, lr: float = study.
 
 WIDGETS = {
     "training": (training_figure, {"activation": "relu", "depth": 5, "lr": study.LR}),
+}
+
+# What each figure shows and what to notice, for a reader who cannot see it;
+# the handout builder (nnlab.book.prepare.library_alt) reads it by name.
+ALT = {
+    "init_preactivation_figure": (
+        "Histogram of the batch-norm outputs of one hidden layer at "
+        "initialization, bell-shaped around 0 and within about -4 to 4, with "
+        "the six activations drawn over it: nothing comes near 10, where "
+        "ReLU(x - 10) starts to rise, and the sigmoid is nearly a straight "
+        "line over the bulk of the values."
+    ),
+    "accuracy_figure": (
+        "Test accuracy of every seed's run, one column of dots per activation, "
+        "depth 5 and depth 10 side by side, with the mean as a bar: ReLU and "
+        "min(0, x) sit near 0.97, the sigmoid mostly near 0.95 with a few low "
+        "runs, and x / sqrt(2), ReLU(x - 10) and sign at the linear "
+        "classifier's level near 0.5."
+    ),
+    "loss_curves_figure": (
+        "Training loss per step on a log scale, one line per run, one panel "
+        "per depth: ReLU and min(0, x) fall fastest, the sigmoid falls more "
+        "slowly, x / sqrt(2) and sign level off near the linear classifier's "
+        "loss, and ReLU(x - 10) stays flat at log 2."
+    ),
+    "grad_norms_figure": (
+        "Weight-gradient norm of every layer at initialization of a 20-layer "
+        "network, one line per activation on a log scale: for ReLU, min(0, x), "
+        "x / sqrt(2) and the sigmoid the norms grow rather than shrink toward "
+        "the first layer, while ReLU(x - 10) has exactly zero gradient in every "
+        "layer and sign in every hidden layer (crosses on the bottom edge)."
+    ),
+    "boundaries_figure": (
+        "Decision regions of seed 0's trained networks over the two spirals, "
+        "one panel per activation and depth: ReLU, min(0, x) and the sigmoid "
+        "follow the spiral arms, x / sqrt(2) cuts the plane with one straight "
+        "line, ReLU(x - 10) gives one class everywhere, and sign gives wedges "
+        "unrelated to the arms."
+    ),
+    "training_figure": (
+        "One training run of the chosen activation, depth and learning rate on "
+        "seed 0's spirals: its training loss per step on a log scale, and its "
+        "decision regions with the training points; at the default setting "
+        "(ReLU, depth 5, lr 0.03) the loss falls below 0.1 and the regions "
+        "follow the spiral arms."
+    ),
 }

@@ -6,7 +6,9 @@ keyword arguments only and returns a `matplotlib.figure.Figure` (or a
 string); `interactive` wires it to ipywidgets controls. Each figures module
 lists its widget callbacks with their default settings in
 ``WIDGETS = {name: (function, kwargs)}``, and `WIDGET_MODULES` lists those
-modules, so that the tests and the latency benchmark call every callback.
+modules, so that the tests and the latency benchmark call every callback,
+and ``ALT = {function name: text}`` describes each ``*_figure`` function and
+widget callback for a reader who cannot see it (the handouts' alt text).
 """
 
 from __future__ import annotations

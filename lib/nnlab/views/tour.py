@@ -1,4 +1,10 @@
-"""Figures for the tour: how the finite-difference step trades two errors."""
+"""What the tour computes and draws: ResNet-18's MACs, the finite-difference step.
+
+References
+----------
+He, Zhang, Ren and Sun, "Deep residual learning for image recognition",
+CVPR 2016, Table 1 (the layers of `RESNET18`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,41 @@ from functools import lru_cache
 import matplotlib.pyplot as plt
 import numpy as np
 
+from nnlab.flops import conv2d_flops
 from nnlab.gradcheck import check_gradient
 from nnlab.rnn import rnn_step_backward, rnn_step_forward
 from nnlab.views import plain_log_ticks
+
+#: ResNet-18 on a 224 x 224 image: (layer, H_out = W_out, C, F, K, how many),
+#: after He et al. (2016), Table 1. Each stage after the first halves the map
+#: with a stride-2 3x3 convolution and a stride-2 1x1 shortcut; the
+#: classifier is a 1x1 "convolution" of the pooled 1 x 1 x 512 map.
+RESNET18 = (
+    ("conv1 7x7, stride 2", 112, 3, 64, 7, 1),
+    ("layer1 3x3", 56, 64, 64, 3, 4),
+    ("layer2 3x3, stride 2", 28, 64, 128, 3, 1),
+    ("layer2 3x3", 28, 128, 128, 3, 3),
+    ("layer2 1x1 shortcut", 28, 64, 128, 1, 1),
+    ("layer3 3x3, stride 2", 14, 128, 256, 3, 1),
+    ("layer3 3x3", 14, 256, 256, 3, 3),
+    ("layer3 1x1 shortcut", 14, 128, 256, 1, 1),
+    ("layer4 3x3, stride 2", 7, 256, 512, 3, 1),
+    ("layer4 3x3", 7, 512, 512, 3, 3),
+    ("layer4 1x1 shortcut", 7, 256, 512, 1, 1),
+    ("fc 512 -> 1000", 1, 512, 1000, 1, 1),
+)
+
+
+def resnet18_flops() -> tuple[tuple[str, int], ...]:
+    """(layer, forward FLOPs without bias) for each row of `RESNET18`.
+
+    FLOPs as `nnlab.flops.conv2d_flops` counts them, a multiply-add as 2;
+    halve them for the MACs that torchvision's model table and thop report.
+    """
+    return tuple(
+        (name, n * conv2d_flops(1, H, H, C, F, K)) for name, H, C, F, K, n in RESNET18
+    )
+
 
 STEPS = tuple(-k / 2 for k in range(2, 27))  # log10 h from -1 to -13
 
@@ -66,3 +104,16 @@ def step_size_figure(log10_h: float = -6.0):
 
 
 WIDGETS = {"step_size": (step_size_figure, {"log10_h": -6.0})}
+
+#: Alt text of each figure and widget callback, for the handouts.
+ALT = {
+    "step_size_figure": (
+        "Log-log plot of the relative error of the gradient check of dWh, one RNN "
+        "step, against the finite-difference step h, from 0.1 (left) down to 1e-13 "
+        "(right). The error falls as h squared, two decades per decade of h, from "
+        "about 0.03 to a floor near 1e-10 at h = 1e-5 to 1e-6 (truncation error), "
+        "then climbs again as h shrinks (round-off), to about 1e-3 at h = 1e-13. A "
+        "dashed line marks the pass threshold 1e-7; a large red dot marks the "
+        "chosen h, at the default 1e-6 in the valley, far below the threshold."
+    ),
+}
