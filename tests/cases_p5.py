@@ -88,6 +88,7 @@ CASES = [
         id="bptt(adjacent)",
     ),
     case(measure.random_problem, T=3, N=2, D=2, Hd=3, seed=0),
+    case(measure.working_states, N=2, D=3, Hd=4),
     case(measure.traced_peak_states, T=3, N=1, D=2, Hd=2, schedule="sqrt_untaped"),
     case(
         measure.time_ratios,

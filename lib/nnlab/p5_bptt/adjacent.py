@@ -164,7 +164,9 @@ def adjacent_cost(T: int, budget: int) -> int:
         Forward step calls; T when budget >= T + 1 (store all).
     """
     T = check_int("T", T, 1)
-    budget = min(check_budget(T, budget), T + 1)
+    budget = check_budget(T, budget)
+    if budget >= T + 1:
+        return T  # every state fits: one sweep, no recomputation
     A, _, _, _ = _tables(T, budget)
     return int(A[budget, T])
 
@@ -195,8 +197,18 @@ def iter_moves(T: int, budget: int):
     bookkeeping that checks a schedule.
     """
     T = check_int("T", T, 1)
-    budget = min(check_budget(T, budget), T + 1)
+    budget = check_budget(T, budget)
+    if budget >= T + 1:
+        return _store_all_moves(T)  # no table needed: T + 1 states fit
     return _iter_moves(T, budget, *_tables(T, budget)[2:])
+
+
+def _store_all_moves(T):
+    for t in range(1, T + 1):
+        yield Move("forward", t)
+    for t in range(T, 0, -1):
+        yield Move("backward", t)
+        yield Move("drop", t)
 
 
 def _iter_moves(T, budget, split_a, split_b):
