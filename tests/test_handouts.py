@@ -6,6 +6,7 @@ phone would, and save a screenshot of each in tests/screenshots/.
 """
 
 import base64
+import functools
 import json
 import re
 import subprocess
@@ -34,16 +35,37 @@ PIXEL = base64.b64encode(
 ).decode()
 
 
+TRACKED = NOTEBOOKS + sorted((ROOT / "figures").glob("*.png"))
+
+
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory):
-    """Every notebook exported, without executing, into a temporary folder."""
+def book(tmp_path_factory):
+    """`make handouts --no-pdf` into a temporary folder, built once per module.
+
+    Returns (folder, exit status, tracked files whose bytes the build changed).
+    """
     out = tmp_path_factory.mktemp("handouts")
-    built = handouts.build(NOTEBOOKS, out, log=lambda _: None)
-    return {p.stem: p for p in built}
+    before = {p: p.read_bytes() for p in TRACKED}
+    status = handouts.main(["--out", str(out), "--no-pdf"])
+    changed = [p.name for p in TRACKED if p.read_bytes() != before[p]]
+    return out, status, changed
+
+
+@pytest.fixture(scope="module")
+def pages(book):
+    """Every notebook's page, exported without executing (by `book`)."""
+    out = book[0]
+    return {p.stem: out / f"{p.stem}.html" for p in NOTEBOOKS}
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(path, mtime_ns):
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
 def soup_of(path):
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    """The page parsed, once per file version: treat it as read-only."""
+    return _parsed(path, path.stat().st_mtime_ns)
 
 
 def all_pages(pages):
@@ -287,14 +309,12 @@ def test_make_handouts_writes_only_ignored_files():
     assert done.stdout.split() == outputs
 
 
-def test_building_the_handouts_touches_no_tracked_file(tmp_path):
+def test_building_the_handouts_touches_no_tracked_file(book):
     """`make handouts` exports what is stored; it never rewrites a notebook."""
-    tracked = NOTEBOOKS + sorted((ROOT / "figures").glob("*.png"))
-    before = {p: p.read_bytes() for p in tracked}
-    assert handouts.main(["--out", str(tmp_path / "out"), "--no-pdf"]) == 0
-    assert (tmp_path / "out" / "index.html").is_file()
-    assert (tmp_path / "out" / "nnlab-handouts.zip").is_file()
-    changed = [p.name for p in tracked if p.read_bytes() != before[p]]
+    out, status, changed = book
+    assert status == 0
+    assert (out / "index.html").is_file()
+    assert (out / "nnlab-handouts.zip").is_file()
     assert changed == []
 
 
