@@ -1,12 +1,13 @@
 """The bad-input harness: one valid call per public function, then spoil it.
 
-A `Case` is a valid call of one public function. `spoilt_calls` draws, with
-hypothesis, one argument of the call and replaces it with something bad:
+A `Case` is a valid call of one public function. `spoilt_calls` lists every
+way of replacing one argument of the call with something bad (a small finite
+set, so each is tried once rather than sampled):
 
 - any argument: a value of the wrong type (None, a str, a list);
-- an array: one axis fewer or more, an empty axis, an integer dtype, a NaN
-  or an inf at a drawn index, and for 4-D channels-last arrays the
-  channels-first transpose (N, C, H, W);
+- an array: one axis fewer or more, an empty axis, an integer dtype, NaN,
+  inf and -inf each at the first, middle and last index, and for 4-D
+  channels-last arrays the channels-first transpose (N, C, H, W);
 - an integer: a bool, a float, a negative number;
 - an option string: an unknown string.
 
@@ -33,7 +34,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import strategies as st
 
 ACCEPTED = (ValueError, TypeError)
 
@@ -84,57 +84,48 @@ def case(func, make=None, spoil=(), aliases=None, id="", **kwargs) -> Case:
     return Case(func, make, tuple(spoil), dict(aliases or {}), id)
 
 
-def _array_spoils(name: str, a: np.ndarray):
-    """Strategies of bad replacements for the array argument `name`."""
+def _array_spoils(name: str, a: np.ndarray) -> list:
+    """(description, bad value) replacements for the array argument `name`."""
     bad = [
-        st.just((f"{name} one axis fewer", a[..., 0] if a.ndim else a)),
-        st.just((f"{name} one axis more", a[..., None])),
-        st.just((f"{name} as a list", a.tolist())),
-        st.just((f"{name} empty", np.zeros((0,) + a.shape[1:], a.dtype))),
+        (f"{name} one axis fewer", a[..., 0] if a.ndim else a),
+        (f"{name} one axis more", a[..., None]),
+        (f"{name} as a list", a.tolist()),
+        (f"{name} empty", np.zeros((0,) + a.shape[1:], a.dtype)),
     ]
     if a.ndim >= 1:
-        bad.append(st.just((f"{name} empty last axis", a[..., :0])))
+        bad.append((f"{name} empty last axis", a[..., :0]))
     if np.issubdtype(a.dtype, np.floating):
-        bad.append(st.just((f"{name} integer", np.round(a).astype(np.int64))))
-        if a.size:
+        bad.append((f"{name} integer", np.round(a).astype(np.int64)))
+        # first, middle and last element: the edges of a loop or a window
+        for i in sorted({0, a.size // 2, a.size - 1}) if a.size else ():
             for value in (np.nan, np.inf, -np.inf):
-
-                def poison(i, value=value):
-                    b = a.copy()
-                    b.flat[i] = value
-                    return (f"{name}[{i}] = {value}", b)
-
-                bad.append(st.integers(0, a.size - 1).map(poison))
+                b = a.copy()
+                b.flat[i] = value
+                bad.append((f"{name}[{i}] = {value}", b))
     if a.ndim == 4:
-        bad.append(st.just((f"{name} channels-first", a.transpose(0, 3, 1, 2))))
+        bad.append((f"{name} channels-first", a.transpose(0, 3, 1, 2)))
     return bad
 
 
-def _spoils(name: str, value):
-    """Strategies of (description, bad value) for one argument."""
-    wrong_type = [
-        st.just((f"{name} None", None)),
-        st.just((f"{name} a str", "oops")),
-    ]
+def _spoils(name: str, value) -> list:
+    """(description, bad value) replacements for one argument."""
+    wrong_type = [(f"{name} None", None), (f"{name} a str", "oops")]
     if isinstance(value, np.ndarray):
         return wrong_type + _array_spoils(name, value)
     if isinstance(value, bool):
         return []  # truthiness is Python's contract for flags
     if isinstance(value, (int, np.integer)):
         return wrong_type + [
-            st.just((f"{name} True", True)),
-            st.just((f"{name} float", float(value) + 0.5)),
-            st.just((f"{name} negative", -1 - abs(int(value)))),
+            (f"{name} True", True),
+            (f"{name} float", float(value) + 0.5),
+            (f"{name} negative", -1 - abs(int(value))),
         ]
     if isinstance(value, str):
-        return [
-            st.just((f"{name} None", None)),
-            st.just((f"{name} unknown option", value + "_unknown")),
-        ]
+        return [(f"{name} None", None), (f"{name} unknown option", value + "_unknown")]
     if isinstance(value, float):
-        return wrong_type + [st.just((f"{name} nan", float("nan")))]
+        return wrong_type + [(f"{name} nan", float("nan"))]
     if isinstance(value, dict):
-        return wrong_type + [st.just((f"{name} a list", list(value.values())))]
+        return wrong_type + [(f"{name} a list", list(value.values()))]
     if (
         isinstance(value, (list, tuple))
         and value
@@ -142,7 +133,7 @@ def _spoils(name: str, value):
     ):
         if hasattr(value, "_fields"):  # a record: only a wrong type makes sense
             return wrong_type
-        return wrong_type + [st.just((f"{name} empty", type(value)()))]
+        return wrong_type + [(f"{name} empty", type(value)())]
     return []
 
 
@@ -153,18 +144,24 @@ class Spoilt(tuple):
         return f"<{self[1]}>"
 
 
-@st.composite
-def spoilt_calls(draw, c: Case):
-    """A `Spoilt` call: one argument of the valid call replaced."""
-    kwargs = c.make()
-    names = list(c.spoil or kwargs)
-    choices = [(n, s) for n in names for s in _spoils(n, kwargs[n])]
-    if not choices:
+def spoilt_calls(c: Case) -> list[Spoilt]:
+    """Every `Spoilt` call: the valid call with one argument replaced.
+
+    Each call is built from fresh arguments, ``c.make()``, its bad value
+    included (a function may write into its input, and some bad values are
+    views of the valid one), so no call sees what an earlier one left behind.
+    """
+    names = list(c.spoil or c.make())
+    calls = []
+    for name in names:
+        for j in range(len(_spoils(name, c.make()[name]))):
+            kwargs = c.make()
+            what, bad = _spoils(name, kwargs[name])[j]
+            kwargs[name] = bad
+            calls.append(Spoilt((name, what, kwargs)))
+    if not calls:
         raise AssertionError(f"{c.name}: nothing to spoil in {names}")
-    name, strategy = draw(st.sampled_from(choices))
-    what, bad = draw(strategy)
-    kwargs[name] = bad
-    return Spoilt((name, what, kwargs))
+    return calls
 
 
 def _arrays(value):
