@@ -78,6 +78,9 @@ def lab(tmp_path_factory, browser):
             "--LabApp.news_url=None",
             "--LabApp.extension_manager=readonly",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            # window.jupyterapp: the stored-notebook checks open each notebook
+            # in one loaded JupyterLab, as a student opens one after another
+            "--LabApp.expose_app_in_browser=True",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -116,6 +119,32 @@ def lab(tmp_path_factory, browser):
             server.kill()
             server.wait()
         log.close()
+
+
+# Closes every document in the main area without asking: a notebook another
+# test left modified would otherwise open a "Save changes?" dialog.
+CLOSE_ALL = """() => {
+    for (const w of Array.from(window.jupyterapp.shell.widgets('main'))) {
+        if (w.context) w.context.model.dirty = false;
+        w.dispose();
+    }
+}"""
+
+
+@pytest.fixture(scope="module")
+def lab_page(lab, browser):
+    """One JupyterLab page, loaded once, in which notebooks are opened in turn."""
+    base, token, _ = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{base}/lab?reset&token={token}")
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.started", timeout=120_000
+        )
+        page.evaluate("() => window.jupyterapp.restored")
+        yield page
+    finally:
+        page.close()
 
 
 def _start_session(base: str, token: str, name: str, path: str | None = None) -> None:
@@ -332,7 +361,7 @@ def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_opening_and_saving_without_running_leaves_the_file_unchanged(
-    path, lab, browser, screenshot_dir
+    path, lab, lab_page, screenshot_dir
 ):
     """A student opens a stored notebook, reads it and saves: no git diff.
 
@@ -344,28 +373,29 @@ def test_opening_and_saving_without_running_leaves_the_file_unchanged(
     stored = root / "stored" / path.name
     name = f"stored/{path.name}"
     _start_session(base, token, path.name, name)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        page.goto(f"{base}/lab/tree/{name}?reset&token={token}")
-        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
-        page.wait_for_selector(IDLE, timeout=120_000)
-        _accept_kernel_dialog(page)
-        page.wait_for_selector(".jp-OutputArea-output", timeout=60_000)
-        page.wait_for_timeout(1000)  # let every stored output render
-        shown = page.evaluate("() => document.body.innerText")
-        drawn = page.locator(".jp-OutputArea-output .widget-vbox").count()
-        before = stored.stat().st_mtime_ns
-        page.locator(".jp-Notebook").first.click()
-        page.keyboard.press("Control+s")
-        deadline = time.monotonic() + 30
-        while stored.stat().st_mtime_ns == before:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{name} was not saved within 30 s")
-            page.wait_for_timeout(200)
-        page.wait_for_timeout(500)  # the write may land in two steps
-        page.screenshot(path=str(screenshot_dir / f"lab-saved-{path.stem}.png"))
-    finally:
-        page.close()
+    page = lab_page
+    page.evaluate(CLOSE_ALL)
+    page.evaluate(
+        "name => window.jupyterapp.commands.execute('docmanager:open', {path: name})",
+        name,
+    )
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
+    page.wait_for_selector(IDLE, timeout=120_000)
+    _accept_kernel_dialog(page)
+    page.wait_for_selector(".jp-OutputArea-output", timeout=60_000)
+    page.wait_for_timeout(1000)  # let every stored output render
+    shown = page.evaluate("() => document.body.innerText")
+    drawn = page.locator(".jp-OutputArea-output .widget-vbox").count()
+    before = stored.stat().st_mtime_ns
+    page.locator(".jp-Notebook").first.click()
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 30
+    while stored.stat().st_mtime_ns == before:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} was not saved within 30 s")
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(500)  # the write may land in two steps
+    page.screenshot(path=str(screenshot_dir / f"lab-saved-{path.stem}.png"))
     # an unrun widget output shows the instruction (or the saved widget),
     # never ipywidgets' VBox(children=... repr
     assert "VBox(children" not in shown
