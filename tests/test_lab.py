@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 import pytest
@@ -131,18 +132,39 @@ CLOSE_ALL = """() => {
 }"""
 
 
+class LabPage(NamedTuple):
+    """The shared JupyterLab page and the errors thrown in it."""
+
+    page: object
+    errors: list
+
+
+def _open_alone(page, path: str) -> None:
+    """Close every open document, open notebook `path`, wait for its cells."""
+    page.evaluate(CLOSE_ALL)
+    page.evaluate(
+        "path => window.jupyterapp.commands.execute('docmanager:open', {path})",
+        path,
+    )
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
+
+
 @pytest.fixture(scope="module")
 def lab_page(lab, browser):
     """One JupyterLab page, loaded once, in which notebooks are opened in turn."""
     base, token, _ = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    # errors thrown in the page; a test that checks them clears the list first
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
     try:
+        # ?reset: a clean workspace, so no notebook of an earlier run reopens
         page.goto(f"{base}/lab?reset&token={token}")
         page.wait_for_function(
             "() => window.jupyterapp && window.jupyterapp.started", timeout=120_000
         )
         page.evaluate("() => window.jupyterapp.restored")
-        yield page
+        yield LabPage(page, errors)
     finally:
         page.close()
 
@@ -296,59 +318,53 @@ def _nudge(widget_box, page) -> str:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
-    path, lab, browser, screenshot_dir
+    path, lab, lab_page, screenshot_dir
 ):
     base, token, _ = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page_errors = []
-    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    page, page_errors = lab_page
+    page_errors.clear()
     _start_session(base, token, path.name)
+    _open_alone(page, path.name)
+    # Wait for the kernel before running, or the first cells may queue
+    # behind its start.
+    page.wait_for_selector(IDLE, timeout=120_000)
     try:
-        # ?reset: a clean workspace, so no earlier notebook reopens beside this one.
-        page.goto(f"{base}/lab/tree/{path.name}?reset&token={token}")
-        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
-        # Wait for the kernel before running, or the first cells may queue
-        # behind its start.
-        page.wait_for_selector(IDLE, timeout=120_000)
-        try:
-            _run_all(page)
-        finally:
-            page.screenshot(path=str(screenshot_dir / f"lab-{path.stem}.png"))
-        errors = page.locator(
-            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-        ).all_inner_texts()
-        boxes = page.locator(".jp-OutputArea-output .widget-vbox")
-        page.wait_for_function(
-            """() => !document.body.innerText.includes('Loading widget...')""",
-            timeout=60_000,
-        )
-        text = page.locator(".jp-Notebook").first.inner_text()
-        kernel = page.locator(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName")
-        kernel_name = kernel.first.inner_text().strip()
-        box_count = boxes.count()
-        changed = None
-        if box_count:
-            box = boxes.first
-            box.scroll_into_view_if_needed()
-            before = _output_signature(box)
-            kind = _nudge(box, page)
-            try:
-                page.wait_for_function(
-                    """([box, before]) => {
-                        const out = box.querySelector('.widget-output');
-                        const imgs = Array.from(out.querySelectorAll('img'))
-                            .map(i => i.src);
-                        return imgs.join('|') + '#' + out.innerText !== before;
-                    }""",
-                    arg=[box.element_handle(), before],
-                    timeout=60_000,
-                )
-                changed = kind
-            except Exception:  # noqa: BLE001 - reported by the assert below
-                changed = False
-        page.screenshot(path=str(screenshot_dir / f"lab-{path.stem}.png"))
+        _run_all(page)
     finally:
-        page.close()
+        page.screenshot(path=str(screenshot_dir / f"lab-{path.stem}.png"))
+    errors = page.locator(
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+    ).all_inner_texts()
+    boxes = page.locator(".jp-OutputArea-output .widget-vbox")
+    page.wait_for_function(
+        """() => !document.body.innerText.includes('Loading widget...')""",
+        timeout=60_000,
+    )
+    text = page.locator(".jp-Notebook").first.inner_text()
+    kernel = page.locator(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName")
+    kernel_name = kernel.first.inner_text().strip()
+    box_count = boxes.count()
+    changed = None
+    if box_count:
+        box = boxes.first
+        box.scroll_into_view_if_needed()
+        before = _output_signature(box)
+        kind = _nudge(box, page)
+        try:
+            page.wait_for_function(
+                """([box, before]) => {
+                    const out = box.querySelector('.widget-output');
+                    const imgs = Array.from(out.querySelectorAll('img'))
+                        .map(i => i.src);
+                    return imgs.join('|') + '#' + out.innerText !== before;
+                }""",
+                arg=[box.element_handle(), before],
+                timeout=60_000,
+            )
+            changed = kind
+        except Exception:  # noqa: BLE001 - reported by the assert below
+            changed = False
+    page.screenshot(path=str(screenshot_dir / f"lab-{path.stem}.png"))
     assert errors == [], f"{path.name}: error or stderr output: {errors}"
     # the notebook ran in the project's kernel, not a python3 one
     assert kernel_name == DISPLAY_NAME, f"{path.name} ran in {kernel_name!r}"
@@ -373,13 +389,8 @@ def test_opening_and_saving_without_running_leaves_the_file_unchanged(
     stored = root / "stored" / path.name
     name = f"stored/{path.name}"
     _start_session(base, token, path.name, name)
-    page = lab_page
-    page.evaluate(CLOSE_ALL)
-    page.evaluate(
-        "name => window.jupyterapp.commands.execute('docmanager:open', {path: name})",
-        name,
-    )
-    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
+    page = lab_page.page
+    _open_alone(page, name)
     page.wait_for_selector(IDLE, timeout=120_000)
     _accept_kernel_dialog(page)
     page.wait_for_selector(".jp-OutputArea-output", timeout=60_000)
