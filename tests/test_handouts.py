@@ -363,57 +363,71 @@ def widget_views(path):
     )
 
 
+AHEAD = 3  # pages loading at once: MathJax of two, the load of a third
+
+
+def _open(browser, path, width):
+    """Load `path` in a new page `width` px wide; (page, remote URLs, errors)."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    remote, errors = [], []
+    page.on(
+        "request",
+        lambda r: (
+            None if r.url.startswith(("file://", "data:")) else remote.append(r.url)
+        ),
+    )
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(path.as_uri(), wait_until="load")
+    except BaseException:
+        page.close()
+        raise
+    return page, remote, errors
+
+
 @pytest.fixture(scope="module")
 def rendered(pages, browser, screenshot_dir):
     """Every page at both widths, after MathJax and the widgets: what it shows.
 
-    Saves ``tests/screenshots/handout-<page>-<width>.png``.
+    Saves ``tests/screenshots/handout-<page>-<width>.png``. Pages are
+    loaded `AHEAD` at a time, so that their MathJax typesetting (most of the
+    time) runs on both cores while the first is read.
     """
     seen = {}
-    for name, path in all_pages(pages).items():
-        for width in WIDTHS:
-            page = browser.new_page(viewport={"width": width, "height": 900})
-            remote, errors = [], []
-            page.on(
-                "request",
-                lambda r, remote=remote: (
-                    None
-                    if r.url.startswith(("file://", "data:"))
-                    else remote.append(r.url)
-                ),
-            )
-            page.on(
-                "console",
-                lambda m, errors=errors: (
-                    errors.append(m.text) if m.type == "error" else None
-                ),
-            )
-            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-            try:
-                page.goto(path.as_uri(), wait_until="load")
-                if name != "index":
-                    # MathJax runs its queue in order: a callback queued now
-                    # runs after the initial typesetting.
-                    page.wait_for_function("window.MathJax && MathJax.Hub")
-                    page.evaluate(
-                        "new Promise(done => MathJax.Hub.Queue(() => done(true)))"
-                    )
-                    views = widget_views(path)
-                    page.wait_for_function(
-                        "n => document.querySelectorAll("
-                        "'.jupyter-widgets .widget-output img').length >= n",
-                        arg=views,
-                        timeout=20000,
-                    )
-                page.wait_for_timeout(300)
-                seen[name, width] = page.evaluate(OBSERVE)
-                seen[name, width].update(remote=remote, errors=errors)
-                page.screenshot(
-                    path=str(screenshot_dir / f"handout-{name}-{width}.png"),
-                    full_page=False,
+    jobs = [(n, p, w) for n, p in all_pages(pages).items() for w in WIDTHS]
+    opened = {}  # job -> (page, remote, errors), loaded ahead of its turn
+    try:
+        for i, (name, path, width) in enumerate(jobs):
+            for job in jobs[i : i + AHEAD]:
+                if job not in opened:
+                    opened[job] = _open(browser, job[1], job[2])
+            page, remote, errors = opened[name, path, width]
+            if name != "index":
+                # MathJax runs its queue in order: a callback queued now
+                # runs after the initial typesetting.
+                page.wait_for_function("window.MathJax && MathJax.Hub")
+                page.evaluate(
+                    "new Promise(done => MathJax.Hub.Queue(() => done(true)))"
                 )
-            finally:
-                page.close()
+                views = widget_views(path)
+                page.wait_for_function(
+                    "n => document.querySelectorAll("
+                    "'.jupyter-widgets .widget-output img').length >= n",
+                    arg=views,
+                    timeout=20000,
+                )
+            page.wait_for_timeout(300)
+            seen[name, width] = page.evaluate(OBSERVE)
+            seen[name, width].update(remote=remote, errors=errors)
+            page.screenshot(
+                path=str(screenshot_dir / f"handout-{name}-{width}.png"),
+                full_page=False,
+            )
+            opened.pop((name, path, width))[0].close()
+    finally:
+        for page, _, _ in opened.values():
+            page.close()
     return seen
 
 
