@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -46,47 +47,72 @@ def _beside_the_notebook(tmp_path):
     return {}
 
 
-@pytest.mark.parametrize(
-    "setting",
-    [_mplconfig, _agg, _beside_the_notebook],
-    ids=["MPLCONFIGDIR dpi 150", "MPLBACKEND=Agg", "matplotlibrc beside it"],
-)
-def test_a_users_matplotlib_settings_cannot_fail_a_notebook(tmp_path, setting):
+SETTINGS = {
+    "MPLCONFIGDIR dpi 150": _mplconfig,
+    "MPLBACKEND=Agg": _agg,
+    "matplotlibrc beside it": _beside_the_notebook,
+}
+FROM_NOTEBOOKS = "pytest from notebooks/"
+
+
+def _tour_command(tmp_path, setting):
+    """(argv, env, cwd) of an nbval run of a copy of the tour under `setting`."""
+    env = dict(os.environ, **setting(tmp_path))
+    notebook = tmp_path / TOUR.name
+    shutil.copyfile(TOUR, notebook)
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        f"--rootdir={ROOT}",
+        str(notebook),
+    ]
+    return argv, env, ROOT
+
+
+@pytest.fixture(scope="module")
+def tour_runs(tmp_path_factory):
+    """Each nbval run of the tour below, two at a time: name -> CompletedProcess.
+
+    The runs are independent processes, each with its own kernel, so running
+    them side by side on two cores checks the same things in half the time.
+    """
+    commands = {
+        name: _tour_command(tmp_path_factory.mktemp("tour"), setting)
+        for name, setting in SETTINGS.items()
+    }
+    commands[FROM_NOTEBOOKS] = (
+        [sys.executable, "-m", "pytest", "-q", TOUR.name],
+        None,
+        TOUR.parent,
+    )
+
+    def run(command):
+        argv, env, cwd = command
+        return subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = dict(zip(commands, pool.map(run, commands.values()), strict=True))
+    return done
+
+
+@pytest.mark.parametrize("setting", list(SETTINGS))
+def test_a_users_matplotlib_settings_cannot_fail_a_notebook(setting, tour_runs):
     """Each of these fails the tour under a plain python kernel (shown when
     the kernel was written: a personal `figure.dpi: 150` changes every stored
     "<Figure size ...>", and Agg drops the figures); in the nnlab kernel the
     tour still passes under nbval."""
-    env = dict(os.environ, **setting(tmp_path))
-    notebook = tmp_path / TOUR.name
-    shutil.copyfile(TOUR, notebook)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-c",
-            str(ROOT / "pyproject.toml"),
-            f"--rootdir={ROOT}",
-            str(notebook),
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    run = tour_runs[setting]
     assert run.returncode == 0, run.stdout[-3000:]
 
 
-def test_plain_pytest_works_from_another_folder():
+def test_plain_pytest_works_from_another_folder(tour_runs):
     """The sanitizer path in pyproject's addopts is resolved from the rootdir,
     so `cd notebooks && pytest 00_tour.ipynb` works as it does from the top."""
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", TOUR.name],
-        cwd=TOUR.parent,
-        capture_output=True,
-        text=True,
-    )
+    run = tour_runs[FROM_NOTEBOOKS]
     assert run.returncode == 0, run.stdout[-3000:]
 
 
