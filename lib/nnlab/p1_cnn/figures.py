@@ -450,7 +450,7 @@ def network_widget(name: str = OWN_DEFAULT):
 WIDGETS = {
     "field": (field_figure, {"layer": 18, "row": 0, "col": 0, "variant": VARIANTS[0]}),
     "erf": (erf_figure, {"layer": 15, "variant": VARIANTS[0]}),
-    "network": (network_growth_figure, {"name": OWN_DEFAULT}),
+    "own_network": (network_growth_figure, {"name": OWN_DEFAULT}),
 }
 
 ALT = {
