@@ -65,7 +65,7 @@ CASES = [
             "new_width": 5,
             "strategy": "net2net",
             "rng": np.random.default_rng(0),
-            "noise": 0.1,
+            "spread": 0.1,
         },
     ),
     case(
@@ -88,12 +88,20 @@ CASES = [
         make=lambda: {
             "before": experiments.narrow_run(0).params,
             "kind": "widen",
-            "strategy": "net2net_noise",
+            "strategy": "net2net_uneven",
             "layer": 1,
             "added": 8,
             "seed": 0,
         },
     ),
+    case(experiments.net2net_as_narrow, layer=0, added=8, seed=0),
+    case(
+        grow.rescale_units,
+        make=lambda: {"params": _net(), "layer": 1, "factors": np.array([1.0, 2, 3])},
+    ),
+    case(study.added_sweep, layer=0, added=(8,), seed=0),
+    case(study.table_rows, make=lambda: {"runs": _runs()}),
+    case(study.comparison_rows, spoil=("runs",), make=lambda: {"runs": _runs()}),
     case(experiments.rounding_bound, make=lambda: {"X": _x((4, 2)), "params": _net()}),
     case(
         experiments.keep_tolerance,

@@ -9,6 +9,7 @@ CASES = [
     case(adjacent.adjacent_cost, T=6, budget=4),
     case(adjacent.adjacent_frontier, T=6, max_budget=5),
     case(adjacent.adjacent_moves, T=6, budget=4),
+    case(adjacent.iter_moves, T=6, budget=4),
     case(
         adjacent.replay, make=lambda: {"T": 3, "moves": adjacent.adjacent_moves(3, 3)}
     ),

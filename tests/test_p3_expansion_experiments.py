@@ -25,6 +25,7 @@ from nnlab.p3_expansion.experiments import (
     keep_tolerance,
     narrow_continued,
     narrow_run,
+    net2net_as_narrow,
     rounding_bound,
     scratch_run,
     ulps_apart,
@@ -188,7 +189,7 @@ KEEPING = [
     (s, *setting)
     for setting in SETTINGS
     for s in (
-        ("zero", "preserve", "net2net", "net2net_noise")
+        ("zero", "preserve", "net2net", "net2net_uneven")
         if setting[0] == "widen"
         else ("preserve",)
     )
@@ -245,8 +246,10 @@ def test_random_new_units_are_copies_of_nothing():
 
 
 @pytest.mark.parametrize("layer", LAYERS)
-def test_net2net_copies_stay_identical_without_noise_and_separate_with_it(layer):
-    exact, noisy = (grow("widen", s, layer, 24) for s in ("net2net", "net2net_noise"))
+def test_net2net_copies_stay_identical_unless_the_split_is_uneven(
+    layer,
+):
+    exact, noisy = (grow("widen", s, layer, 24) for s in ("net2net", "net2net_uneven"))
     for g in (exact, noisy):
         W, b = g.start[layer]["W"], g.start[layer]["b"]
         assert g.sources.shape == (24,) and (g.sources >= 0).all()
@@ -275,7 +278,7 @@ def test_net2net_copies_stay_identical_without_noise_and_separate_with_it(layer)
         (
             lambda: grow("widen", "random", 0, 24),
             r"strategy must be one of 'zero', 'kaiming', "
-            r"'preserve', 'net2net', 'net2net_noise', got 'random'",
+            r"'small_out', 'preserve', 'net2net', 'net2net_uneven', got 'random'",
         ),
         (
             lambda: grow("widen", "zero", 2, 24),
@@ -323,3 +326,16 @@ def test_bad_input_names_the_valid_values(call, message):
 def test_arguments_of_the_wrong_type_raise_type_error(call, message):
     with pytest.raises(TypeError, match=message):
         call()
+
+
+@pytest.mark.parametrize("layer", [0, 1])
+@pytest.mark.parametrize("seed", [0, 3])
+def test_net2net_trains_as_the_rescaled_narrow_network(layer, seed):
+    # Even split: the copies stay copies, so the wide network is a narrow one
+    # at every step; which narrow one is rescale_units by sqrt(group size).
+    wide = grow("widen", "net2net", layer, 24, seed).history.loss
+    as_narrow = net2net_as_narrow(layer, 24, seed).loss
+    assert ulps_apart(wide, as_narrow) <= CURVE_ULPS
+    # and not the narrow network trained on: far more than rounding apart
+    cont = narrow_continued(seed).loss
+    assert np.abs(cont / wide - 1).max() > 1e-3

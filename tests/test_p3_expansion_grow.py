@@ -6,7 +6,16 @@ import pytest
 from nnlab.data import spirals
 from nnlab.gradcheck import numerical_gradient, rel_error
 from nnlab.mlp import init_mlp, mlp_backward, mlp_forward, softmax_cross_entropy
-from nnlab.p3_expansion.grow import STRATEGIES, Expansion, deepen, new_parameters, widen
+from nnlab.p3_expansion.grow import (
+    SMALL,
+    STRATEGIES,
+    WIDEN_ONLY,
+    Expansion,
+    deepen,
+    new_parameters,
+    rescale_units,
+    widen,
+)
 from nnlab.training import fit
 
 RNG = np.random.default_rng(0)
@@ -42,14 +51,14 @@ EXACT = ["preserve", "net2net"]
 
 
 @pytest.mark.parametrize(
-    ("strategy", "noise"), [("preserve", 0.0), ("net2net", 0.0), ("net2net", 0.5)]
+    ("strategy", "spread"), [("preserve", 0.0), ("net2net", 0.0), ("net2net", 0.5)]
 )
 @pytest.mark.parametrize(("layer", "new_width"), [(0, 7), (0, 20), (1, 6), (1, 13)])
 def test_widening_by_preserve_and_net2net_keeps_the_function(
-    strategy, layer, new_width, noise
+    strategy, layer, new_width, spread
 ):
     params, X = _trained_like()
-    new = widen(params, layer, new_width, strategy, np.random.default_rng(1), noise)
+    new = widen(params, layer, new_width, strategy, np.random.default_rng(1), spread)
     assert new[layer]["W"].shape[1] == new_width == new[layer + 1]["W"].shape[0]
     assert np.abs(_out(new, X) - _out(params, X)).max() <= 1e-12
 
@@ -165,20 +174,20 @@ def test_preserve_gives_every_new_parameter_a_gradient_within_two_steps(layer):
     assert not moved["W_in"][:, ~fires].any() and not moved["W_out"][~fires].any()
 
 
-def test_net2net_copies_stay_identical_without_noise_and_separate_with_it():
+def test_net2net_copies_stay_identical_unless_the_split_is_uneven():
     params, _ = _trained_like(sizes=(2, 8, 8, 2))
     data = spirals(100, 0.05, 0)
     gaps = {}
-    for noise in (0.0, 0.3):
-        new = widen(params, 0, 16, "net2net", np.random.default_rng(2), noise)
+    for spread in (0.0, 0.3):
+        new = widen(params, 0, 16, "net2net", np.random.default_rng(2), spread)
         W, b = new[0]["W"], new[0]["b"]
         src = [
             int(np.flatnonzero((W[:, :8] == W[:, [j]]).all(0) & (b[:8] == b[j]))[0])
             for j in range(8, 16)
         ]
         end = fit(new, data, steps=60, lr=0.1).params
-        gaps[noise] = np.abs(end[0]["W"][:, 8:] - end[0]["W"][:, src]).max()
-        if noise == 0:
+        gaps[spread] = np.abs(end[0]["W"][:, 8:] - end[0]["W"][:, src]).max()
+        if spread == 0:
             np.testing.assert_array_equal(end[1]["W"][8:], end[1]["W"][src])
     assert gaps[0.0] == 0.0
     assert gaps[0.3] > 1e-3
@@ -186,7 +195,7 @@ def test_net2net_copies_stay_identical_without_noise_and_separate_with_it():
 
 def test_net2net_splits_each_outgoing_row_among_its_copies():
     params, _ = _trained_like(sizes=(2, 5, 3, 2))
-    new = widen(params, 0, 12, "net2net", np.random.default_rng(3), noise=0.4)
+    new = widen(params, 0, 12, "net2net", np.random.default_rng(3), spread=0.4)
     W, W_out = new[0]["W"], new[1]["W"]
     for i in range(5):
         group = np.flatnonzero((W == W[:, [i]]).all(axis=0))
@@ -202,7 +211,7 @@ def test_net2net_splits_each_outgoing_row_among_its_copies():
         (k, s)
         for k in ("widen", "deepen")
         for s in STRATEGIES
-        if (k, s) != ("deepen", "zero")
+        if (k, s) != ("deepen", "zero") and not (k == "deepen" and s in WIDEN_ONLY)
     ],
 )
 def test_an_expanded_network_passes_a_gradient_check(kind, strategy):
@@ -262,7 +271,8 @@ def test_expanding_does_not_modify_its_input():
     before = [{k: v.copy() for k, v in layer.items()} for layer in params]
     for s in STRATEGIES:
         widen(params, 0, 9, s, np.random.default_rng(0))
-        deepen(params, 1, s, np.random.default_rng(0))
+        if s not in WIDEN_ONLY:
+            deepen(params, 1, s, np.random.default_rng(0))
     for a, b in zip(params, before, strict=True):
         for k in a:
             np.testing.assert_array_equal(a[k], b[k])
@@ -293,7 +303,22 @@ def test_expanding_does_not_modify_its_input():
             r"strategy must be one of 'zero', 'kaiming', 'preserve', 'net2net', "
             r"got 'he'",
         ),
-        (lambda p: widen(p, 0, 9, "zero", RNG, noise=0.1), r"net2net' only"),
+        (
+            lambda p: widen(p, 0, 9, "zero", RNG, spread=0.1),
+            r"spread applies to strategy 'net2net' only",
+        ),
+        (lambda p: widen(p, 0, 9, "small_out", RNG, scale=0.0), r"\(0, 1\], got 0.0"),
+        (lambda p: widen(p, 0, 9, "small_out", RNG, scale=2), r"\(0, 1\], got 2.0"),
+        (
+            lambda p: deepen(p, 0, "small_out", RNG),
+            r"strategy must be one of 'zero', 'kaiming', 'preserve', 'net2net', "
+            r"got 'small_out'",
+        ),
+        (lambda p: rescale_units(p, 0, np.ones(5)), r"factors must be 6 real numbers"),
+        (
+            lambda p: rescale_units(p, 1, -np.ones(5)),
+            r"factors must be positive and finite",
+        ),
         (lambda p: widen(p[:1], 0, 9, "zero", RNG), r"at least 2 layer dicts"),
     ],
 )
@@ -307,3 +332,45 @@ def test_batch_norm_layers_are_refused():
     params = init_mlp([2, 4, 2], np.random.default_rng(0), batchnorm=True)
     with pytest.raises(ValueError, match=r"layer 0 must be a dict with exactly 'W'"):
         widen(params, 0, 6, "zero", RNG)
+
+
+def test_small_outgoing_weights_are_scaled_kaiming_and_move_the_output_a_little():
+    # Same stream as "kaiming": the incoming weights are equal and the
+    # outgoing ones exactly SMALL times Kaiming's (one draw, scaled).
+    params, X = _trained_like()
+    k = widen(params, 0, 40, "kaiming", np.random.default_rng(5))
+    s = widen(params, 0, 40, "small_out", np.random.default_rng(5))
+    np.testing.assert_array_equal(s[0]["W"], k[0]["W"])
+    np.testing.assert_allclose(s[1]["W"][6:], SMALL * k[1]["W"][6:], rtol=1e-15)
+    np.testing.assert_array_equal(s[1]["W"][:6], params[1]["W"])
+    # the extra input of the next layer is linear in the outgoing weights,
+    # so its pre-activations move by exactly SMALL times Kaiming's change
+    pre = [mlp_forward(X, p)[1].layers[1].pre for p in (params, k, s)]
+    np.testing.assert_allclose(pre[2] - pre[0], SMALL * (pre[1] - pre[0]), atol=1e-12)
+    # and every new incoming weight of a live unit gets a gradient at once
+    scores, cache, _ = mlp_forward(X, s)
+    _, grads = mlp_backward(softmax_cross_entropy(scores, np.arange(40) % 3)[1], cache)
+    live = (cache.layers[0].pre[:, 6:] > 0).any(axis=0)
+    assert (np.abs(grads[0]["W"][:, 6:][:, live]) > 0).all()
+
+
+def test_rescaling_units_keeps_the_function_and_scales_the_gradients():
+    params, X = _trained_like()
+    f = np.array([1.0, 4.0, 0.25, 2.0, 9.0, 1.5])
+    new = rescale_units(params, 0, f)
+    np.testing.assert_allclose(_out(new, X), _out(params, X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(new[0]["W"], params[0]["W"] * f)
+    np.testing.assert_allclose(new[1]["W"] * f[:, None], params[1]["W"])
+    # chain rule for w = u / f: dL/du = dL/dw / f on the incoming side,
+    # dL/du = dL/dw * f on the outgoing side
+    y = np.arange(len(X)) % 3
+
+    def grads(p):
+        scores, cache, _ = mlp_forward(X, p)
+        return mlp_backward(softmax_cross_entropy(scores, y)[1], cache)[1]
+
+    g, gn = grads(params), grads(new)
+    np.testing.assert_allclose(gn[0]["W"], g[0]["W"] / f, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(
+        gn[1]["W"], g[1]["W"] * f[:, None], rtol=1e-10, atol=1e-14
+    )

@@ -17,10 +17,13 @@ from nnlab.p3_expansion.study import (
     SEEDS,
     SETTINGS,
     SettingRuns,
+    added_sweep,
     comparison_lines,
+    comparison_rows,
     kaiming_summary,
     study,
     table_lines,
+    table_rows,
 )
 from nnlab.stats import compare, paired
 
@@ -127,7 +130,7 @@ def test_table_and_comparison_lines_by_hand():
     # Kaiming, widen: jumps 0.1, 0.2 -> mean 0.15, sd sqrt(0.005) = 0.0707;
     # accuracies 0.9, 0.8 -> 0.85 ± 0.0707; changed in both seeds
     assert (
-        "widen 0 +24  Kaiming              changed 2/2      +0.150 ± 0.071" in lines[2]
+        "widen 0 +24  Kaiming               changed 2/2      +0.150 ± 0.071" in lines[2]
     )
     assert lines[2].endswith("0.85 ± 0.07")
     assert "kept 2/2" in lines[3] and "none" in lines[3]  # preserve
@@ -137,6 +140,23 @@ def test_table_and_comparison_lines_by_hand():
     assert cmp[0].startswith("widen 0 +24  Kaiming - preserve")
     assert cmp[0].endswith("+0.100 ± 0.000  [+0.100, +0.100]  ahead")
     assert all(len(line) <= 100 for line in lines + cmp)
+    # the rows the notebook shows as tables hold the same cells
+    rows = table_rows(_fake_runs())
+    assert rows[1] == (
+        "widen 0 +24",
+        "Kaiming",
+        "changed 2/2",
+        "+0.150 ± 0.071",
+        "0.85 ± 0.07",
+    )
+    assert rows[2][2:4] == ("kept 2/2", "none")
+    assert comparison_rows(_fake_runs())[0] == (
+        "widen 0 +24",
+        "Kaiming - preserve",
+        "+0.100 ± 0.000",
+        "[+0.100, +0.100]",
+        "ahead",
+    )
 
 
 def test_printed_lines_are_at_most_100_characters():
@@ -186,6 +206,44 @@ def test_the_conclusions_hold_on_other_seeds():
         d = paired(r.test_acc["kaiming"], r.test_acc["preserve"])
         assert abs(d.mean) < 0.1, setting
         assert compare(d) != ("behind" if setting[0] == "widen" else "ahead"), setting
+
+
+def test_small_outgoing_weights_nearly_keep_the_function_on_other_seeds_too():
+    # the middle ground: the function changes, the loss barely moves (a
+    # tenth of Kaiming's scale moves the scores by a tenth, the loss by
+    # less), and it ends level with preserve
+    for seeds in (SEEDS, OTHER_SEEDS):
+        runs = study(seeds=seeds)
+        for setting, r in runs.items():
+            if setting[0] != "widen":
+                continue
+            assert not r.kept["small_out"].any()
+            assert np.abs(r.jump["small_out"]).max() < 0.01 < r.jump["kaiming"].max()
+            d = paired(r.test_acc["small_out"], r.test_acc["preserve"])
+            assert compare(d) == "tied", (seeds, setting)
+            assert (
+                compare(paired(r.test_acc["small_out"], r.test_acc["zero"])) == "ahead"
+            )
+
+
+def test_net2net_trains_otherwise_than_the_narrow_network_on_other_seeds_too():
+    # same function, other learning rates: the final training loss differs
+    # in every seed, the test accuracy is level
+    for seeds in (SEEDS, OTHER_SEEDS):
+        for setting, r in study(seeds=seeds).items():
+            if setting[0] != "widen":
+                continue
+            diff = r.final_loss["net2net"] - r.final_loss["narrow"]
+            assert np.abs(diff).min() > 1e-5, (seeds, setting)
+            d = paired(r.test_acc["net2net"], r.test_acc["narrow"])
+            assert compare(d) == "tied", (seeds, setting)
+
+
+def test_the_added_sweep_is_the_single_runs():
+    sweep = added_sweep(0, (8, 24))
+    for s in expansion.COMPARED_STRATEGIES:
+        for a, acc in zip((8, 24), sweep[s], strict=True):
+            assert acc == expansion.grow("widen", s, 0, a).history.final_test_acc
 
 
 @pytest.mark.parametrize(

@@ -8,21 +8,27 @@ import pytest
 
 import nnlab.p5_bptt.driver as driver_module
 from nnlab.gradcheck import check_pair
+from nnlab.p5_bptt.adjacent import adjacent_cost, min_budget
 from nnlab.p5_bptt.costs import (
+    MEMORY_SCHEDULES,
     SCHEDULES,
     Stats,
     binomial_cost,
     bisect_cost,
-    check_slots,
+    check_memory,
     constant_cost,
     cost,
+    held_states,
     repetitions,
-    sqrt_cost,
+    report,
+    revolve_at_budget,
+    sqrt_taped_cost,
+    sqrt_untaped_cost,
     store_all_cost,
 )
 from nnlab.p5_bptt.driver import bptt
 from nnlab.p5_bptt.measure import random_problem, time_ratios, traced_peak_states
-from nnlab.p5_bptt.plans import Action, make_plan, plan_stats
+from nnlab.p5_bptt.plans import Action, make_plan, plan_held, plan_stats
 from nnlab.rnn import rnn_step_forward
 
 # Every schedule runs the same step function on the same arrays (same values,
@@ -41,15 +47,26 @@ from nnlab.rnn import rnn_step_forward
 GRAD_TOL = 1e-7
 FD_STEP = 1e-5
 
-RUNS = [(s, None) for s in SCHEDULES if s != "binomial"] + [
-    ("binomial", k) for k in (1, 2, 3)
-]
+PLAIN = [s for s in SCHEDULES if s not in MEMORY_SCHEDULES]
+RUNS = (
+    [(s, None) for s in PLAIN]
+    + [("binomial", k) for k in (1, 2, 3)]
+    + [("adjacent", m) for m in (3, 4, 6)]
+)
 
 
 def all_runs(T):
-    """Every schedule, binomial with every admissible number of slots."""
-    runs = [(s, None) for s in SCHEDULES if s != "binomial"]
+    """Every schedule; binomial with every admissible number of slots, and
+    adjacent with every budget from the smallest to T + 2."""
+    runs = [(s, None) for s in PLAIN]
+    runs += [("adjacent", m) for m in range(min_budget(T), T + 3)]
     return runs + [("binomial", k) for k in range(1, max(1, T - 1) + 1)]
+
+
+def fits(T, schedule, memory):
+    if schedule == "binomial":
+        return memory <= max(1, T - 1)
+    return schedule != "adjacent" or memory >= min_budget(T)
 
 
 # ------------------------------------------------------------- gradients
@@ -61,7 +78,7 @@ def admissible(lengths):
         (T, schedule, slots)
         for T in lengths
         for schedule, slots in RUNS
-        if slots is None or slots <= max(1, T - 1)
+        if fits(T, schedule, slots)
     ]
 
 
@@ -126,6 +143,74 @@ def test_step_calls_count_real_calls_of_the_step(monkeypatch, schedule, slots):
     assert stats.step_calls == len(calls)
 
 
+def test_sqrt_taped_cost_by_hand_and_the_issue_counts():
+    # T = 16, k = 4: sweep to h12 (12 calls), then each step once with tape
+    # (16): 28. Peak while the last segment [12, 16] is reversed: h0 h4 h8
+    # h12 and its 4 tapes.
+    assert sqrt_taped_cost(16) == Stats(12 + 16, 4 + 4)
+    assert sqrt_untaped_cost(16).step_calls == 40
+    # Issue 17: 1992 calls with 63 states at T = 1000; 190 at T = 100; and
+    # the untaped variant's 2960 at T = 1000.
+    assert sqrt_taped_cost(1000) == Stats(1992, 63)
+    assert sqrt_taped_cost(100).step_calls == 190
+    assert sqrt_untaped_cost(1000).step_calls == 2960
+    assert sqrt_taped_cost(1) == Stats(1, 2)
+
+
+def test_held_states_by_hand():
+    # store_all: every state. constant: h0, the working h_{t-1} and h_t.
+    # binomial with s slots: s stored, a recomputed h_{t-1} and h_t.
+    assert held_states(10, "store_all") == 11
+    assert held_states(10, "constant") == 3
+    assert held_states(1, "constant") == 2
+    assert held_states(10, "binomial", 4) == 6
+    assert held_states(10, "adjacent", 5) <= 5
+    assert report(1000, "sqrt_taped") == ("sqrt_taped", None, 1992, 63, 63)
+
+
+@pytest.mark.parametrize("T", [*range(1, 41), 100, 256])
+def test_held_states_equal_the_replayed_plans(T):
+    runs = [(s, None) for s in PLAIN]
+    runs += [("binomial", k) for k in sorted({1, 2, 3, T // 2, T - 1}) if k >= 1]
+    runs += [("adjacent", m) for m in sorted({min_budget(T), 4, 11, T + 1})]
+    for schedule, memory in runs:
+        if fits(T, schedule, memory):
+            plan = make_plan(T, schedule, memory)
+            assert held_states(T, schedule, memory) == plan_held(plan), (
+                schedule,
+                memory,
+            )
+
+
+def test_revolve_at_equal_memory_against_the_adjacent_optimum():
+    # Issue 17, T = 8, budgets 3..6 held at once: 34, 15, 12, 11 calls in
+    # the adjacent model; revolve with the same memory holds s = budget - 2
+    # slots: binomial 36 (s = 1, T(T+1)/2), 22, 19, 18.
+    want = {3: (34, 36), 4: (15, 22), 5: (12, 19), 6: (11, 18)}
+    for budget, (best, revolve) in want.items():
+        assert adjacent_cost(8, budget) == best
+        assert revolve_at_budget(8, budget).step_calls == revolve
+        assert held_states(8, "binomial", budget - 2) == budget
+    for T in (100, 1000, 1024):
+        for budget in (3, 11, 63):
+            assert adjacent_cost(T, budget) < revolve_at_budget(T, budget).step_calls
+
+
+@pytest.mark.parametrize(
+    "memory, error, match",
+    [
+        (2, ValueError, r"budget must be at least 3 states held at once for T = 5"),
+        (3.5, TypeError, r"budget must be an integer .*at least 3 for T = 5"),
+        (None, ValueError, r"'adjacent' needs a budget .*at least 3 for T = 5"),
+    ],
+)
+def test_bad_budget_names_the_smallest_feasible_one(memory, error, match):
+    with pytest.raises(error, match=match):
+        bptt(*random_problem(5, 1, 1, 1), "adjacent", memory)
+    with pytest.raises(error, match=match):
+        cost(5, "adjacent", memory)
+
+
 def test_store_all_and_constant_by_hand():
     assert store_all_cost(5) == Stats(5, 6)
     assert constant_cost(4) == Stats(1 + 2 + 3 + 4, 1)
@@ -135,16 +220,16 @@ def test_sqrt_cost_by_hand():
     # T = 16, k = 4: sweep to h12 (12 calls, h0 h4 h8 h12 stored), each
     # segment re-runs 3 advances (12) and its 4 steps (16): 40 calls. Peak
     # while the last segment is reversed: 4 checkpoints + h13 h14 h15.
-    assert sqrt_cost(16) == Stats(12 + 12 + 16, 7)
+    assert sqrt_untaped_cost(16) == Stats(12 + 12 + 16, 7)
     # T = 10, k = 4: segments [0,4) [4,8) [8,10): sweep 8, advances 3+3+1.
-    assert sqrt_cost(10) == Stats(8 + 7 + 10, max(0 + 4, 1 + 4, 2 + 2))
-    assert sqrt_cost(1) == Stats(1, 1)
+    assert sqrt_untaped_cost(10) == Stats(8 + 7 + 10, max(0 + 4, 1 + 4, 2 + 2))
+    assert sqrt_untaped_cost(1) == Stats(1, 1)
 
 
 MANY_T = [*range(1, 130), 255, 256, 257, 1000, 1023, 1024, 1025, 2047, 2048, 3001]
 
 
-@pytest.mark.parametrize("schedule", [s for s in SCHEDULES if s != "binomial"])
+@pytest.mark.parametrize("schedule", PLAIN)
 def test_plan_counts_equal_cost_functions_for_many_T(schedule):
     for T in MANY_T:
         assert plan_stats(make_plan(T, schedule)) == cost(T, schedule), T
@@ -278,7 +363,7 @@ def test_unknown_schedule_names_the_valid_ones():
     with pytest.raises(TypeError, match=r"schedule must be a str, .* got NoneType"):
         make_plan(4, None)
     with pytest.raises(ValueError, match=r"schedule must be one of .* got 'Bisect'"):
-        check_slots(4, "Bisect", None)
+        check_memory(4, "Bisect", None)
 
 
 @pytest.mark.parametrize(
@@ -307,7 +392,10 @@ def test_slots_of_the_wrong_type(slots, shown):
 
 
 def test_slots_with_another_schedule_is_rejected():
-    with pytest.raises(ValueError, match=r"slots is only used by 'binomial'.*'bisect'"):
+    with pytest.raises(
+        ValueError,
+        match=r"memory is only used by 'binomial' \(slots\) and 'adjacent'.*'bisect'",
+    ):
         bptt(*random_problem(4, 1, 1, 1), "bisect", 2)
 
 
@@ -343,19 +431,19 @@ def test_mismatched_shapes(which, shape, match):
 def test_other_bad_inputs():
     xs, h0, params, dout = random_problem(3, 1, 1, 1)
     with pytest.raises(ValueError, match=r"params must be \(Wx, Wh, b\), got 2 items"):
-        bptt(xs, h0, params[:2], dout, "sqrt")
+        bptt(xs, h0, params[:2], dout, "sqrt_untaped")
     with pytest.raises(TypeError, match=r"params must be a tuple \(Wx, Wh, b\)"):
-        bptt(xs, h0, dict(enumerate(params)), dout, "sqrt")
+        bptt(xs, h0, dict(enumerate(params)), dout, "sqrt_untaped")
     with pytest.raises(TypeError, match="dout must be a numpy array, got list"):
-        bptt(xs, h0, params, dout.tolist(), "sqrt")
+        bptt(xs, h0, params, dout.tolist(), "sqrt_untaped")
     with pytest.raises(ValueError, match=r"xs must not have an empty axis"):
-        bptt(xs[:0], h0, params, dout[:0], "sqrt")
+        bptt(xs[:0], h0, params, dout[:0], "sqrt_untaped")
     with pytest.raises(ValueError, match=r"xs must be finite, got nan"):
-        bptt(xs * np.nan, h0, params, dout, "sqrt")
+        bptt(xs * np.nan, h0, params, dout, "sqrt_untaped")
     with pytest.raises(ValueError, match="T must be an integer >= 1, got 0"):
         bisect_cost(0)
     with pytest.raises(TypeError, match="T must be an integer, got float 4.0"):
-        sqrt_cost(4.0)
+        sqrt_untaped_cost(4.0)
 
 
 def test_plan_stats_rejects_a_plan_that_uses_a_state_it_lacks():
@@ -363,6 +451,11 @@ def test_plan_stats_rejects_a_plan_that_uses_a_state_it_lacks():
     broken = tuple(a for a in plan if a.kind != "snapshot")
     with pytest.raises(ValueError, match="not stored"):
         plan_stats(broken)
+
+
+def test_plan_stats_rejects_reversing_from_states_it_lacks():
+    with pytest.raises(ValueError, match=r"reverse_stored of step 2 needs h_1, h_2"):
+        plan_stats([Action("reverse_stored", 2, 2), Action("reverse_stored", 1, 1)])
 
 
 def test_plan_stats_rejects_what_is_not_a_plan():
@@ -382,7 +475,10 @@ def test_plan_stats_rejects_what_is_not_a_plan():
         (lambda: random_problem(3, 1, 1, 1, seed=-1), r"seed must be an integer >= 0"),
         (lambda: time_ratios(3, 1, 1, 1, "bisect"), r"runs must be a list"),
         (lambda: time_ratios(3, 1, 1, 1, [("bisect",)]), r"runs\[0\] must be a"),
-        (lambda: traced_peak_states(3, 1, 1, 1, "sqrt", 2), r"slots is only used"),
+        (
+            lambda: traced_peak_states(3, 1, 1, 1, "sqrt_untaped", 2),
+            r"memory is only used",
+        ),
     ],
 )
 def test_helpers_refuse_bad_arguments(call, match):

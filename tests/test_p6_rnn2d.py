@@ -287,3 +287,63 @@ def test_views_draw_labelled_figures():
     fig = view.timing_figure(sizes, [{"rnn2d": 2e-3, "conv2d": 1e-3}])
     assert fig.axes[0].patches[0].get_height() == pytest.approx(2.0)
     plt.close(fig)
+
+
+def test_problem1_network_sees_its_whole_input_after_seven_convs_and_four_pools():
+    from nnlab.p1_cnn import presets, specs
+
+    # Hand count on the Problem 1 table (issue 15): the field first covers the
+    # 32x32 input at the pool after Conv F=96, row 18 of the layer list.
+    full = fields.cnn_full_field(presets.problem1_layers(), presets.PROBLEM1_INPUT)
+    assert full == fields.FullField(18, 7, 4)
+    # one 3x3 convolution on 32x32 never sees the whole input
+    assert fields.cnn_full_field([specs.Conv(4, 3)], (32, 32, 3)) is None
+    # a padded 3x3 convolution on a 2x2 image does, at once (row 1)
+    assert fields.cnn_full_field([specs.Conv(4, 3, pad=1)], (2, 2, 3)) == (1, 1, 0)
+    with pytest.raises(TypeError, match=r"layers must be a list"):
+        fields.cnn_full_field("conv", (32, 32, 3))
+    with pytest.raises(ValueError, match=r"input_shape must be \(H, W, C\)"):
+        fields.cnn_full_field([specs.Conv(4, 3)], (32, 32))
+    with pytest.raises(TypeError, match=r"input_shape W must be an integer"):
+        fields.cnn_full_field([specs.Conv(4, 3)], (32, 32.0, 3))
+
+
+def test_field_size_figure_writes_every_count():
+    from nnlab.p6_rnn2d import figures as view
+
+    H, W = 3, 4
+    ii, jj = np.indices((H, W))
+    one = (ii + 1) * (jj + 1)  # the one-way field size, hand-derived
+    fig = view.field_size_figure(one, np.full((H, W), H * W), np.full((H, W), 4), 1)
+    numbers = [int(t.get_text()) for t in fig.axes[0].texts]
+    assert numbers == one.ravel().tolist()
+    plt.close(fig)
+
+
+def test_timing_figure_ticks_are_plain_numbers_and_points_named_in_a_legend():
+    from nnlab.p6_rnn2d import figures as view
+
+    sizes = [(1, 64, 64, 4), (1, 16, 16, 16), (8, 16, 16, 64)]
+    times = [{"rnn2d": r * 1e-3, "conv2d": 1e-3} for r in (6.0, 2.0, 0.4)]
+    fig = view.timing_figure(sizes, times)
+    fig.canvas.draw()
+    ratio_ax, step_ax = fig.axes[:2]
+    labels = [t.get_text() for t in ratio_ax.get_yticklabels()]
+    assert labels and all(lab.replace(".", "").isdigit() for lab in labels), labels
+    assert not step_ax.texts  # no labels beside the points to collide
+    legend = [t.get_text() for t in step_ax.get_legend().get_texts()]
+    assert legend == ["N=1, 64x64, C=4", "N=1, 16x16, C=16", "N=8, 16x16, C=64"]
+    assert "illustrative" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_every_figure_and_widget_has_alt_text():
+    import inspect
+
+    from nnlab.p6_rnn2d import figures as view
+
+    names = {n for n, f in inspect.getmembers(view, inspect.isfunction)}
+    figures = {n for n in names if n.endswith("_figure") and not n.startswith("_")}
+    widgets = {fn.__name__ for fn, _ in view.WIDGETS.values()}
+    assert figures | widgets <= set(view.ALT)
+    assert all(len(view.ALT[n]) > 40 for n in figures | widgets)

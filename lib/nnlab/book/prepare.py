@@ -25,7 +25,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 #: Alt texts that say nothing: nbconvert's placeholder, and empty ones.
 PLACEHOLDER_ALTS = {"", "none", "no description has been provided for this image"}
-FIGURE_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*_figure)\b")
+WORD = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 
 
 def first_heading(nb: nbformat.NotebookNode, default: str) -> str:
@@ -51,7 +51,11 @@ def plain_title(title: str) -> str:
 
 @lru_cache(maxsize=1)
 def figure_registry() -> dict[str, Callable]:
-    """Every ``*_figure`` function of the modules in `nnlab.views.WIDGET_MODULES`."""
+    """Every figure function of the modules in `nnlab.views.WIDGET_MODULES`.
+
+    The ``*_figure`` functions and the callbacks of each module's ``WIDGETS``
+    registry (a widget callback draws the widget's image), by name.
+    """
     from nnlab.views import WIDGET_MODULES
 
     found = {}
@@ -60,6 +64,11 @@ def figure_registry() -> dict[str, Callable]:
         for name, value in vars(module).items():
             if name.endswith("_figure") and callable(value):
                 found.setdefault(name, value)
+        for name, entry in getattr(module, "WIDGETS", {}).items():
+            fn = entry[0] if isinstance(entry, tuple) else entry
+            if callable(fn):
+                found.setdefault(name, fn)
+                found.setdefault(fn.__name__, fn)
     return found
 
 
@@ -75,7 +84,8 @@ def library_alt(function_name: str) -> str | None:
     alt = getattr(fn, "alt", None)
     if not alt:
         module = importlib.import_module(fn.__module__)
-        alt = getattr(module, "ALT", {}).get(function_name)
+        table = getattr(module, "ALT", {})
+        alt = table.get(function_name) or table.get(fn.__name__)
     if not alt and fn.__doc__:
         alt = fn.__doc__.strip().splitlines()[0]
         # Docstrings address the programmer ("Widget view: ...", "Draw ..."),
@@ -109,7 +119,8 @@ def figure_alt(
         given = given[index]
     if isinstance(given, str) and given.strip():
         return given
-    calls = FIGURE_CALL.findall(cell.source)
+    registry = figure_registry()
+    calls = [w for w in WORD.findall(cell.source) if w in registry]
     where = f"section \u201c{plain_title(heading)}\u201d" if heading else "this page"
     if calls:
         name = calls[min(index, len(calls) - 1)]

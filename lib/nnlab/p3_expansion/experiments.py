@@ -25,7 +25,13 @@ import numpy as np
 
 from nnlab.data import Split, spirals
 from nnlab.mlp import check_params, init_mlp, mlp_forward
-from nnlab.p3_expansion.grow import Expansion, deepen, new_parameters, widen
+from nnlab.p3_expansion.grow import (
+    Expansion,
+    deepen,
+    new_parameters,
+    rescale_units,
+    widen,
+)
 from nnlab.records import freeze_arrays
 from nnlab.training import History, fit
 from nnlab.validate import check_array, check_choice, check_int
@@ -35,18 +41,26 @@ NARROW = 8  # units in each of the two hidden layers before the expansion
 T1, T2 = 200, 300  # steps before and after the expansion
 LR = 0.05
 SEED = 0  # the run shown in detail
-NOISE = 0.3  # net2net's split noise in the "net2net + noise" runs
+UNEVEN = 0.3  # relative spread of net2net's split in the "uneven split" runs
 ADDED = (8, 24, 56)  # units a widening adds
 LAYERS = (0, 1)
 KINDS = ("widen", "deepen")
-COMPARED_STRATEGIES = ("zero", "kaiming", "preserve", "net2net", "net2net_noise")
+COMPARED_STRATEGIES = (
+    "zero",
+    "kaiming",
+    "small_out",
+    "preserve",
+    "net2net",
+    "net2net_uneven",
+)
 DEEPEN_STRATEGIES = ("zero", "kaiming", "preserve")  # net2net deepens as preserve
 LABELS = {
     "zero": "zero",
     "kaiming": "Kaiming",
+    "small_out": "small outgoing",
     "preserve": "preserve",
     "net2net": "net2net",
-    "net2net_noise": f"net2net + noise {NOISE}",
+    "net2net_uneven": "net2net, uneven split",
 }
 
 
@@ -203,7 +217,8 @@ def grow(
     Parameters
     ----------
     kind : {"widen", "deepen"}
-    strategy : one of COMPARED_STRATEGIES ("net2net_noise" is net2net with NOISE)
+    strategy : one of COMPARED_STRATEGIES ("net2net_uneven" is net2net
+        with an uneven split of spread UNEVEN)
     layer : int
         The hidden layer widened, or the one after which a layer goes in:
         one of LAYERS.
@@ -262,10 +277,10 @@ def expanded(before, kind: str, strategy: str, layer: int, added: int, seed: int
             f"got {strategy!r}"
         )
     rng = np.random.default_rng([seed, 1])
-    base = "net2net" if strategy == "net2net_noise" else strategy
+    base = "net2net" if strategy == "net2net_uneven" else strategy
     if kind == "widen":
-        noise = NOISE if strategy == "net2net_noise" else 0.0
-        return widen(before, layer, NARROW + added, base, rng, noise=noise)
+        spread = UNEVEN if strategy == "net2net_uneven" else 0.0
+        return widen(before, layer, NARROW + added, base, rng, spread=spread)
     return deepen(before, layer, base, rng)
 
 
@@ -380,3 +395,34 @@ def _grow(kind: str, strategy: str, layer: int, added: int, seed: int) -> Grown:
     return freeze_arrays(
         Grown(expansion, start, float(diff.max()), kept, hist, sources)
     )
+
+
+def net2net_as_narrow(layer: int, added: int = 24, seed: int = SEED) -> History:
+    """Train the narrow network that a net2net widening trains as, `T2` steps.
+
+    The narrow network after `T1` steps with unit i of hidden layer `layer`
+    rescaled by the square root of its group size (`rescale_units`): the same
+    function, trained by plain gradient descent at the per-unit learning
+    rates of the widened network. Its loss curve is that of
+    ``grow("widen", "net2net", layer, added, seed)`` to rounding.
+
+    Parameters
+    ----------
+    layer : int
+        One of `LAYERS`.
+    added : int
+        Units the widening adds, >= 1.
+    seed : int
+        As in `grow`.
+    """
+    _check_setting("widen", layer)
+    _check_added(added)
+    return _net2net_as_narrow(int(layer), int(added), _check_seed(seed))
+
+
+@lru_cache(maxsize=32)
+def _net2net_as_narrow(layer: int, added: int, seed: int) -> History:
+    sources = grow("widen", "net2net", layer, added, seed).sources
+    counts = 1 + np.bincount(sources, minlength=NARROW)  # (NARROW,) group sizes
+    start = rescale_units(narrow_run(seed).params, layer, np.sqrt(counts))
+    return fit(start, expansion_spirals(seed), steps=T2, lr=LR)

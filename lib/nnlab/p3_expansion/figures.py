@@ -26,9 +26,12 @@ from nnlab.p3_expansion.experiments import (
     narrow_run,
     scratch_run,
 )
+from nnlab.p3_expansion.study import added_sweep
 from nnlab.views import plain_log_ticks
 
-COLORS = dict(zip(COMPARED_STRATEGIES, ("C3", "C1", "C0", "C2", "C4"), strict=True))
+COLORS = dict(
+    zip(COMPARED_STRATEGIES, ("C3", "C1", "C5", "C0", "C2", "C4"), strict=True)
+)
 
 
 def _draw_loss(ax, g: Grown, color, label):
@@ -78,34 +81,75 @@ def _panel_title(g: Grown, strategy: str) -> str:
 
 
 def strategies_figure(kind: str = "widen", layer: int = 0, added: int = 24):
-    """Draw small multiples, one column a strategy.
+    """Draw one row a strategy: its loss across the expansion, its new weights.
 
-    Each column shows the strategy's loss across the expansion (top) and the
-    norms of its new weights (bottom).
+    Left, the training loss of seed 0's run with the two baselines; right,
+    the norms of the new weights after the expansion. One row a strategy,
+    two columns, so that the labels stay legible when a narrow screen
+    shrinks the figure.
     """
     names = COMPARED_STRATEGIES if kind == "widen" else DEEPEN_STRATEGIES
+    rows = len(names)
     fig, axes = plt.subplots(
-        2, len(names), figsize=(2.6 * len(names) + 1, 5.6), sharey="row"
+        rows,
+        2,
+        figsize=(6.4, 1.7 * rows + 1.6),
+        sharex="col",
+        sharey="col",
+        squeeze=False,
+        layout="constrained",
+        gridspec_kw={"width_ratios": (3, 2)},
     )
-    for col, strategy in zip(axes.T, names, strict=True):
+    for (ax_loss, ax_norm), strategy in zip(axes, names, strict=True):
         g = grow(kind, strategy, layer, added)
-        _draw_baselines(col[0], kind, layer, added)
-        _draw_loss(col[0], g, COLORS[strategy], "expanded")
-        plain_log_ticks(col[0], "y", subs=(1, 2, 5))  # after the last semilogy
-        col[0].set_title(_panel_title(g, strategy), fontsize=9)
-        _draw_norms(col[1], g, COLORS[strategy])
-    for ax in axes.ravel()[1:]:
-        ax.set_ylabel("")
-    axes[0, 0].legend(fontsize=7, loc="lower left")
-    axes[1, 0].legend(fontsize=7, loc="center left")
+        _draw_baselines(ax_loss, kind, layer, added)
+        _draw_loss(ax_loss, g, COLORS[strategy], "expanded")
+        plain_log_ticks(ax_loss, "y", subs=(1, 2, 3, 5))  # after the last semilogy
+        ax_loss.set_ylabel("training loss", fontsize=10)
+        ax_loss.set_title(_row_title(g, strategy), fontsize=10.5, loc="left")
+        _draw_norms(ax_norm, g, COLORS[strategy])
+        ax_norm.set_ylabel("norm", fontsize=10)
+        for ax in (ax_loss, ax_norm):
+            ax.set_xlabel("")
+            ax.tick_params(labelsize=9.5)
+    for ax in axes[-1]:
+        ax.set_xlabel("step", fontsize=10)
+    wide = kind == "widen"
+    grey = "0.35"
+    handles = [
+        plt.Line2D([], [], color="k", lw=1.5, label="narrow, before"),
+        plt.Line2D([], [], color="k", ls=":", lw=1.5, label="narrow, continued"),
+        plt.Line2D([], [], color="0.55", ls="--", lw=1, label="expanded, from scratch"),
+        plt.Line2D([], [], color=grey, lw=2.5, label="expanded (row colour)"),
+        plt.Line2D(
+            [], [], color=grey, label="incoming ||W||" if wide else "new layer ||W||"
+        ),
+    ]
+    if wide:
+        handles.append(plt.Line2D([], [], color=grey, ls="--", label="outgoing ||W||"))
     where = (
         f"hidden layer {layer} widened by {added} units"
         if kind == "widen"
         else f"a layer inserted after hidden layer {layer}"
     )
-    fig.suptitle(f"{where} at step {T1}")
-    fig.tight_layout()
+    fig.legend(
+        handles=handles,
+        loc="outside upper center",
+        ncol=2,
+        fontsize=9.5,
+        frameon=False,
+        title=f"Seed 0: {where} at step {T1}",
+        title_fontsize=11,
+    )
     return fig
+
+
+def _row_title(g: Grown, strategy: str) -> str:
+    change = "kept" if g.kept else f"changed by {g.output_change:.2f}"
+    return (
+        f"{LABELS[strategy]}: function {change}, "
+        f"test acc {g.history.final_test_acc:.3f}"
+    )
 
 
 def widen_figure(strategy: str = "preserve", layer: int = 0, added: int = 24):
@@ -124,10 +168,10 @@ def _single_figure(kind: str, strategy: str, layer: int, added: int):
     _draw_baselines(ax0, kind, layer, added)
     _draw_loss(ax0, g, COLORS[strategy], f"{LABELS[strategy]}, expanded")
     plain_log_ticks(ax0, "y", subs=(1, 2, 5))  # after the last semilogy
-    ax0.legend(fontsize=8, loc="lower left")
+    ax0.legend(fontsize=9.5, loc="lower left")
     ax0.set_title(_panel_title(g, strategy), fontsize=10)
     _draw_norms(ax1, g, COLORS[strategy])
-    ax1.legend(fontsize=8)
+    ax1.legend(fontsize=9.5)
     ax1.set_title(
         f"largest new-parameter gradient: {g.history.watched['grad'].max():.1e}",
         fontsize=10,
@@ -138,10 +182,10 @@ def _single_figure(kind: str, strategy: str, layer: int, added: int):
 
 
 def symmetry_figure(layer: int = 0, added: int = 24):
-    """How far net2net's copies move from their sources, without and with noise."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    """Plot how far net2net's copies move from their sources, even and uneven split."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
     steps = np.arange(T1, T1 + T2)
-    for strategy in ("net2net", "net2net_noise"):
+    for strategy in ("net2net", "net2net_uneven"):
         gap = grow("widen", strategy, layer, added).history.watched["copy_gap"]
         ax.plot(
             steps,
@@ -150,11 +194,9 @@ def symmetry_figure(layer: int = 0, added: int = 24):
             label=f"{LABELS[strategy]} (last: {gap[-1]:.2e})",
         )
     ax.set_xlabel("step")
-    ax.set_ylabel("max |W_in[:, copy] - W_in[:, source]|")
-    ax.set_title(
-        "Copies made by net2net: identical forever, unless the split is uneven"
-    )
-    ax.legend(fontsize=8)
+    ax.set_ylabel("max |W_in[:, copy] - W_in[:, source]|", fontsize=10)
+    ax.set_title("net2net's copies: identical forever, unless the split is uneven")
+    ax.legend(fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -166,9 +208,10 @@ def added_sweep_figure(layer: int = 0, added=ADDED):
     same architecture trained from scratch and the narrow network continued
     for reference.
     """
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
+    sweep = added_sweep(layer, tuple(added))
     for strategy in COMPARED_STRATEGIES:
-        acc = [grow("widen", strategy, layer, a).history.final_test_acc for a in added]
+        acc = sweep[strategy]
         ax.plot(added, acc, "o-", color=COLORS[strategy], label=LABELS[strategy])
     scratch = [scratch_run("widen", layer, a).final_test_acc for a in added]
     ax.plot(added, scratch, "s--", color="0.55", label="from scratch")
@@ -178,13 +221,51 @@ def added_sweep_figure(layer: int = 0, added=ADDED):
     ax.set_xticks(list(added))
     ax.set_xlabel(f"units added to hidden layer {layer} (it had {NARROW})")
     ax.set_ylabel(f"test accuracy after {T1} + {T2} steps")
-    ax.set_title("Widening by each strategy: where training ends")
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
+    ax.set_title("Seed 0, widening by each strategy: where training ends")
+    fig.legend(loc="outside lower center", ncol=3, fontsize=9.5, frameon=False)
     return fig
 
 
 WIDGETS = {
     "widen": (widen_figure, {"strategy": "preserve", "layer": 0, "added": 24}),
     "deepen": (deepen_figure, {"strategy": "preserve", "layer": 0}),
+}
+
+ALT = {
+    "strategies_figure": (
+        "One row a strategy. Left: seed 0's training loss on a log scale, the "
+        "narrow network before the expansion at step 200, then the expanded "
+        "network beside two baselines, the narrow network continued (dotted) "
+        "and the expanded architecture trained from scratch (dashed). Right: "
+        "the norms of the new weights. Notice that the zero rows' new weights "
+        "stay at norm 0 and their loss follows the narrow network; Kaiming's "
+        "loss jumps up at step 200; the preserving rows start exactly where "
+        "the narrow network was; net2net's loss stays near the narrow one's."
+    ),
+    "widen_figure": (
+        "Widget view of one widening: the training loss across the expansion "
+        "with the narrow and from-scratch baselines, and the norms of the new "
+        "incoming and outgoing weights; the title gives the largest gradient "
+        "any new parameter received (0 for the zero strategy)."
+    ),
+    "deepen_figure": (
+        "Widget view of one inserted layer: the training loss across the "
+        "expansion with the narrow and from-scratch baselines, and the norm of "
+        "the new layer's weights; the title gives the largest gradient any new "
+        "parameter received."
+    ),
+    "symmetry_figure": (
+        "The largest difference between a net2net copy's incoming weights and "
+        "its source's, over the 300 steps after widening. With an even split "
+        "it stays exactly 0, the copies never separate; with an uneven split "
+        "it grows from 0 as the copies drift apart."
+    ),
+    "added_sweep_figure": (
+        "Seed 0's final test accuracy against the number of units added to "
+        "hidden layer 0 (8, 24, 56), one line a strategy, with the expanded "
+        "architecture trained from scratch and the narrow network continued "
+        "as references. Zero stays at the narrow network's accuracy and "
+        "net2net near it for every width; Kaiming, small outgoing and preserve climb "
+        "toward the from-scratch line."
+    ),
 }

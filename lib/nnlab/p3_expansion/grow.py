@@ -18,7 +18,9 @@ from nnlab.init import check_rng, kaiming_normal, zeros
 from nnlab.mlp import check_params
 from nnlab.validate import check_choice, check_int
 
-STRATEGIES = ("zero", "kaiming", "preserve", "net2net")
+STRATEGIES = ("zero", "kaiming", "small_out", "preserve", "net2net")
+WIDEN_ONLY = ("small_out",)  # strategies `deepen` does not take
+SMALL = 0.1  # "small_out": the outgoing weights' scale against Kaiming
 
 
 class Expansion(NamedTuple):
@@ -60,6 +62,14 @@ def _check_hidden(name: str, index, params) -> int:
     return index
 
 
+def _check_real(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return float(value)
+
+
 def _copy(params) -> list[dict]:
     return [{k: v.copy() for k, v in layer.items()} for layer in params]
 
@@ -70,7 +80,8 @@ def widen(
     new_width: int,
     strategy: str,
     rng: np.random.Generator,
-    noise: float = 0.0,
+    spread: float = 0.0,
+    scale: float = SMALL,
 ) -> list[dict]:
     r"""Grow hidden layer `layer` of a network to `new_width` units.
 
@@ -84,12 +95,15 @@ def widen(
         ``params[layer + 1]["W"]``.
     new_width : int
         Larger than the current width H.
-    strategy : {"zero", "kaiming", "preserve", "net2net"}
+    strategy : {"zero", "kaiming", "small_out", "preserve", "net2net"}
         How to set the k = new_width - H new units (see Notes).
     rng : numpy Generator
-    noise : float
-        net2net only: the relative spread of the split of outgoing weights
-        among copies (0 splits them evenly).
+    spread : float
+        net2net only: the relative spread of an uneven split of the outgoing
+        weights among copies (0 splits them evenly).
+    scale : float
+        small_out only: the new outgoing weights' standard deviation as a
+        fraction of Kaiming's, in (0, 1].
 
     Returns
     -------
@@ -108,6 +122,9 @@ def widen(
     - ``kaiming``: new incoming weights from :math:`\mathcal N(0, 2/D)`, new
       outgoing weights from :math:`\mathcal N(0, 2/\mathrm{new\_width})` (the
       next layer's new fan-in), new biases 0.
+    - ``small_out``: as ``kaiming``, the outgoing weights multiplied by
+      `scale`: the output changes by about `scale` times Kaiming's change,
+      and every new parameter has a gradient from the first step.
     - ``preserve``: new incoming weights from :math:`\mathcal N(0, 2/D)`, new
       biases and outgoing weights 0. The new units compute something, but
       the next layer ignores it until its new rows move, so the output is
@@ -116,9 +133,11 @@ def widen(
       g(j): its incoming column and bias. Every unit i whose group
       :math:`G_i = \{i\} \cup \{j : g(j) = i\}` has :math:`c_i` members gets the
       outgoing row :math:`s_j W_{out}[i]` with :math:`\sum_{j \in G_i} s_j = 1`:
-      :math:`s_j = 1/c_i`, plus ``noise`` times zero-mean Gaussian noise when
-      `noise` > 0. Copies have equal activations, so the output is
-      :math:`\sum_i h_i W_{out}[i] \sum_{j\in G_i} s_j`: unchanged, noise or not.
+      :math:`s_j = 1/c_i`, an even split, or, when `spread` > 0, an uneven
+      one: :math:`s_j = (1 + \mathrm{spread}\,\epsilon_j)/c_i` with Gaussian
+      :math:`\epsilon` of zero mean within each group. Copies have equal
+      activations, so the output is
+      :math:`\sum_i h_i W_{out}[i] \sum_{j\in G_i} s_j`: unchanged, even or not.
 
     References
     ----------
@@ -137,12 +156,14 @@ def widen(
             f"new_width must be larger than the current width {H} of layer {layer}, "
             f"got {new_width}"
         )
-    if noise and strategy != "net2net":
-        raise ValueError(f"noise applies to strategy 'net2net' only, got {strategy!r}")
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
-        raise TypeError(f"noise must be a real number, got {type(noise).__name__}")
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    spread = _check_real("spread", spread)
+    if spread and strategy != "net2net":
+        raise ValueError(f"spread applies to strategy 'net2net' only, got {strategy!r}")
+    if not spread >= 0:
+        raise ValueError(f"spread must be >= 0, got {spread!r}")
+    scale = _check_real("scale", scale)
+    if not 0 < scale <= 1:
+        raise ValueError(f"scale must be in (0, 1], got {scale!r}")
     k = new_width - H
     new = _copy(params)
     W_in, b, W_out = params[layer]["W"], params[layer]["b"], params[layer + 1]["W"]
@@ -150,10 +171,10 @@ def widen(
         g = np.concatenate([np.arange(H), rng.integers(0, H, k)])  # (new_width,)
         counts = np.bincount(g, minlength=H)  # (H,) group sizes c_i
         share = 1.0 / counts[g]  # (new_width,)
-        if noise > 0:
+        if spread > 0:
             eps = rng.standard_normal(new_width)
             eps -= (np.bincount(g, eps, minlength=H) / counts)[g]  # zero group means
-            share = share + noise * share * eps
+            share = share + spread * share * eps
         new[layer]["W"] = W_in[:, g]  # (D, new_width)
         new[layer]["b"] = b[g]
         new[layer + 1]["W"] = W_out[g] * share[:, None]  # (new_width, M)
@@ -162,8 +183,9 @@ def widen(
         add_in, add_out = zeros(D, k), zeros(k, M)
     else:
         add_in = kaiming_normal(D, k, rng)
-        if strategy == "kaiming":  # the next layer's fan-in is now new_width
-            add_out = np.sqrt(2.0 / new_width) * rng.standard_normal((k, M))
+        if strategy in ("kaiming", "small_out"):  # the next fan-in is new_width
+            std = np.sqrt(2.0 / new_width) * (scale if strategy == "small_out" else 1)
+            add_out = std * rng.standard_normal((k, M))
         else:
             add_out = zeros(k, M)
     new[layer]["W"] = np.concatenate([W_in, add_in], axis=1)  # (D, new_width)
@@ -185,6 +207,8 @@ def deepen(
         Hidden layer index in [0, len(params) - 2]; the new layer, of the
         same width H, becomes ``params[after_layer + 1]``.
     strategy : {"zero", "kaiming", "preserve", "net2net"}
+        ("small_out" is for widening: an inserted layer has no "outgoing"
+        weights of its own.)
     rng : numpy Generator
 
     Returns
@@ -203,7 +227,9 @@ def deepen(
     """
     _check_plain(params)
     after_layer = _check_hidden("after_layer", after_layer, params)
-    check_choice("strategy", strategy, STRATEGIES)
+    check_choice(
+        "strategy", strategy, tuple(s for s in STRATEGIES if s not in WIDEN_ONLY)
+    )
     check_rng(rng)
     H = params[after_layer]["W"].shape[1]
     if strategy == "zero":
@@ -257,3 +283,56 @@ def _check_expansion(expansion, params) -> None:
             f"expansion layer {layer} has no inserted hidden layer after it in a "
             f"network of {len(params)} layers"
         )
+
+
+def rescale_units(params, layer: int, factors) -> list[dict]:
+    r"""Scale each unit of hidden layer `layer` in, and its outgoing row out.
+
+    Unit i's incoming weights and bias are multiplied by ``factors[i]`` and
+    its outgoing weights divided by it. A ReLU is positively homogeneous,
+    :math:`\mathrm{ReLU}(f z) = f\,\mathrm{ReLU}(z)` for :math:`f > 0`, so
+    the network computes the same function; gradient descent does not treat
+    the two alike (see Notes).
+
+    Parameters
+    ----------
+    params : list of dict
+        A plain ReLU network; not modified.
+    layer : int
+        Hidden layer index in [0, len(params) - 2].
+    factors : (H,) array_like
+        One positive, finite factor a unit of that layer.
+
+    Returns
+    -------
+    list of dict
+        New arrays throughout.
+
+    Notes
+    -----
+    Plain gradient descent (with or without momentum) on the rescaled
+    parameters :math:`u = w / \alpha` moves :math:`w = \alpha u` with learning
+    rate :math:`\alpha^2 \eta`. Factors :math:`\sqrt{c_i}` therefore give the
+    narrow network that a net2net widening with group sizes :math:`c_i` and
+    an even split trains as: incoming weights and bias at :math:`\eta / c_i`
+    (each of the :math:`c_i` copies gets :math:`1/c_i` of the gradient), the
+    outgoing row at :math:`c_i \eta` (the :math:`c_i` rows, each moving by the
+    narrow gradient, sum to it).
+    """
+    _check_plain(params)
+    layer = _check_hidden("layer", layer, params)
+    H = params[layer]["W"].shape[1]
+    f = np.asarray(factors)
+    if f.shape != (H,) or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
+        raise ValueError(
+            f"factors must be {H} real numbers, one a unit of layer {layer}, got "
+            f"{factors!r:.60}"
+        )
+    f = f.astype(np.float64)
+    if not (np.isfinite(f).all() and (f > 0).all()):
+        raise ValueError(f"factors must be positive and finite, got {f[:4]}")
+    new = _copy(params)
+    new[layer]["W"] = params[layer]["W"] * f  # (D, H)
+    new[layer]["b"] = params[layer]["b"] * f
+    new[layer + 1]["W"] = params[layer + 1]["W"] / f[:, None]  # (H, M)
+    return new

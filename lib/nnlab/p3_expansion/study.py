@@ -27,6 +27,7 @@ import numpy as np
 from nnlab.mlp import init_mlp, mlp_forward
 from nnlab.p3_expansion.batched import fit_batch, stack, unstack
 from nnlab.p3_expansion.experiments import (
+    ADDED,
     COMPARED_STRATEGIES,
     DEEPEN_STRATEGIES,
     LR,
@@ -37,6 +38,7 @@ from nnlab.p3_expansion.experiments import (
     expanded_sizes,
     expansion_spirals,
     keep_tolerance,
+    narrow_run,
 )
 from nnlab.p3_expansion.experiments import (
     LABELS as STRATEGY_LABELS,
@@ -204,6 +206,8 @@ LABELS = {
 COMPARISONS = (
     ("kaiming", "preserve"),
     ("kaiming", "zero"),
+    ("small_out", "preserve"),
+    ("small_out", "zero"),
     ("preserve", "narrow"),
     ("preserve", "scratch"),
     ("net2net", "narrow"),
@@ -235,18 +239,20 @@ def _pm(s: Summary, spec: str, spread: float) -> str:
     return f"{s.mean:{spec}} ± {spread:{spec[-3:]}}"
 
 
-def table_lines(runs: dict) -> list[str]:
-    """Format the notebook's table, one line per expansion and strategy.
+TABLE_HEADER = ("expansion", "strategy", "function", "loss jump", "test acc")
+COMPARISON_HEADER = ("expansion", "A - B", "test acc, A - B", "95% interval", "")
 
-    Over the seeds: the function kept or not, the loss jump and the final
-    test accuracy (mean ± standard deviation).
+
+def table_rows(runs: dict) -> list[tuple[str, ...]]:
+    """One row of cells per expansion and strategy (columns `TABLE_HEADER`).
+
+    Over the seeds: the function kept or not, the loss jump (mean ± sd;
+    "none" when every |jump| is at most `JUMP_TOL`) and the final test
+    accuracy (mean ± sd). For ``nnlab.views.prose.table``.
     """
     _check_runs(runs)
     n = len(next(iter(runs.values())).test_acc["narrow"])
-    lines = [
-        f"{'expansion':<12} {'strategy':<20} {'function':<15} {'loss jump':>15} "
-        f"{'test acc':>11}",
-    ]
+    rows = []
     for setting, r in runs.items():
         for name, acc in r.test_acc.items():
             if name in r.kept:
@@ -259,36 +265,60 @@ def table_lines(runs: dict) -> list[str]:
             else:
                 fn, jp = "", ""
             a = summarize(acc)
-            lines.append(
-                f"{where(setting):<12} {LABELS[name]:<20} {fn:<15} {jp:>15} "
-                f"{_pm(a, '.2f', a.sd):>11}"
-            )
+            rows.append((where(setting), LABELS[name], fn, jp, _pm(a, ".2f", a.sd)))
+    return rows
+
+
+def table_lines(runs: dict) -> list[str]:
+    """`table_rows` as plain-text lines under a header line."""
+    rows = table_rows(runs)
+    header = TABLE_HEADER
+    lines = [
+        f"{header[0]:<12} {header[1]:<21} {header[2]:<15} {header[3]:>15} "
+        f"{header[4]:>11}"
+    ]
+    for w, name, fn, jp, acc in rows:
+        lines.append(f"{w:<12} {name:<21} {fn:<15} {jp:>15} {acc:>11}")
     return lines
 
 
-def comparison_lines(runs: dict, pairs=COMPARISONS) -> list[str]:
-    """Format paired comparisons of final test accuracy.
+def comparison_rows(runs: dict, pairs=COMPARISONS) -> list[tuple[str, ...]]:
+    """Paired comparisons of final test accuracy (columns `COMPARISON_HEADER`).
 
-    Each line: mean difference ± standard error over the seeds, its 95 %
-    interval and the verdict.
+    Each row: the expansion, the pair, the mean difference ± its standard
+    error over the seeds, its 95 % interval and the verdict of
+    `nnlab.stats.compare`.
     """
     _check_runs(runs)
     if isinstance(pairs, str) or not all(
         isinstance(p, tuple) and len(p) == 2 for p in pairs
     ):
         raise TypeError(f"pairs must be (name, name) tuples, got {pairs!r:.60}")
-    lines = []
+    rows = []
     for setting, r in runs.items():
         for a, b in pairs:
             if a not in r.test_acc or b not in r.test_acc:
                 continue
             d = paired(r.test_acc[a], r.test_acc[b])
             lo, hi = d.interval()
-            lines.append(
-                f"{where(setting):<12} {LABELS[a] + ' - ' + LABELS[b].strip('()'):<33} "
-                f"{_pm(d, '+.3f', d.se)}  [{lo:+.3f}, {hi:+.3f}]  {compare(d)}"
+            rows.append(
+                (
+                    where(setting),
+                    f"{LABELS[a]} - {LABELS[b].strip('()')}",
+                    _pm(d, "+.3f", d.se),
+                    f"[{lo:+.3f}, {hi:+.3f}]",
+                    compare(d),
+                )
             )
-    return lines
+    return rows
+
+
+def comparison_lines(runs: dict, pairs=COMPARISONS) -> list[str]:
+    """`comparison_rows` as plain-text lines."""
+    return [
+        f"{w:<12} {pair:<33} {mean}  {interval}  {verdict}"
+        for w, pair, mean, interval, verdict in comparison_rows(runs, pairs)
+    ]
 
 
 class KaimingSummary(NamedTuple):
@@ -328,3 +358,49 @@ def kaiming_summary(runs: dict) -> KaimingSummary:
             for k, r in runs.items()
         },
     )
+
+
+def added_sweep(layer: int = 0, added=None, seed: int = 0) -> Mapping:
+    """Return the final test accuracy of each widening strategy at each width.
+
+    The runs of ``experiments.grow("widen", strategy, layer, a, seed)``,
+    trained side by side (`fit_batch`): one batch a width, so the sweep
+    costs a fraction of the single runs.
+
+    Parameters
+    ----------
+    layer : int
+        The hidden layer widened, one of ``experiments.LAYERS``.
+    added : tuple of int, optional
+        Units added; default ``experiments.ADDED``.
+    seed : int
+
+    Returns
+    -------
+    mapping
+        strategy -> (len(added),) final test accuracy; cached, read-only.
+    """
+    added = ADDED if added is None else added
+    if isinstance(added, str) or not isinstance(added, Iterable):
+        raise TypeError(f"added must be a tuple of ints, got {added!r:.60}")
+    added = tuple(check_int("every added", a, 1) for a in added)
+    if not added:
+        raise ValueError("added must hold at least one width, got none")
+    expanded_sizes("widen", layer, added[0])  # validates layer
+    expansion_spirals(seed)  # validates seed
+    return _added_sweep(int(layer), added, int(seed))
+
+
+@lru_cache(maxsize=8)
+def _added_sweep(layer: int, added: tuple, seed: int) -> Mapping:
+    before = narrow_run(seed).params
+    S = len(COMPARED_STRATEGIES)
+    acc = {s: [] for s in COMPARED_STRATEGIES}
+    for a in added:
+        starts = [
+            expanded(before, "widen", s, layer, a, seed) for s in COMPARED_STRATEGIES
+        ]
+        run = fit_batch(stack(starts), *_stacked_data((seed,), 0.0, S), steps=T2, lr=LR)
+        for s, value in zip(COMPARED_STRATEGIES, run.test_acc, strict=True):
+            acc[s].append(value)
+    return freeze_arrays(MappingProxyType({s: np.array(v) for s, v in acc.items()}))

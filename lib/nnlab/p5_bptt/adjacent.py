@@ -55,6 +55,7 @@ the binomial optimum in the taped model, for comparison.
 from __future__ import annotations
 
 from collections import deque
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -106,29 +107,40 @@ def check_budget(T: int, budget, name: str = "budget") -> int:
     return int(budget)
 
 
+@lru_cache(maxsize=8)
 def _tables(T: int, budget: int):
-    """Cost tables A, B and the best split (0 = drop the right end), by (m, n)."""
+    """Cost tables A, B and the best split (0 = drop the right end), by (m, n).
+
+    Vectorised over the budget m and the split k: one pass per segment
+    length n, each an (m, k) array. Cached and read-only: the frontier, the
+    schedule and the figures of one T share a run.
+    """
     M = budget
     A = np.full((M + 1, T + 1), INF, dtype=np.int64)
     B = np.full((M + 1, T + 1), INF, dtype=np.int64)
     split_a = np.zeros((M + 1, T + 1), dtype=np.int64)
     split_b = np.zeros((M + 1, T + 1), dtype=np.int64)
-    for m in range(2, M + 1):
-        A[m, 1], B[m, 1], split_a[m, 1] = 1, 0, 1
-        for n in range(2, T + 1):
-            k = np.arange(1, n)  # the kept state; advance costs k calls
-            # memory of the advance itself: left end + working pair (+ right)
-            ok_a = (k == 1) | (m >= 3)
-            cost_a = np.where(ok_a, k + A[m - 1, n - k] + B[m, k], INF)
-            i = int(np.argmin(cost_a))
-            A[m, n], split_a[m, n] = min(int(cost_a[i]), INF), k[i]
-            ok_b = (m >= 4) | ((k == 1) & (m >= 3))
-            cost_b = np.where(ok_b, k + B[m - 1, n - k] + B[m, k], INF)
-            j = int(np.argmin(cost_b))
-            if cost_b[j] < A[m, n]:
-                B[m, n], split_b[m, n] = int(cost_b[j]), k[j]
-            else:
-                B[m, n], split_b[m, n] = A[m, n], 0
+    A[2:, 1], B[2:, 1], split_a[2:, 1] = 1, 0, 1
+    rows = np.arange(M - 1)
+    for n in range(2, T + 1):
+        k = np.arange(1, n)  # the kept state; the advance costs k calls
+        left = B[2:, 1:n] + k  # (m, k): k + B(k, m), for m = 2..M
+        cost_a = A[1:M, n - 1 : 0 : -1] + left  # + A(n - k, m - 1)
+        # memory of the advance itself: left end + working pair (+ right end)
+        cost_a[0, 1:] = INF  # m = 2: only k = 1
+        i = cost_a.argmin(axis=1)
+        best = np.minimum(cost_a[rows, i], INF)
+        A[2:, n], split_a[2:, n] = best, i + 1
+        cost_b = B[1:M, n - 1 : 0 : -1] + left  # + B(n - k, m - 1)
+        cost_b[0, :] = INF  # m = 2: no advance with both ends held
+        if M >= 3:
+            cost_b[1, 1:] = INF  # m = 3: only k = 1
+        j = cost_b.argmin(axis=1)
+        keep = cost_b[rows, j] < best
+        B[2:, n] = np.where(keep, cost_b[rows, j], best)
+        split_b[2:, n] = np.where(keep, j + 1, 0)
+    for table in (A, B, split_a, split_b):
+        table.setflags(write=False)
     return A, B, split_a, split_b
 
 
@@ -152,7 +164,9 @@ def adjacent_cost(T: int, budget: int) -> int:
         Forward step calls; T when budget >= T + 1 (store all).
     """
     T = check_int("T", T, 1)
-    budget = min(check_budget(T, budget), T + 1)
+    budget = check_budget(T, budget)
+    if budget >= T + 1:
+        return T  # every state fits: one sweep, no recomputation
     A, _, _, _ = _tables(T, budget)
     return int(A[budget, T])
 
@@ -174,42 +188,61 @@ def adjacent_frontier(T: int, max_budget: int) -> dict[int, int]:
     return {m: int(A[min(m, T + 1), T]) for m in range(min_budget(T), top + 1)}
 
 
-def adjacent_moves(T: int, budget: int) -> list[Move]:
-    """Return an optimal schedule as moves, costing `adjacent_cost(T, budget)`.
+def iter_moves(T: int, budget: int):
+    """Yield an optimal schedule as moves, costing `adjacent_cost(T, budget)`.
 
-    Starts with h_0 held; ends after backward step 1. See `replay` for the
+    Starts with h_0 held; ends after backward step 1. A generator over an
+    explicit stack of at most about `budget` pending segments, so a driver
+    that consumes it holds no list of all moves. See `replay` for the
     bookkeeping that checks a schedule.
     """
     T = check_int("T", T, 1)
-    budget = min(check_budget(T, budget), T + 1)
-    A, B, split_a, split_b = _tables(T, budget)
-    moves: list[Move] = []
+    budget = check_budget(T, budget)
+    if budget >= T + 1:
+        return _store_all_moves(T)  # no table needed: T + 1 states fit
+    return _iter_moves(T, budget, *_tables(T, budget)[2:])
+
+
+def _store_all_moves(T):
+    for t in range(1, T + 1):
+        yield Move("forward", t)
+    for t in range(T, 0, -1):
+        yield Move("backward", t)
+        yield Move("drop", t)
+
+
+def _iter_moves(T, budget, split_a, split_b):
     # explicit stack of tasks: (kind, lo, hi, m) or a Move to emit
     stack: list = [("A", 0, T, budget)]
     while stack:
         task = stack.pop()
         if isinstance(task, Move):
-            moves.append(task)
+            yield task
             continue
         kind, lo, hi, m = task
         n = hi - lo
         if kind == "B" and split_b[m, n] == 0:
             if n > 1:
-                moves.append(Move("drop", hi))
+                yield Move("drop", hi)
                 kind = "A"
         if n == 1:
             if kind == "A":
-                moves.append(Move("forward", hi))
-            moves += [Move("backward", hi), Move("drop", hi)]
+                yield Move("forward", hi)
+            yield Move("backward", hi)
+            yield Move("drop", hi)
             continue
         k = int(split_a[m, n] if kind == "A" else split_b[m, n])
         for t in range(lo + 1, lo + k + 1):
-            moves.append(Move("forward", t))
+            yield Move("forward", t)
             if t - 1 > lo:
-                moves.append(Move("drop", t - 1))
+                yield Move("drop", t - 1)
         # pushed in reverse: right segment first, then the left with both ends
         stack += [("B", lo, lo + k, m), (kind, lo + k, hi, m - 1)]
-    return moves
+
+
+def adjacent_moves(T: int, budget: int) -> list[Move]:
+    """Return an optimal schedule as a list of moves (`iter_moves`, listed)."""
+    return list(iter_moves(T, budget))
 
 
 class Replay(NamedTuple):

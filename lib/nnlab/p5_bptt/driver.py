@@ -10,7 +10,7 @@ import numpy as np
 
 from nnlab.p5_bptt.costs import Stats
 from nnlab.p5_bptt.plans import iter_plan
-from nnlab.rnn import rnn_step_backward, rnn_step_forward
+from nnlab.rnn import UncheckedStepCache, rnn_step_backward, rnn_step_forward
 from nnlab.validate import check_array, check_dout
 
 
@@ -41,7 +41,7 @@ def _check_bptt_inputs(xs, h0, params, dout) -> int:
     return T
 
 
-def bptt(xs, h0, params, dout, schedule: str, slots: int | None = None):
+def bptt(xs, h0, params, dout, schedule: str, memory: int | None = None):
     """Gradients of a tanh RNN over T steps, by a memory-saving schedule.
 
     Parameters
@@ -55,11 +55,15 @@ def bptt(xs, h0, params, dout, schedule: str, slots: int | None = None):
     dout : (T, N, Hd) ndarray
         Upstream gradient of the loss on the outputs h_1..h_T.
     schedule : str
-        One of `SCHEDULES`: ``"store_all"``, ``"constant"``, ``"sqrt"``,
-        ``"bisect"``, ``"binomial"``.
-    slots : int, optional
-        ``"binomial"`` only: stored states allowed at once, h0 included,
-        from 1 to max(1, T - 1).
+        One of `SCHEDULES`: ``"store_all"``, ``"constant"``,
+        ``"sqrt_untaped"``, ``"sqrt_taped"``, ``"bisect"``, ``"binomial"``,
+        ``"adjacent"``.
+    memory : int, optional
+        ``"binomial"``: slots, states stored at once (h0 included, the
+        working state not), from 1 to max(1, T - 1). ``"adjacent"``: the
+        budget, hidden states held at once (h0 and the working pair
+        included), at least 3 for T >= 2. See
+        `nnlab.p5_bptt.costs.check_memory`.
 
     Returns
     -------
@@ -90,10 +94,10 @@ def bptt(xs, h0, params, dout, schedule: str, slots: int | None = None):
     ValueError
         If an array has the wrong rank, an empty axis, NaN or inf, or a shape
         that disagrees with `xs` and `h0` (each named); or as
-        `nnlab.p5_bptt.costs.check_slots`.
+        `nnlab.p5_bptt.costs.check_memory`.
     """
     T = _check_bptt_inputs(xs, h0, params, dout)
-    plan = iter_plan(T, schedule, slots)
+    plan = iter_plan(T, schedule, memory)
     Wx, Wh, b = params
     dxs = np.empty_like(xs)  # (T, N, D)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
@@ -118,7 +122,8 @@ def bptt(xs, h0, params, dout, schedule: str, slots: int | None = None):
             stored[i] = work
             peak = max(peak, len(stored) + len(tapes))
         elif kind == "free":
-            del stored[i]
+            if work is stored.pop(i):
+                work = None  # the plan drops the working state too
         elif kind == "restore":
             work = stored[i]
         elif kind == "tape":
@@ -131,6 +136,9 @@ def bptt(xs, h0, params, dout, schedule: str, slots: int | None = None):
             calls += 1
             reverse(i, cache)
             work = None
-        else:  # "reverse"
+        elif kind == "reverse":
             reverse(i, tapes.pop(i))
+        else:  # "reverse_stored": the step's tape is (x_i, h_{i-1}, h_i)
+            cache = UncheckedStepCache(xs[i - 1], stored[i - 1], Wx, Wh, stored[i])
+            reverse(i, cache)
     return (dxs, dh, dWx, dWh, db), Stats(calls, peak)

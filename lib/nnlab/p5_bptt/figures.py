@@ -17,7 +17,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from nnlab.p5_bptt import costs, plans
+from nnlab.p5_bptt import adjacent, costs, plans
 from nnlab.validate import check_choice
 from nnlab.views import plain_log_ticks
 
@@ -38,10 +38,19 @@ LABELS = {
 SCHEDULE_TITLES = {
     "store_all": "store_all",
     "constant": "constant (h0 only)",
-    "sqrt": "sqrt checkpoints",
+    "sqrt_untaped": "sqrt, untaped",
+    "sqrt_taped": "sqrt, taped",
     "bisect": "bisect",
-    "binomial": "binomial",
+    "binomial": "binomial (revolve)",
+    "adjacent": "adjacent optimum",
 }
+REVOLVE_LABEL = (
+    "revolve: fewest in revolve's model\n(a backward step needs a fresh taped forward)"
+)
+ADJACENT_LABEL = (
+    "adjacent: fewest when a step's backward\nreads only the adjacent states"
+)
+FRONTIER_CAP = 128  # the adjacent program is O(T^2 budget): budgets drawn up to this
 
 
 class Timeline(NamedTuple):
@@ -78,6 +87,9 @@ def timeline(T: int, schedule: str, slots: int | None = None) -> Timeline:
             segments["backward"].append(((i, y), (i - 1, y + 1)))
             held.append((i, since.pop(i), y + 1))
             y += 1
+        elif kind == "reverse_stored":
+            segments["backward"].append(((i, y), (i - 1, y + 1)))
+            y += 1
         elif kind == "snapshot":
             since[i] = y
         elif kind == "free":
@@ -104,11 +116,13 @@ def draw_timeline(ax, T: int, schedule: str, slots: int | None = None) -> None:
     name = SCHEDULE_TITLES[schedule]
     if schedule == "binomial":
         name += f", {slots} slot" + ("s" if slots > 1 else "")
+    elif schedule == "adjacent":
+        name += f", budget {slots}"
     st = tl.stats
-    plural = "s" if st.peak_states > 1 else ""
+    held = costs.held_states(T, schedule, slots)
     ax.set_title(
-        f"{name}\n{st.step_calls} step calls, {st.peak_states} state{plural} stored",
-        fontsize=9,
+        f"{name}\n{st.step_calls} calls, {held} held at once",
+        fontsize=10,
     )
     if T <= 24:
         ax.set_xticks(range(0, T + 1, 1 if T <= 12 else 2))
@@ -123,119 +137,205 @@ def _legend_handles():
     return handles
 
 
-def timelines_figure(T: int = 16, slots: int | None = None) -> plt.Figure:
-    """Small multiples: every schedule's timeline for the same T.
+REVOLVE_ROW = ("constant", "sqrt_untaped", "bisect", "binomial")
+ADJACENT_ROW = ("store_all", "sqrt_taped", "adjacent")
 
-    Binomial gets `slots`, by default as many as bisect stores.
+
+def timelines_figure(T: int = 16, budget: int | None = None) -> plt.Figure:
+    """Small multiples: every schedule's timeline for the same T, by model.
+
+    Top row, revolve's model (a step is re-run with tape before its backward
+    step); bottom row, the schedules that keep tapes or reverse a step from
+    its stored states. Binomial gets budget - 2 slots and the adjacent
+    optimum the budget itself, so both hold `budget` states at once; by
+    default bisect's.
     """
-    if slots is None:
-        slots = min(costs.bisect_cost(T).peak_states, max(1, T - 1))
-    runs = [(s, None) for s in costs.SCHEDULES if s != "binomial"]
-    runs.append(("binomial", slots))
-    fig, axes = plt.subplots(1, len(runs), figsize=(13, 6.2))
-    for ax, (schedule, k) in zip(axes, runs, strict=True):
-        draw_timeline(ax, T, schedule, k)
-    axes[0].set_ylabel("time (one tick per forward call or backward step)")
-    fig.legend(handles=_legend_handles(), loc="lower center", ncol=5, fontsize=9)
-    fig.suptitle(f"BPTT schedules for T = {T}: what is stored, recomputed, reversed")
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    if budget is None:
+        budget = costs.held_states(T, "bisect")
+    budget = max(budget, 3)
+    memory = {"binomial": max(1, min(budget - 2, T - 1)), "adjacent": budget}
+    fig = plt.figure(figsize=(13, 12.5), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, hspace=0.04)
+    rows = (
+        (
+            top,
+            REVOLVE_ROW,
+            "revolve's model: each step re-run with tape before its backward step",
+        ),
+        (
+            bottom,
+            ADJACENT_ROW,
+            "kept tapes, or a step reversed from its two stored states",
+        ),
+    )
+    for sub, names, title in rows:
+        axes = sub.subplots(1, 4)
+        for ax, schedule in zip(axes, names, strict=False):
+            draw_timeline(ax, T, schedule, memory.get(schedule))
+        axes[0].set_ylabel("time (one tick per forward call or backward step)")
+        sub.suptitle(title, fontsize=12, weight="bold")
+    axes[3].axis("off")
+    axes[3].legend(handles=_legend_handles(), loc="center", fontsize=10)
+    fig.suptitle(
+        f"BPTT schedules for T = {T} (equal memory for binomial and adjacent): "
+        "what is stored, recomputed, reversed",
+        fontsize=12,
+    )
     return fig
 
 
-def binomial_sweep_figure(T: int = 16, slots=(1, 2, 3, 5, 8)) -> plt.Figure:
-    """Small multiples: the binomial schedule for T with more and more slots."""
-    fig, axes = plt.subplots(1, len(slots), figsize=(2.6 * len(slots), 6.2))
-    for ax, k in zip(np.atleast_1d(axes), slots, strict=True):
-        draw_timeline(ax, T, "binomial", k)
-    np.atleast_1d(axes)[0].set_ylabel("time (ticks)")
-    fig.legend(handles=_legend_handles(), loc="lower center", ncol=5, fontsize=9)
-    fig.suptitle(f"Binomial (revolve) schedule, T = {T}, as the slots grow")
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+def equal_memory_figure(T: int = 16, budgets=(3, 4, 5, 7, 10)) -> plt.Figure:
+    """Revolve's optimum (top) and the adjacent optimum (bottom) at equal memory.
+
+    Each column holds the same number of states at once: binomial with
+    budget - 2 slots, the adjacent optimum with the budget.
+    """
+    fig, axes = plt.subplots(2, len(budgets), figsize=(2.6 * len(budgets), 11))
+    for col, m in enumerate(budgets):
+        draw_timeline(axes[0, col], T, "binomial", max(1, min(m - 2, T - 1)))
+        draw_timeline(axes[1, col], T, "adjacent", m)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("time (ticks)")
+    fig.legend(handles=_legend_handles(), loc="lower center", ncol=3, fontsize=10)
+    fig.suptitle(f"Equal memory, T = {T}: revolve (top) against the adjacent optimum")
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
 def _other_points(T: int):
-    return {s: costs.cost(T, s) for s in costs.SCHEDULES if s != "binomial"}
+    return {
+        s: costs.report(T, s)
+        for s in costs.SCHEDULES
+        if s not in costs.MEMORY_SCHEDULES
+    }
+
+
+def frontiers(T: int, cap: int = FRONTIER_CAP):
+    """Both trade-off curves in the same units, as (held, calls) arrays.
+
+    Revolve: binomial with s = 1 .. T - 1 slots holds s + 2 states. The
+    adjacent optimum: every budget from 3 to min(T + 1, cap).
+    """
+    s = np.arange(1, max(1, T - 1) + 1)
+    rev = np.array([costs.binomial_cost(T, int(k)).step_calls for k in s])
+    rev_held = s + (2 if T >= 2 else 1)
+    top = min(T + 1, cap)
+    adj = adjacent.adjacent_frontier(T, max(top, adjacent.min_budget(T)))
+    return (rev_held, rev), (np.array(list(adj)), np.array(list(adj.values())))
 
 
 def _draw_tradeoff(ax, T: int, mark: int | None = None) -> None:
-    top = max(1, T - 1)
-    s = np.arange(1, top + 1)
-    calls = np.array([costs.binomial_cost(T, int(k)).step_calls for k in s])
-    ax.plot(s, calls / T, color="k", lw=1.8, label="binomial: fewest calls per slots")
-    for n, (name, st) in enumerate(_other_points(T).items()):
-        ax.plot(
-            st.peak_states, st.step_calls / T, "o", ms=8, color=f"C{n + 4}", label=name
-        )
+    (rx, ry), (ax_, ay) = frontiers(T)
+    ax.plot(rx, ry / T, color="k", lw=1.8, label=REVOLVE_LABEL)
+    ax.plot(ax_, ay / T, color="C3", lw=1.8, label=ADJACENT_LABEL)
+    if ax_[-1] < T + 1:  # beyond the computed budgets, up to store_all
+        ax.plot([ax_[-1], T + 1], [ay[-1] / T, 1], color="C3", lw=1, ls=":")
+    for n, (name, r) in enumerate(_other_points(T).items()):
+        ax.plot(r.held, r.step_calls / T, "o", ms=8, color=f"C{n + 4}", label=name)
     if mark is not None:
-        st = costs.binomial_cost(T, mark)
-        ax.plot(mark, st.step_calls / T, "*", ms=15, color="C3", zorder=5)
-    ax.axhline((2 * T - 1) / T, color="0.5", ls=":", lw=1)
+        rev = costs.revolve_at_budget(T, mark).step_calls
+        ax.plot(mark, rev / T, "*", ms=15, color="k", zorder=5)
+        ax.plot(mark, adjacent.adjacent_cost(T, mark) / T, "*", ms=15, color="C3")
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_log_ticks(ax, subs=(1, 2, 5))
-    ax.set_xlabel("states stored at once (slots, h0 included)")
+    ax.set_xlabel("hidden states held at once (working state and tapes included)")
     ax.set_ylabel("forward step calls / T")
     ax.grid(True, alpha=0.25)
 
 
 def tradeoff_figure(T: int = 1000) -> plt.Figure:
-    """Step calls against stored states for every schedule; binomial as frontier."""
-    fig, ax = plt.subplots(figsize=(8, 5))
+    """Step calls against states held at once: both frontiers, every schedule."""
+    fig, ax = plt.subplots(figsize=(9, 6))
     _draw_tradeoff(ax, T)
-    for name, st in _other_points(T).items():
+    for name, r in _other_points(T).items():
         ax.annotate(
-            f"{name}\n({st.step_calls} calls, {st.peak_states} stored)",
-            (st.peak_states, st.step_calls / T),
+            f"{name}\n({r.step_calls} calls, {r.held} held)",
+            (r.held, r.step_calls / T),
             textcoords="offset points",
             xytext=(8, 6) if name != "store_all" else (-30, 12),
-            fontsize=8,
+            fontsize=9,
             ha="left" if name != "store_all" else "right",
         )
-    ax.text(
-        1.2,
-        (2 * T - 1) / T * 1.08,
-        "2T - 1: every step re-run once before its backward",
-        fontsize=8,
-        color="0.35",
+    ax.set_xlim(2.5, T * 2.5)
+    ax.legend(loc="upper right", fontsize=9)
+    ax.set_title(
+        f"Memory against recomputation for T = {T}\n(adjacent optimum computed "
+        f"up to {min(T + 1, FRONTIER_CAP)} states; dotted: on to store_all)",
+        fontsize=11,
     )
-    ax.set_xlim(0.8, T * 2.5)
-    ax.legend(loc="upper right", fontsize=8)
-    ax.set_title(f"Memory against recomputation for T = {T}")
     fig.tight_layout()
     return fig
 
 
 def timeline_and_cost(
-    T: int = 12, slots: int = 3, schedule: str = "binomial"
+    T: int = 12, budget: int = 5, schedule: str = "adjacent"
 ) -> plt.Figure:
-    """Widget: one schedule's timeline beside the step-calls/slots trade-off."""
+    """Widget: one schedule's timeline beside both trade-off curves.
+
+    `budget` is the states held at once: the adjacent optimum gets it,
+    binomial gets budget - 2 slots (the same memory); the stars mark both
+    optima at that budget.
+    """
     check_choice("schedule", schedule, costs.SCHEDULES)
-    top = max(1, T - 1)
-    used = min(max(1, slots), top)
+    used = max(adjacent.min_budget(T), min(budget, T + 1))
+    memory = {"binomial": max(1, min(used - 2, T - 1)), "adjacent": used}
     # A fixed layout: tight_layout would measure every label on each redraw.
     fig, (ax0, ax1) = plt.subplots(
-        1, 2, figsize=(10, 5.6), gridspec_kw={"width_ratios": [1, 1.3]}
+        1, 2, figsize=(11, 6.2), gridspec_kw={"width_ratios": [1, 1.4]}
     )
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.2, wspace=0.25)
-    draw_timeline(ax0, T, schedule, used if schedule == "binomial" else None)
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.88, bottom=0.2, wspace=0.22)
+    draw_timeline(ax0, T, schedule, memory.get(schedule))
     ax0.set_ylabel("time (ticks)")
     _draw_tradeoff(ax1, T, mark=used)
     ax1.legend(loc="upper right", fontsize=8)
-    st = costs.binomial_cost(T, used)
-    note = f" (asked {slots}; at most {top} help)" if used != slots else ""
+    rev = costs.revolve_at_budget(T, used).step_calls
+    adj = adjacent.adjacent_cost(T, used)
+    note = f" (asked {budget})" if used != budget else ""
     ax1.set_title(
-        f"T = {T}: binomial with {used} slots{note}\n"
-        f"{st.step_calls} calls = {st.step_calls / T:.2f} T",
-        fontsize=9,
+        f"T = {T}, {used} states held at once{note}\n"
+        f"revolve {rev} calls, adjacent optimum {adj} calls",
+        fontsize=10,
     )
-    fig.legend(handles=_legend_handles(), loc="lower center", ncol=5, fontsize=8)
+    fig.legend(handles=_legend_handles(), loc="lower center", ncol=3, fontsize=9)
     return fig
 
 
 WIDGETS = {
     "timeline_and_cost": (
         timeline_and_cost,
-        {"T": 12, "slots": 3, "schedule": "binomial"},
+        {"T": 12, "budget": 5, "schedule": "adjacent"},
+    ),
+}
+
+ALT = {
+    "timelines_figure": (
+        "Two rows of timelines for T = 16, time running down, position across. "
+        "Top row, revolve's model: constant, untaped sqrt, bisect and binomial "
+        "re-run every step (orange) just before its backward step (red), after "
+        "blue recomputation from grey stored states. Bottom row: store_all "
+        "keeps every tape, taped sqrt re-runs each segment once with tapes, and "
+        "the adjacent optimum reverses steps from two stored states with no "
+        "re-run. Titles give each schedule's calls and states held at once."
+    ),
+    "equal_memory_figure": (
+        "Pairs of timelines for T = 16 at equal memory (3, 4, 5, 7, 10 states "
+        "held at once): revolve's binomial schedule on top, the adjacent "
+        "optimum below. At each budget the bottom one makes fewer forward "
+        "calls, most visibly with more memory, where it needs no re-runs at all."
+    ),
+    "tradeoff_figure": (
+        "Log-log plot for T = 1000 of forward step calls over T against hidden "
+        "states held at once. A black curve is revolve's optimum, a red curve "
+        "below it the adjacent optimum; at equal memory the red curve needs "
+        "about T fewer calls. Points mark store_all, constant, both sqrt "
+        "schedules and bisect; taped sqrt lies close to the red curve, untaped "
+        "sqrt and bisect above the black one."
+    ),
+    "timeline_and_cost": (
+        "Widget: on the left the timeline of the chosen schedule for the "
+        "chosen T and budget; on the right both trade-off curves, revolve's "
+        "(black) and the adjacent optimum's (red), with stars at the chosen "
+        "budget and both call counts in the title."
     ),
 }

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlab.p5_bptt.costs import check_slots, cost
+from nnlab.p5_bptt.costs import check_memory, cost
 from nnlab.p5_bptt.driver import bptt
 from nnlab.rnn import rnn_step_forward
 from nnlab.validate import check_int
@@ -63,33 +63,51 @@ def random_problem(T: int, N: int, D: int, Hd: int, seed: int = 0):
 
 
 def traced_peak_states(
-    T: int, N: int, D: int, Hd: int, schedule: str, slots: int | None = None
+    T: int, N: int, D: int, Hd: int, schedule: str, memory: int | None = None
 ) -> float:
     """Peak memory of `bptt` measured by tracemalloc, in units of one state.
 
     The returned gradients, which every schedule must allocate, are
     subtracted and h0 (allocated before tracing) is added, so the result
-    is comparable to ``peak_states`` plus a constant number of working
-    arrays (the working state, one step's temporaries, the (Hd, Hd)
-    weight-gradient term).
+    is comparable to `nnlab.p5_bptt.costs.held_states` (every state held
+    at once, the working ones included) plus a constant number of working
+    arrays (`working_states`: one step's temporaries and its weight-gradient
+    terms), and for schedules that keep tapes their Python records.
 
     Raises
     ------
     TypeError, ValueError
         As `random_problem` for the sizes and as `bptt` for the schedule.
     """
-    check_slots(T, schedule, slots)
+    # The plan's own tables (the adjacent program's O(budget T) integers) are
+    # bookkeeping, not hidden states: built and cached before tracing.
+    cost(T, schedule, memory)
     problem = random_problem(T, N, D, Hd)
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        grads, _ = bptt(*problem, schedule, slots)
+        grads, _ = bptt(*problem, schedule, memory)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     state_bytes = problem[1].nbytes
     out_bytes = sum(g.nbytes for g in grads)
     return (peak - out_bytes + state_bytes) / state_bytes
+
+
+TAPE_BYTES = 1024  # upper bound on one kept tape's Python record and dict entry
+
+
+def working_states(N: int, D: int, Hd: int) -> float:
+    """Working arrays besides the held states, in units of one (N, Hd) state.
+
+    Five state-sized temporaries of a step (x Wx, h Wh and their sum or
+    tanh going forward; dout + dh, 1 - h**2 and delta going back, at most
+    five alive at once) and one step's weight-gradient terms x^T delta
+    (D, Hd) and h_{t-1}^T delta (Hd, Hd): 5 + (D + Hd) / N.
+    """
+    _check_sizes(1, N, D, Hd)
+    return 5 + (D + Hd) / N
 
 
 class TimingRow(NamedTuple):
@@ -104,7 +122,7 @@ class TimingRow(NamedTuple):
     """
 
     schedule: str
-    slots: int | None
+    memory: int | None
     T: int
     call_ratio: float
     wall_ratio: float
@@ -114,7 +132,7 @@ class TimingRow(NamedTuple):
 def time_ratios(
     T: int, N: int, D: int, Hd: int, runs, repeats: int = 5
 ) -> list[TimingRow]:
-    """Median wall time of each (schedule, slots) in `runs` over store_all's.
+    """Median wall time of each (schedule, memory) in `runs` over store_all's.
 
     Each repeat times store_all, T bare forward steps, then every run, so
     that load from other processes falls on all sides of each ratio.
@@ -124,7 +142,7 @@ def time_ratios(
     T, N, D, Hd : int
         Sizes of the problem, as `random_problem`.
     runs : sequence of (str, int or None)
-        ``(schedule, slots)`` pairs, as `bptt` takes them.
+        ``(schedule, memory)`` pairs, as `bptt` takes them.
     repeats : int, default 5
         Timings per run, >= 1; the median is kept.
 
@@ -137,20 +155,21 @@ def time_ratios(
     ------
     TypeError
         If `runs` is not a sequence of pairs, or as `random_problem` and
-        `nnlab.p5_bptt.costs.check_slots`.
+        `nnlab.p5_bptt.costs.check_memory`.
     ValueError
-        As `random_problem` and `nnlab.p5_bptt.costs.check_slots`.
+        As `random_problem` and `nnlab.p5_bptt.costs.check_memory`.
     """
     _check_sizes(T, N, D, Hd)
     repeats = check_int("repeats", repeats, 1)
     if isinstance(runs, str) or not isinstance(runs, list | tuple):
         raise TypeError(
-            f"runs must be a list of (schedule, slots) pairs, got {type(runs).__name__}"
+            "runs must be a list of (schedule, memory) pairs, "
+            f"got {type(runs).__name__}"
         )
     for n, run in enumerate(runs):
         if not isinstance(run, list | tuple) or len(run) != 2:
-            raise TypeError(f"runs[{n}] must be a (schedule, slots) pair, got {run!r}")
-        check_slots(T, *run)
+            raise TypeError(f"runs[{n}] must be a (schedule, memory) pair, got {run!r}")
+        check_memory(T, *run)
     runs = [tuple(run) for run in runs]
     problem = random_problem(T, N, D, Hd)
     xs, h0, (Wx, Wh, b), _ = problem
@@ -173,15 +192,15 @@ def time_ratios(
     wall = {run: statistics.median(ts) for run, ts in times.items()}
     base, t_f = wall["store_all", None], wall["forward", None] / T
     rows = []
-    for schedule, slots in runs:
-        calls = cost(T, schedule, slots).step_calls
+    for schedule, memory in runs:
+        calls = cost(T, schedule, memory).step_calls
         rows.append(
             TimingRow(
                 schedule,
-                slots,
+                memory,
                 T,
                 calls / T,
-                wall[schedule, slots] / base,
+                wall[schedule, memory] / base,
                 (base + (calls - T) * t_f) / base,
             )
         )

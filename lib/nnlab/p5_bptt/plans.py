@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from nnlab.p5_bptt.costs import Stats, check_slots, repetitions
+from nnlab.p5_bptt import adjacent
+from nnlab.p5_bptt.costs import Stats, check_memory, repetitions
 from nnlab.validate import check_choice, check_int
 
 
@@ -25,11 +26,15 @@ class Action(NamedTuple):
         ``"advance"``: run steps i+1..j from the working state h_i without
         tape (j - i step calls); the working state becomes h_j.
         ``"snapshot"``: store the working state h_i. ``"free"``: drop the
-        stored h_i. ``"restore"``: the stored h_i becomes the working state.
+        stored h_i (and the working state, if it is h_i). ``"restore"``:
+        the stored h_i becomes the working state.
         ``"tape"``: run step i from the working h_{i-1} and keep its tape;
         the working state becomes h_i (1 call). ``"backward"``: re-run step
         i with tape from the working h_{i-1} and reverse it at once (1
         call). ``"reverse"``: reverse step i from its kept tape (0 calls).
+        ``"reverse_stored"``: reverse step i from the stored h_{i-1} and h_i
+        (0 calls): the RNN step's tape is (x_i, h_{i-1}, h_i), rebuilt
+        from the states without a forward call (the adjacent model).
     i : int
         State index, or step number for tape/backward/reverse.
     j : int
@@ -41,7 +46,17 @@ class Action(NamedTuple):
     j: int
 
 
-KINDS = ("advance", "snapshot", "free", "restore", "tape", "backward", "reverse")
+KINDS = (
+    "advance",
+    "snapshot",
+    "free",
+    "restore",
+    "tape",
+    "backward",
+    "reverse",
+    "reverse_stored",
+)
+BACKWARD_KINDS = ("backward", "reverse", "reverse_stored")
 
 # Plans are generators: `bptt` consumes one action at a time, so its
 # bookkeeping holds no more than the recursion stack (O(log T) for bisect),
@@ -65,7 +80,12 @@ def _plan_constant(lo: int, hi: int):
         yield Action("backward", t, t)
 
 
-def _plan_sqrt(T: int):
+def _plan_sqrt_untaped(T: int):
+    """Checkpoints every k steps, untaped (about 3T calls).
+
+    Each segment is re-run to store its states, then each step is re-run
+    with tape before its backward step.
+    """
     k = math.isqrt(T - 1) + 1
     last = k * ((T - 1) // k)  # start of the last segment
     for a in range(0, last, k):
@@ -86,6 +106,51 @@ def _plan_sqrt(T: int):
                 yield Action("free", t - 1, t - 1)
         if a > 0:
             yield Action("free", a, a)
+
+
+def _plan_sqrt_taped(T: int):
+    """Checkpoints every k steps, taped (about 2T calls, Chen et al.).
+
+    Each segment is re-run once keeping its tapes, then reversed from them.
+    """
+    k = math.isqrt(T - 1) + 1
+    last = k * ((T - 1) // k)  # start of the last segment
+    for a in range(0, last, k):
+        yield Action("advance", a, a + k)
+        yield Action("snapshot", a + k, a + k)
+    for a in range(last, -1, -k):
+        b = min(a + k, T)
+        if a != last:
+            yield Action("restore", a, a)
+        for t in range(a + 1, b + 1):
+            yield Action("tape", t, t)
+        for t in range(b, a, -1):
+            yield Action("reverse", t, t)
+        if a > 0:
+            yield Action("free", a, a)
+
+
+def _plan_adjacent(T: int, budget: int):
+    """Yield the adjacent model's optimum; every held state is a stored one.
+
+    Move "forward t" restores h_{t-1} if it is not the working state,
+    advances one step and stores h_t; "drop t" frees h_t; "backward t"
+    reverses step t from the stored h_{t-1} and h_t.
+    """
+    work = 0
+    for kind, t in adjacent.iter_moves(T, budget):
+        if kind == "forward":
+            if work != t - 1:
+                yield Action("restore", t - 1, t - 1)
+            yield Action("advance", t - 1, t)
+            yield Action("snapshot", t, t)
+            work = t
+        elif kind == "drop":
+            yield Action("free", t, t)
+            if work == t:
+                work = None
+        else:
+            yield Action("reverse_stored", t, t)
 
 
 def _plan_bisect(lo: int, hi: int):
@@ -147,7 +212,7 @@ def _plan_binomial(T: int, slots: int):
             ]
 
 
-def iter_plan(T: int, schedule: str, slots: int | None = None):
+def iter_plan(T: int, schedule: str, memory: int | None = None):
     """Yield the actions a schedule takes to back-propagate through T steps.
 
     Parameters
@@ -156,9 +221,11 @@ def iter_plan(T: int, schedule: str, slots: int | None = None):
         Number of time steps, at least 1.
     schedule : str
         One of `SCHEDULES`.
-    slots : int, optional
-        For ``"binomial"`` only: states that may be stored at once, h0
-        included, from 1 to max(1, T - 1).
+    memory : int, optional
+        ``"binomial"``: slots, states stored at once (h0 included, the
+        working state not), from 1 to max(1, T - 1). ``"adjacent"``: the
+        budget, states held at once in the adjacent model (h0 and the
+        working pair included), at least 3 for T >= 2.
 
     Returns
     -------
@@ -167,22 +234,26 @@ def iter_plan(T: int, schedule: str, slots: int | None = None):
         T-1, ..., 1 in that order. Arguments are checked at the call.
     """
     T = check_int("T", T, 1)
-    slots = check_slots(T, schedule, slots)
+    memory = check_memory(T, schedule, memory)
     if schedule == "store_all":
         return _plan_store_all(T)
     if schedule == "constant":
         return _plan_constant(0, T)
-    if schedule == "sqrt":
-        return _plan_sqrt(T)
+    if schedule == "sqrt_untaped":
+        return _plan_sqrt_untaped(T)
+    if schedule == "sqrt_taped":
+        return _plan_sqrt_taped(T)
     if schedule == "bisect":
         return _plan_bisect(0, T)
-    return _plan_binomial(T, slots)
+    if schedule == "adjacent":
+        return _plan_adjacent(T, memory)
+    return _plan_binomial(T, memory)
 
 
 @lru_cache(maxsize=64)
-def make_plan(T: int, schedule: str, slots: int | None = None) -> tuple[Action, ...]:
+def make_plan(T: int, schedule: str, memory: int | None = None) -> tuple[Action, ...]:
     """`iter_plan` as a tuple, cached: what the figures and tests inspect."""
-    return tuple(iter_plan(T, schedule, slots))
+    return tuple(iter_plan(T, schedule, memory))
 
 
 def plan_stats(plan) -> Stats:
@@ -216,7 +287,7 @@ def plan_stats(plan) -> Stats:
         check_choice(f"plan[{n}].kind", action.kind, KINDS)
     stored, tapes = {0}, set()
     work, calls, peak = 0, 0, 1
-    T = sum(a.kind in ("backward", "reverse") for a in plan)
+    T = sum(a.kind in BACKWARD_KINDS for a in plan)
     next_back = T
     for kind, i, j in plan:
         if kind == "advance":
@@ -233,6 +304,8 @@ def plan_stats(plan) -> Stats:
                 raise ValueError(f"{kind} of h_{i}, which is not stored")
             if kind == "free":
                 stored.remove(i)
+                if work == i:
+                    work = None
             else:
                 work = i
         elif kind in ("tape", "backward"):
@@ -244,10 +317,65 @@ def plan_stats(plan) -> Stats:
                 work = i
             else:
                 work = None
-        if kind in ("backward", "reverse"):
+        if kind == "reverse_stored" and not {i - 1, i} <= stored:
+            raise ValueError(
+                f"reverse_stored of step {i} needs h_{i - 1}, h_{i} stored"
+            )
+        if kind in BACKWARD_KINDS:
             if i != next_back or (kind == "reverse" and i not in tapes):
                 raise ValueError(f"{kind} of step {i}, expected step {next_back}")
             tapes.discard(i)
             next_back -= 1
         peak = max(peak, len(stored | tapes))
     return Stats(calls, peak)
+
+
+def plan_held(plan) -> int:
+    """Most hidden-state-sized arrays a plan holds at once, every kind counted.
+
+    The memory of the adjacent model, in which every schedule can be
+    compared: stored states, the states inside kept tapes (a tape of step i
+    holds h_{i-1} and h_i), the working state, and while a step runs both
+    its input and its output. `plan_stats`'s peak_states leaves out the
+    working state and the running step's output (revolve's slots).
+
+    Parameters
+    ----------
+    plan : iterable of Action
+        As `iter_plan` gives it; checked by `plan_stats` first.
+
+    Returns
+    -------
+    int
+    """
+    plan = tuple(plan)
+    plan_stats(plan)  # refuses what is not a consistent plan
+    stored, tapes, work, peak = {0}, set(), 0, 1
+
+    def held(*running):
+        kept = {i - 1 for i in tapes} | tapes
+        return len(stored | kept | {work, *running} - {None})
+
+    for kind, i, j in plan:
+        if kind == "advance":
+            for t in range(i + 1, j + 1):
+                peak = max(peak, held(t - 1, t))
+                work = t
+        elif kind == "snapshot":
+            stored.add(i)
+        elif kind == "free":
+            stored.discard(i)
+            work = None if work == i else work
+        elif kind == "restore":
+            work = i
+        elif kind in ("tape", "backward"):
+            peak = max(peak, held(i - 1, i))
+            if kind == "tape":
+                tapes.add(i)
+                work = i
+            else:
+                work = None
+        elif kind == "reverse":
+            tapes.discard(i)
+        peak = max(peak, held())
+    return peak

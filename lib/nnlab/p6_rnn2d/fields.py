@@ -1,14 +1,20 @@
 """Receptive fields from gradients: where one output of the module or a conv looks.
 
 An input with no path to the output gets a gradient of exactly 0.0, so the
-support of |d out / dx| is the receptive field.
+support of |d out / dx| is the receptive field. `cnn_full_field` reads the
+exact fields of a downsampling CNN (Problem 1's) from its layer specs, for
+comparison.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from nnlab import layers
+from nnlab.layers import conv2d_backward, conv2d_forward
+from nnlab.p1_cnn.geometry import check_layers, field_masks
+from nnlab.p1_cnn.specs import Conv, MaxPool
 from nnlab.p6_rnn2d.rnn2d import forward_backward_pair
 from nnlab.validate import check_array, check_int
 
@@ -109,13 +115,53 @@ def conv_stack_gradient_map(x, weights, i: int, j: int):
     caches = []
     h = x
     for w in weights:
-        h, cache = layers.conv2d_forward(h, w, np.zeros(w.shape[3]))
+        h, cache = conv2d_forward(h, w, np.zeros(w.shape[3]))
         caches.append(cache)
     total = np.zeros(x.shape[1:3])
     for c in range(h.shape[3]):
         d = np.zeros_like(h)
         d[0, i, j, c] = 1.0
         for cache in reversed(caches):
-            d, _, _ = layers.conv2d_backward(d, cache)
+            d, _, _ = conv2d_backward(d, cache)
         total += np.abs(d[0]).sum(axis=-1)  # (H, W)
     return total
+
+
+class FullField(NamedTuple):
+    """Where a CNN's outputs first all see the whole input (`cnn_full_field`)."""
+
+    row: int  # row of the layer table (input = row 0, as in nnlab.p1_cnn)
+    convs: int  # convolutions up to and including `layer`
+    pools: int  # max-pools up to and including `layer`
+
+
+def cnn_full_field(layers, input_shape) -> FullField | None:
+    """Find the first layer of a CNN whose every output sees the whole input.
+
+    Parameters
+    ----------
+    layers : list of nnlab.p1_cnn.specs layer specs
+    input_shape : (H, W, C) tuple of int
+
+    Returns
+    -------
+    FullField or None
+        The layer's row (the input is row 0, the first layer row 1, as in
+        `nnlab.p1_cnn.summary.layer_table`) and how many convolutions and
+        pools lead to it (itself included); None if no layer gets there.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.p1_cnn.geometry.field_masks`.
+    """
+    layers = check_layers(layers)
+    for k, (rows, cols) in enumerate(field_masks(layers, input_shape)):
+        if rows.all() and cols.all():
+            head = layers[: k + 1]
+            return FullField(
+                k + 1,
+                sum(isinstance(s, Conv) for s in head),
+                sum(isinstance(s, MaxPool) for s in head),
+            )
+    return None
