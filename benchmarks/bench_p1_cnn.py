@@ -44,7 +44,7 @@ from nnlab.p1_cnn.presets import (  # noqa: E402
 )
 from nnlab.p1_cnn.specs import Conv  # noqa: E402
 from nnlab.p1_cnn.summary import layer_table  # noqa: E402
-from scaling import doubling_table, median_time  # noqa: E402
+from scaling import best_time, doubling_table  # noqa: E402
 
 N = 32
 REPEATS = 11
@@ -197,11 +197,11 @@ def batch_scaling() -> None:
             _, cache = conv2d_forward(x, w, b, case.stride, case.pad, case.dilation)
             conv2d_backward(dout, cache)
 
-        times.append(median_time(conv, REPEATS))
+        times.append(best_time(conv, REPEATS))
     shape = "x".join(map(str, case.x_shape[1:]))
     doubling_table(
         f"\nconv2d forward+backward, {case.name} on {shape}, float32, as the "
-        f"batch grows (median of {REPEATS})",
+        f"batch grows (fastest of {REPEATS})",
         "N",
         BATCHES,
         times,
