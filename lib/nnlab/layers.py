@@ -4,8 +4,10 @@ Channels-last throughout: images are ``(N, H, W, C)``, convolution weights
 ``(K, K, C, F)``. The convolution is im2col: a strided view gathers every
 K x K x C window into one row of a matrix, and one matrix product with the
 flattened weights does all the multiply-adds. The backward pass is two more
-products and a scatter-add of the window gradients back onto the image, a
-loop over the K*K kernel offsets (never over pixels).
+products (the input gradient's batched over the K*K kernel offsets) and a
+scatter-add of the window gradients back onto the image, a loop over the
+K*K offsets (never over pixels). `dilation` spaces the kernel taps, as
+PyTorch's argument of that name does.
 """
 
 from __future__ import annotations
