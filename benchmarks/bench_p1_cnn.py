@@ -141,12 +141,12 @@ def efficiency_table(title, cases, rng, seen) -> tuple[float, float, float]:
         shape = "x".join(map(str, case.x_shape[1:]))
         how = f"/{s}" + (f" d{d}" if d > 1 else "")
         print(
-            f"{case.name:<18} {how:>5} {shape:>10} {gflop:>6.3f} "
+            f"{case.name:<34} {how:>5} {shape:>10} {gflop:>6.3f} "
             f"{1e3 * t_conv:>8.2f} {1e3 * t_gemm:>8.2f} {ratio:>6.2f}{mark}"
         )
     ratio = total_gemm / total_conv
     print(
-        f"{'all':<18} {'':>5} {'':>10} {'':>6} {1e3 * total_conv:>8.2f} "
+        f"{'all':<34} {'':>5} {'':>10} {'':>6} {1e3 * total_conv:>8.2f} "
         f"{1e3 * total_gemm:>8.2f} {ratio:>6.2f}\n"
     )
     return total_conv, total_gemm, worst
@@ -159,7 +159,7 @@ def efficiency() -> None:
         f"conv2d forward+backward vs matmuls with the same multiply-adds, "
         f"batch {N}, float32, median of {REPEATS}, BLAS threads {threads}"
     )
-    head = f"{'layer':<18} {'step':>5} {'input':>10} {'GFLOP':>6}"
+    head = f"{'layer':<34} {'step':>5} {'input':>10} {'GFLOP':>6}"
     print(f"{head} {'conv ms':>8} {'gemm ms':>8} {'ratio':>6}")
     seen = {}
     t_conv, t_gemm, worst = efficiency_table(
