@@ -4,8 +4,10 @@ Channels-last throughout: images are ``(N, H, W, C)``, convolution weights
 ``(K, K, C, F)``. The convolution is im2col: a strided view gathers every
 K x K x C window into one row of a matrix, and one matrix product with the
 flattened weights does all the multiply-adds. The backward pass is two more
-products and a scatter-add of the window gradients back onto the image, a
-loop over the K*K kernel offsets (never over pixels).
+products (the input gradient's batched over the K*K kernel offsets) and a
+scatter-add of the window gradients back onto the image, a loop over the
+K*K offsets (never over pixels). `dilation` spaces the kernel taps, as
+PyTorch's argument of that name does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from numpy.lib.stride_tricks import as_strided
 
 from nnlab.validate import check_array, check_dout, check_int
 
+# Below this many input channels the backward pass forms dcols as one wide
+# product rather than K*K narrow ones (see `conv2d_backward`).
+NARROW_C = 8
+
 
 class ConvCache(NamedTuple):
     """What `conv2d_backward` needs; ``cols`` is im2col's ``(N H_out W_out, K K C)``."""
@@ -26,24 +32,33 @@ class ConvCache(NamedTuple):
     b: np.ndarray
     stride: int
     pad: int
+    dilation: int
     cols: np.ndarray
 
 
-def _windows(xp: np.ndarray, K: int, stride: int, H_out: int, W_out: int):
-    """Read-only strided view ``(N, H_out, W_out, K, K, C)`` of the windows."""
+def _windows(xp: np.ndarray, K: int, stride: int, H_out: int, W_out: int, dilation=1):
+    """Read-only strided view ``(N, H_out, W_out, K, K, C)`` of the windows.
+
+    Window ``(i, j)`` starts at ``(stride i, stride j)``; its taps are
+    `dilation` pixels apart.
+    """
     sN, sH, sW, sC = xp.strides
     shape = (xp.shape[0], H_out, W_out, K, K, xp.shape[3])
-    strides = (sN, stride * sH, stride * sW, sH, sW, sC)
+    strides = (sN, stride * sH, stride * sW, dilation * sH, dilation * sW, sC)
     return as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
-def conv_output_size(size: int, kernel: int, stride: int, pad: int) -> int:
+def conv_output_size(
+    size: int, kernel: int, stride: int, pad: int, dilation: int = 1
+) -> int:
     r"""Output length of a convolution or pool along one axis.
 
-    Rows that do not fit a whole window at the end are dropped:
+    A window spans ``dilation (kernel - 1) + 1`` input pixels; rows that do
+    not fit a whole window at the end are dropped:
 
     .. math::
-        \left\lfloor \frac{size + 2\,pad - kernel}{stride} \right\rfloor + 1
+        \left\lfloor \frac{size + 2\,pad - dilation\,(kernel - 1) - 1}{stride}
+        \right\rfloor + 1
 
     Raises
     ------
@@ -55,15 +70,18 @@ def conv_output_size(size: int, kernel: int, stride: int, pad: int) -> int:
     kernel = check_int("kernel", kernel, 1)
     stride = check_int("stride", stride, 1)
     pad = check_int("pad", pad, 0)
-    if kernel > size + 2 * pad:
+    dilation = check_int("dilation", dilation, 1)
+    span = dilation * (kernel - 1) + 1
+    if span > size + 2 * pad:
+        at = f" at dilation {dilation}" if dilation > 1 else ""
         raise ValueError(
-            f"kernel {kernel} is longer than the padded input "
+            f"kernel {kernel}{at} is longer than the padded input "
             f"{size + 2 * pad} (size {size}, pad {pad})"
         )
-    return (size + 2 * pad - kernel) // stride + 1
+    return (size + 2 * pad - span) // stride + 1
 
 
-def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None):
+def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: int = 1):
     r"""2-D convolution (cross-correlation) of a batch of images.
 
     Parameters
@@ -75,15 +93,19 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None):
     stride : int
         Step between windows, >= 1, the same along H and W.
     pad : int or None
-        Zeros added on every side; None means ``(K - 1) // 2`` ("same" for
-        odd K at stride 1).
+        Zeros added on every side; None means ``dilation (K - 1) // 2``
+        ("same" for odd K at stride 1).
+    dilation : int
+        Spacing between kernel taps, >= 1 (PyTorch's ``dilation``): a
+        window spans ``dilation (K - 1) + 1`` pixels.
 
     Returns
     -------
     out : (N, H_out, W_out, F) ndarray
-        ``H_out = (H + 2 pad - K) // stride + 1``, likewise W_out.
+        ``H_out = (H + 2 pad - dilation (K - 1) - 1) // stride + 1``,
+        likewise W_out.
     cache : ConvCache
-        ``(x, w, b, stride, pad, cols)``.
+        ``(x, w, b, stride, pad, dilation, cols)``.
 
     Raises
     ------
@@ -94,11 +116,18 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None):
     -----
     .. math::
         out[n, i, j, f] = b_f + \sum_{p, q < K} \sum_{c}
-            x_{pad}[n, s i + p, s j + q, c] \; w[p, q, c, f]
+            x_{pad}[n, s i + d p, s j + d q, c] \; w[p, q, c, f]
 
     With ``cols`` the matrix whose rows are the flattened windows, this is
     ``cols @ w.reshape(K*K*C, F) + b``: 2 K^2 C F H_out W_out FLOPs per image
     (bias adds not counted).
+
+    What the layout costs: ``cols`` is K^2 / stride^2 times the size of x
+    (9 times for a 3x3 "same" layer), written once here and read again by
+    the backward pass for dw. Its rows are channels-last windows, so each
+    row is copied as K runs of K C contiguous numbers; with C = 3 those runs
+    are short and the copy costs about as much as the product. For a 1x1
+    kernel at stride 1 ``cols`` is x itself, no copy.
 
     References
     ----------
@@ -122,22 +151,32 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None):
             f"b must have shape ({F},) to match w {w.shape}, got {b.shape}"
         )
     stride = check_int("stride", stride, 1)
-    pad = (K - 1) // 2 if pad is None else check_int("pad", pad, 0)
-    if K > H + 2 * pad or K > W + 2 * pad:
+    dilation = check_int("dilation", dilation, 1)
+    pad = dilation * (K - 1) // 2 if pad is None else check_int("pad", pad, 0)
+    span = dilation * (K - 1) + 1
+    if span > H + 2 * pad or span > W + 2 * pad:
+        shown = f" at dilation {dilation}" if dilation > 1 else ""
         raise ValueError(
-            f"kernel {K}x{K} (w {w.shape}) is larger than the padded input "
+            f"kernel {K}x{K}{shown} (w {w.shape}) is larger than the padded input "
             f"{H + 2 * pad}x{W + 2 * pad} (x {x.shape}, pad {pad})"
         )
-    H_out, W_out = (conv_output_size(n, K, stride, pad) for n in (H, W))
+    H_out, W_out = (conv_output_size(n, K, stride, pad, dilation) for n in (H, W))
     dtype = np.result_type(x, w, b)
 
-    xp = np.pad(x.astype(dtype, copy=False), ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    # The reshape of the strided view is the one copy im2col makes.
-    cols = _windows(xp, K, stride, H_out, W_out).reshape(-1, K * K * C)  # (M, KKC)
+    x = x.astype(dtype, copy=False)
+    if pad:
+        xp = np.zeros((N, H + 2 * pad, W + 2 * pad, C), dtype=dtype)
+        xp[:, pad : pad + H, pad : pad + W] = x
+    else:
+        xp = x
+    # The reshape of the strided view is the one copy im2col makes (none for
+    # a 1x1 kernel at stride 1, where the view is x itself).
+    win = _windows(xp, K, stride, H_out, W_out, dilation)
+    cols = win.reshape(-1, K * K * C)  # (M, KKC)
     out = cols @ w.astype(dtype, copy=False).reshape(-1, F)  # (M, F)
     out += b
     out = out.reshape(N, H_out, W_out, F)
-    return out, ConvCache(x, w, b, stride, pad, cols)
+    return out, ConvCache(x, w, b, stride, pad, dilation, cols)
 
 
 def conv2d_backward(dout, cache: ConvCache):
@@ -168,15 +207,25 @@ def conv2d_backward(dout, cache: ConvCache):
     gradient is the adjoint of im2col applied to dcols (col2im):
 
     .. math::
-        dx_{pad}[n, s i + p, s j + q, c] \mathrel{+}= dcols[n, i, j, p, q, c]
+        dx_{pad}[n, s i + d p, s j + d q, c] \mathrel{+}= dcols[n, i, j, p, q, c]
 
     summed over every window (i, j) and offset (p, q) < K, then the padding
     border is cut off. One strided add per kernel offset, K*K in all.
+
+    What the layout costs: dcols is computed as one batched product,
+    ``dout2d @ w[p, q].T`` for the K^2 offsets at once, so that it comes
+    out as K^2 contiguous ``(N, H_out, W_out, C)`` slabs and each add of the
+    scatter runs over whole ``W_out C`` rows (``dout2d @ W2d^T`` would
+    interleave the offsets, leaving runs of C numbers to add: slow for
+    small C). The price is K^2 products with only C columns each, which
+    BLAS runs at lower speed when C is small (C = 3 on an RGB input). At
+    stride 1 the scatter then moves about as many bytes as the product
+    writes.
     """
-    x, w, b, stride, pad, cols = cache
+    x, w, b, stride, pad, dilation, cols = cache
     N, H, W, C = x.shape
     K, _, _, F = w.shape
-    H_out, W_out = (conv_output_size(n, K, stride, pad) for n in (H, W))
+    H_out, W_out = (conv_output_size(n, K, stride, pad, dilation) for n in (H, W))
     check_dout(dout, (N, H_out, W_out, F))
     dtype = cols.dtype
     dout = dout.astype(dtype, copy=False)
@@ -186,17 +235,31 @@ def conv2d_backward(dout, cache: ConvCache):
     # A product with ones: several times faster than .sum(axis=0) here.
     db = np.ones(dout2d.shape[0], dtype=dtype) @ dout2d  # (F,)
 
-    # dcols comes out transposed, (K, K, C, N, H_out, W_out): the scatter-add
-    # then runs over W_out-long rows, not C-long runs (slow for C = 3).
-    w2d = w.astype(dtype, copy=False).reshape(-1, F)  # (KKC, F)
-    dcols_t = (w2d @ dout2d.T).reshape(K, K, C, N, H_out, W_out)
-    dxp_t = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=dtype)
+    Hp, Wp = H + 2 * pad, W + 2 * pad
+    w2d = w.astype(dtype, copy=False).reshape(K * K, C, F)
+    if C >= NARROW_C:
+        # One (M, C) slab per offset: channels-last, the scatter adds W_out C
+        # contiguous numbers at a time.
+        w_t = np.ascontiguousarray(w2d.transpose(0, 2, 1))  # (KK, F, C)
+        dcols = (dout2d @ w_t).reshape(K, K, N, H_out, W_out, C)
+        dxp = np.zeros((N, Hp, Wp, C), dtype=dtype)
+    else:
+        # Few channels: (K K C, M) = one wide product, stored channels-first
+        # (K, K, C, N, H_out, W_out) and viewed channels-last; the scatter
+        # then runs along W_out in memory.
+        dcols = w2d.reshape(-1, F) @ dout2d.T  # (KKC, M)
+        dcols = dcols.reshape(K, K, C, N, H_out, W_out).transpose(0, 1, 3, 4, 5, 2)
+        dxp = np.zeros((C, N, Hp, Wp), dtype=dtype).transpose(1, 2, 3, 0)
     h_span, w_span = stride * (H_out - 1) + 1, stride * (W_out - 1) + 1
-    for i, j in np.ndindex(K, K):
-        dxp_t[:, :, i : i + h_span : stride, j : j + w_span : stride] += dcols_t[i, j]
-    dx_t = dxp_t[:, :, pad : pad + H, pad : pad + W]  # (C, N, H, W)
-    dx = np.ascontiguousarray(dx_t.transpose(1, 2, 3, 0))  # (N, H, W, C)
-    return dx, dw.astype(w.dtype, copy=False), db.astype(b.dtype, copy=False)
+    for p, q in np.ndindex(K, K):
+        i, j = dilation * p, dilation * q
+        dxp[:, i : i + h_span : stride, j : j + w_span : stride] += dcols[p, q]
+    dx = dxp[:, pad : pad + H, pad : pad + W] if pad else dxp  # (N, H, W, C)
+    return (
+        np.ascontiguousarray(dx),
+        dw.astype(w.dtype, copy=False),
+        db.astype(b.dtype, copy=False),
+    )
 
 
 def maxpool_forward(x, size: int = 2, stride: int = 2):
