@@ -335,6 +335,11 @@ WIDGETS = {
     "training": (training_figure, {"activation": "relu", "depth": 5, "lr": study.LR}),
 }
 
+#: Every value each widget control offers, as notebook 02 builds it.
+WIDGET_RANGES = {
+    "training": {"activation": NAMES, "depth": WIDGET_DEPTHS, "lr": WIDGET_LRS},
+}
+
 # What each figure shows and what to notice, for a reader who cannot see it;
 # the handout builder (nnlab.book.prepare.library_alt) reads it by name.
 ALT = {

@@ -308,6 +308,15 @@ WIDGETS = {
     ),
 }
 
+#: Every value each widget control offers, as notebook 05 builds it.
+WIDGET_RANGES = {
+    "timeline_and_cost": {
+        "T": tuple(range(2, 41)),
+        "budget": tuple(range(3, 25)),
+        "schedule": costs.SCHEDULES,
+    },
+}
+
 ALT = {
     "timelines_figure": (
         "Two rows of timelines for T = 16, time running down, position across. "

@@ -318,3 +318,16 @@ WIDGETS = {
     "receptive_field": (receptive_field_figure, {"i": 11, "j": 15}),
     "flop_ratio": (flop_ratio_figure, {"H": 32, "W": 32, "C": 64}),
 }
+
+#: Every value each widget control offers, as notebook 06 builds it.
+WIDGET_RANGES = {
+    "receptive_field": {
+        "i": tuple(range(FIELD_SHAPE[0])),
+        "j": tuple(range(FIELD_SHAPE[1])),
+    },
+    "flop_ratio": {
+        "H": tuple(range(1, 129)),
+        "W": tuple(range(1, 129)),
+        "C": tuple(range(1, 513)),
+    },
+}
