@@ -50,13 +50,15 @@ def field_maps(i: int, j: int, seed: int = 0):
     return one, four, conv, L
 
 
+_FIELD_CMAP = plt.get_cmap("viridis").with_extremes(bad="0.92")
+
+
 def _draw_field(ax, grad, i: int, j: int, title: str, norm):
     """log10 |gradient| with exact zeros left blank, (i, j) marked."""
     H, W = grad.shape
     with np.errstate(divide="ignore"):
         img = np.where(grad > 0, np.log10(np.where(grad > 0, grad, 1.0)), np.nan)
-    cmap = plt.get_cmap("viridis").with_extremes(bad="0.92")
-    im = ax.imshow(img, cmap=cmap, norm=norm, interpolation="nearest")
+    im = ax.imshow(img, cmap=_FIELD_CMAP, norm=norm, interpolation="nearest")
     rows, cols = np.nonzero(grad > 0)
     ax.add_patch(
         Rectangle(
