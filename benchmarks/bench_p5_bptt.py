@@ -23,6 +23,15 @@ schedule's bookkeeping costs less than store_all's (which keeps T tapes).
 The constant schedule at T = 1024 makes 524,800 step calls (~10 s a run),
 so it alone is run at T = `T_CONSTANT`.
 
+Scaling (issue 18 item 4): each schedule's wall time from T = 1024 to
+16,384 on a small state (N, D, Hd = 4, 8, 16, so that a step's cost is
+mostly per call), as a ratio per doubling, against the ratio of its step
+calls counted by `nnlab.p5_bptt.costs` (exponent log2 of it: 1 for
+store_all and the sqrt schedules, a little over 1 for bisect's T log T and
+for binomial and adjacent at a fixed memory). Goal: the measured exponent
+at most the counted one + `SCALE_SLACK`. The constant schedule (T^2 calls,
+134 M at T = 16,384) is left out.
+
 BLAS runs single-threaded (unless OPENBLAS_NUM_THREADS is set): the machine
 is shared and both sides of every ratio use the same BLAS.
 
@@ -35,15 +44,19 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import math  # noqa: E402
 import time  # noqa: E402
 
 from nnlab.p5_bptt.costs import cost, held_states  # noqa: E402
+from nnlab.p5_bptt.driver import bptt  # noqa: E402
 from nnlab.p5_bptt.measure import (  # noqa: E402
     TAPE_BYTES,
+    random_problem,
     time_ratios,
     traced_peak_states,
     working_states,
 )
+from scaling import best_time, doubling_table  # noqa: E402
 
 T, N, D, HD = 1024, 32, 64, 128
 T_CONSTANT = 128
@@ -60,6 +73,18 @@ RUNS = [
     ("adjacent", 63),
 ]
 TAPES_AT_ONCE = {"store_all": T, "sqrt_taped": 32}  # ceil(sqrt 1024) = 32
+SCALE_T = tuple(1024 * 2**k for k in range(5))  # 1,024 to 16,384
+SCALE_SIZES = (4, 8, 16)  # N, D, Hd
+SCALE_REPEATS = 5
+SCALE_SLACK = 0.15
+SCALE_RUNS = [
+    ("store_all", None),
+    ("sqrt_untaped", None),
+    ("sqrt_taped", None),
+    ("bisect", None),
+    ("binomial", 9),
+    ("adjacent", 11),
+]
 
 
 def name(schedule, memory):
@@ -93,7 +118,7 @@ def time_table() -> bool:
     rows = time_ratios(T, N, D, HD, RUNS, REPEATS)
     rows += time_ratios(T_CONSTANT, N, D, HD, [("constant", None)], REPEATS)
     print(
-        f"\nBPTT schedules over store_all, N={N}, D={D}, Hd={HD}, median of {REPEATS}"
+        f"\nBPTT schedules over store_all, N={N}, D={D}, Hd={HD}, fastest of {REPEATS}"
     )
     head = (
         f"{'schedule':<16}{'T':>6}{'calls/T':>10}{'wall ratio':>12}"
@@ -125,11 +150,40 @@ def time_table() -> bool:
     return ok_calls
 
 
+def scaling_tables() -> bool:
+    problems = {t: random_problem(t, *SCALE_SIZES) for t in SCALE_T}
+    ok = True
+    for schedule, memory in SCALE_RUNS:
+        times = []
+        for t in SCALE_T:
+
+            def run(t=t, schedule=schedule, memory=memory):
+                bptt(*problems[t], schedule, memory)
+
+            times.append(best_time(run, SCALE_REPEATS))
+        calls = [cost(t, schedule, memory).step_calls for t in SCALE_T]
+        counted = [math.log2(b / a) for a, b in zip(calls, calls[1:], strict=False)]
+        N, D, Hd = SCALE_SIZES
+        ok &= doubling_table(
+            f"\n{name(schedule, memory)}: wall time as T doubles, N={N}, D={D}, "
+            f"Hd={Hd}, fastest of {SCALE_REPEATS}; expected = log2 of the "
+            "step-call ratio",
+            "T",
+            SCALE_T,
+            times,
+            exponent=round(sum(counted) / len(counted), 2),
+            slack=SCALE_SLACK,
+            expected=counted,
+        )
+    return ok
+
+
 def main() -> int:
     start = time.perf_counter()
     ok_mem = memory_table()
     print(f"goal: held <= measured <= bound  {'PASS' if ok_mem else 'MISS'}")
     time_table()
+    scaling_tables()
     print(f"({time.perf_counter() - start:.1f} s)")
     return 0
 

@@ -14,14 +14,17 @@ def _backward(forward, **inputs):
     """A `make` for a backward pass: run the forward, spoil only dout."""
 
     def make():
-        out, cache = forward(**{k: v.copy() for k, v in inputs.items()})
+        fresh = {
+            k: v.copy() if isinstance(v, np.ndarray) else v for k, v in inputs.items()
+        }
+        out, cache = forward(**fresh)
         return {"dout": _x(out.shape, 9), "cache": cache}
 
     return make
 
 
 CASES = [
-    case(layers.conv_output_size, size=32, kernel=3, stride=1, pad=1),
+    case(layers.conv_output_size, size=32, kernel=3, stride=1, pad=1, dilation=1),
     case(
         layers.conv2d_forward,
         x=_x((2, 5, 5, 3)),
@@ -29,6 +32,7 @@ CASES = [
         b=_x(4, 2),
         stride=1,
         pad=1,
+        dilation=1,
     ),
     case(
         layers.conv2d_backward,
@@ -36,6 +40,18 @@ CASES = [
             layers.conv2d_forward, x=_x((2, 5, 5, 3)), w=_x((3, 3, 3, 4), 1), b=_x(4)
         ),
         spoil=("dout",),
+    ),
+    case(
+        layers.conv2d_backward,
+        make=_backward(
+            layers.conv2d_forward,
+            x=_x((1, 7, 6, 10)),
+            w=_x((3, 3, 10, 2), 1),
+            b=_x(2),
+            dilation=2,
+        ),
+        spoil=("dout",),
+        id="nnlab.layers.conv2d_backward (C = 10, dilation 2)",
     ),
     case(layers.maxpool_forward, x=_x((2, 6, 5, 3)), size=2, stride=2),
     case(

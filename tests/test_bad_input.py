@@ -29,7 +29,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def _is_figure_module(name: str) -> bool:
-    return name.startswith("nnlab.views") or name.endswith(".figures")
+    # figures, erf_figures, figure_parts: drawing code and its shared parts
+    return name.startswith("nnlab.views") or "figure" in name.rsplit(".", 1)[-1]
 
 
 def public_functions() -> dict[str, object]:

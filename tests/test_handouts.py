@@ -21,6 +21,7 @@ from nnlab.book import build as handouts
 from nnlab.book import pdf as handouts_print
 from nnlab.book.page import NOTEBOOK_LINK
 from nnlab.book.prepare import PLACEHOLDER_ALTS, first_heading, plain_title
+from nnlab.views import tour
 
 ROOT = handouts.ROOT
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -219,7 +220,11 @@ def test_alt_text_comes_from_metadata_then_library_then_heading(tmp_path):
     (page,) = handouts.build([tmp_path / "01_figures.ipynb"], tmp_path / "out")
     alts = [img["alt"] for img in soup_of(page).select("main img")]
     assert alts[:3] == ["From the output", "From the cell", "Second"]
-    assert alts[3].startswith("Relative error of a gradient check")
+    # the tour's ALT entry for step_size_figure, with the section named
+    assert alts[3] == (
+        f"{tour.ALT['step_size_figure'].rstrip('.')} (figure in section "
+        "\u201cThe step h\u201d)"
+    )
     assert alts[4] == "Figure 1 of a code cell in section \u201cThe step h\u201d"
 
 

@@ -300,7 +300,11 @@ def _nudge(widget_box, page) -> str:
     handle = widget_box.locator(".noUi-handle").first
     if handle.count():
         handle.focus()
+        before = handle.get_attribute("aria-valuenow")
         page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(200)
+        if handle.get_attribute("aria-valuenow") == before:  # at its maximum
+            page.keyboard.press("ArrowLeft")
         return "slider"
     select = widget_box.locator("select").first
     if select.count():

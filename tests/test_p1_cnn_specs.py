@@ -36,7 +36,7 @@ from nnlab.p1_cnn.specs import (
     ReLU,
     Residual,
 )
-from nnlab.p1_cnn.summary import layer_table
+from nnlab.p1_cnn.summary import layer_table, read_shares
 
 
 def test_defaults_are_pytorchs():
@@ -182,6 +182,21 @@ def test_strided_fields_have_gaps():
     np.testing.assert_array_equal(rows[0], [1, 0, 1, 0, 1, 0])
 
 
+def test_read_shares_count_the_input_positions_a_window_reads():
+    # Hand counts: a 1x1 window at stride 2 reads rows 0, 2, 4, 6 of 8 (1/4
+    # of an 8x8 map); a 2-wide window at stride 3 reads 0, 1, 3, 4, 6, 7 of 8
+    # per axis (36 of 64); on 7x7 a 1x1 at stride 2 reads 4 x 4 of 49.
+    assert read_shares([Conv(1, 1, stride=2)], (8, 8, 1)) == [0.25]
+    assert read_shares([MaxPool(2, 3)], (8, 8, 1)) == [36 / 64]
+    assert read_shares([Conv(1, 1, stride=2)], (7, 7, 1)) == [16 / 49]
+    assert read_shares([Conv(1, 3, stride=2, pad=1), ReLU()], (8, 8, 1)) == [1, 1]
+    # The all-convolutional Problem 1 network: only its 1x1 conv (row 11)
+    # skips inputs.
+    shares = read_shares(strided_convs(problem1_layers()), (32, 32, 3))
+    assert [i + 1 for i, s in enumerate(shares) if s < 1] == [11]
+    assert shares[10] == 0.25
+
+
 def test_replace_pools_keeps_channels_and_stride():
     net = replace_pools(problem1_layers(), kernel=3, pad=1, in_channels=3)
     convs = [s for s in net if isinstance(s, Conv) and s.stride_hw == (2, 2)]
@@ -318,6 +333,7 @@ TAKES_LAYERS = [
     lambda layers: output_shapes(layers, (8, 8, 1)),
     lambda layers: field_masks(layers, (8, 8, 1)),
     lambda layers: layer_table(layers, (8, 8, 1)),
+    lambda layers: read_shares(layers, (8, 8, 1)),
     lambda layers: init_network(layers, (8, 8, 1)),
     lambda layers: measure(layers, (8, 8, 1)),
     lambda layers: check_fields(layers, (8, 8, 1)),
@@ -331,6 +347,7 @@ TAKES_SHAPE = [
     lambda shape: output_shapes([Conv(2, 3)], shape),
     lambda shape: field_masks([Conv(2, 3)], shape),
     lambda shape: layer_table([Conv(2, 3)], shape),
+    lambda shape: read_shares([Conv(2, 3)], shape),
     lambda shape: init_network([Conv(2, 3)], shape),
     lambda shape: measure([Conv(2, 3)], shape),
     lambda shape: check_fields([Conv(2, 3)], shape),

@@ -231,3 +231,21 @@ def test_exact_fields_equal_an_enumeration(spec_list, H, W):
         len(s) == W for s in _seen_1d(W, layers, 1)
     )
     assert table.rows[-1].full == full
+
+
+def test_the_three_readings_of_part_b():
+    # By hand: row 16 (Conv F=96) has field 46, jump 8 and effective padding
+    # 19, so output 0 covers pixels -19..26 and output 3 (centre 3.5 + 3 * 8)
+    # covers 5..50: clipped, 0-26 and 5-31. The pool after it (row 18) merges
+    # outputs 0-1 and 2-3, which together see 0-31; the first convolution
+    # that sees everything is the next one, row 19 (Conv F=128).
+    net = problem1_layers()
+    table = layer_table(net, PROBLEM1_INPUT)
+    row16 = table.row(16)
+    assert (row16.rf[0], row16.jump[0], row16.pad[0], row16.full) == (46, 8, 19, False)
+    rows, _ = field_masks(net, PROBLEM1_INPUT)[15]
+    spans = [(np.flatnonzero(r)[0], np.flatnonzero(r)[-1]) for r in rows]
+    assert spans == [(0, 26), (0, 31), (0, 31), (5, 31)]
+    assert table.first_full.index == 18 and isinstance(net[17], MaxPool)
+    first_conv = next(r for r in table.rows if r.full and r.name.startswith("Conv"))
+    assert first_conv.index == 19 and first_conv.name == "Conv F=128, 3x3"

@@ -4,7 +4,7 @@ Every kernel is a pair of pure functions, ``<op>_forward(...) -> (out,
 cache)`` and ``<op>_backward(dout, cache) -> d<inputs>``, on channels-last
 arrays. Import the topic module you need, e.g. ``from nnlab import layers``.
 
-Shared kernels sit at the top level (`layers`, `activations`, `norm`, `rnn`,
+Shared kernels sit at the top level (`layers` and `conv`, `activations`, `norm`, `rnn`,
 `init`, `mlp`, `training`, `data`, `gradcheck`, `flops`, `stats`); each
 problem has a package with its own kernels, experiments and figures:
 

@@ -125,9 +125,11 @@ def strided_convs(layers) -> list:
 
 
 def problem1_variants() -> dict[str, list]:
-    """Return the Problem 1 network and its two inserted-convolution variants.
+    """Return the Problem 1 network and the two readings of its part (c).
 
-    The other reading of (c), `strided_convs`, is computed beside them.
+    Each pool replaced by an inserted stride-2 convolution (2x2 without
+    padding, or 3x3 with padding 1: `replace_pools`), and each pool dropped
+    with its stride given to the convolution before it (`strided_convs`).
     """
     net = problem1_layers()
     C = PROBLEM1_INPUT[2]
@@ -135,6 +137,7 @@ def problem1_variants() -> dict[str, list]:
         "max-pool 2x2/2": net,
         "conv 2x2/2": replace_pools(net, kernel=2, pad=0, in_channels=C),
         "conv 3x3/2, pad 1": replace_pools(net, kernel=3, pad=1, in_channels=C),
+        "strided, no pool": strided_convs(net),
     }
 
 

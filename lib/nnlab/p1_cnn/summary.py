@@ -311,3 +311,33 @@ def layer_table(
         )
         shape_in = st.shape
     return LayerTable(input_shape, rows)
+
+
+def read_shares(layers, input_shape) -> list[float]:
+    """Share of each row's input positions that feed at least one output.
+
+    A window whose stride exceeds its span skips inputs: a 1x1 convolution
+    at stride 2 reads one position in four, and what the layer before
+    computed at the other three is thrown away.
+
+    Parameters
+    ----------
+    layers : list of specs (`nnlab.p1_cnn.specs`)
+    input_shape : (H, W, C) tuple of int
+
+    Returns
+    -------
+    list of float
+        ``shares[i]`` for row ``i + 1``: the read positions of its input map
+        over ``H_in * W_in`` (1.0 when every position is read).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `nnlab.p1_cnn.geometry.steps`.
+    """
+    shares = []
+    for st in steps(layers, input_shape):
+        rows, cols = (c.any(axis=0) for c in st.conn)  # (H_in,), (W_in,)
+        shares.append(float(rows.mean() * cols.mean()))
+    return shares

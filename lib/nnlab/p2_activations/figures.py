@@ -20,6 +20,7 @@ from nnlab.mlp import mlp_backward, mlp_forward, softmax_cross_entropy
 from nnlab.p2_activations import study
 from nnlab.p2_activations.batched import forward_seeds
 from nnlab.p2_activations.bn_mlp import init_bn_mlp, preactivations, train_bn_mlp
+from nnlab.views import plain_log_ticks
 
 NAMES = study.NAMES
 DEPTHS = study.DEPTHS
@@ -316,6 +317,8 @@ def training_figure(activation: str = "relu", depth: int = 5, lr: float = study.
         h.loss, color=COLORS[activation], ls=STYLES.get(activation, "-"), label="loss"
     )
     ax0.axhline(np.log(2), color="0.5", lw=0.8, ls=":", label="chance (log 2)")
+    # plain labels, no minor ticks: mathtext labels took a fifth of the redraw
+    plain_log_ticks(ax0, "y", subs=(1, 2, 5))
     ax0.set_xlabel("step")
     ax0.set_ylabel("cross-entropy (log scale)")
     ax0.legend(fontsize=10)
@@ -327,12 +330,18 @@ def training_figure(activation: str = "relu", depth: int = 5, lr: float = study.
         widget_spirals().y,
         f"train {h.final_train_acc:.0%}, test {h.final_test_acc:.0%}",
     )
-    fig.tight_layout()
+    # Fixed margins, those tight_layout chose: it would lay the text out twice.
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.05)
     return fig
 
 
 WIDGETS = {
     "training": (training_figure, {"activation": "relu", "depth": 5, "lr": study.LR}),
+}
+
+#: Every value each widget control offers, as notebook 02 builds it.
+WIDGET_RANGES = {
+    "training": {"activation": NAMES, "depth": WIDGET_DEPTHS, "lr": WIDGET_LRS},
 }
 
 # What each figure shows and what to notice, for a reader who cannot see it;

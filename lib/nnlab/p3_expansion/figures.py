@@ -17,6 +17,7 @@ from nnlab.p3_expansion.experiments import (
     COMPARED_STRATEGIES,
     DEEPEN_STRATEGIES,
     LABELS,
+    LAYERS,
     NARROW,
     T1,
     T2,
@@ -229,6 +230,12 @@ def added_sweep_figure(layer: int = 0, added=ADDED):
 WIDGETS = {
     "widen": (widen_figure, {"strategy": "preserve", "layer": 0, "added": 24}),
     "deepen": (deepen_figure, {"strategy": "preserve", "layer": 0}),
+}
+
+#: Every value each widget control offers, as notebook 03 builds it.
+WIDGET_RANGES = {
+    "widen": {"strategy": COMPARED_STRATEGIES, "layer": LAYERS, "added": ADDED},
+    "deepen": {"strategy": DEEPEN_STRATEGIES, "layer": LAYERS},
 }
 
 ALT = {

@@ -280,6 +280,9 @@ def norm_axes_figure(N: int = 3, T: int = 6, D: int = 4):
 
 WIDGETS = {"perturbation": (perturbation_figure, {"T": 16, "step": 8})}
 
+#: Every value each widget control offers, as notebook 04 builds it.
+WIDGET_RANGES = {"perturbation": {"T": tuple(range(2, 49)), "step": tuple(range(48))}}
+
 ALT = {
     "norm_axes_figure": (
         "Four panels, each three small grids of 6 time steps by 4 features, one "

@@ -9,6 +9,7 @@ one tick per forward step call or backward step. Everything drawn comes from
 from __future__ import annotations
 
 from functools import lru_cache
+from types import MappingProxyType
 from typing import NamedTuple
 
 import matplotlib.pyplot as plt
@@ -18,6 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from nnlab.p5_bptt import adjacent, costs, plans
+from nnlab.records import freeze_arrays
 from nnlab.validate import check_choice
 from nnlab.views import plain_log_ticks
 
@@ -202,26 +204,32 @@ def equal_memory_figure(T: int = 16, budgets=(3, 4, 5, 7, 10)) -> plt.Figure:
     return fig
 
 
+@lru_cache(maxsize=64)
 def _other_points(T: int):
-    return {
-        s: costs.report(T, s)
-        for s in costs.SCHEDULES
-        if s not in costs.MEMORY_SCHEDULES
-    }
+    return MappingProxyType(  # cached: read-only
+        {
+            s: costs.report(T, s)
+            for s in costs.SCHEDULES
+            if s not in costs.MEMORY_SCHEDULES
+        }
+    )
 
 
+@lru_cache(maxsize=64)
 def frontiers(T: int, cap: int = FRONTIER_CAP):
     """Both trade-off curves in the same units, as (held, calls) arrays.
 
     Revolve: binomial with s = 1 .. T - 1 slots holds s + 2 states. The
-    adjacent optimum: every budget from 3 to min(T + 1, cap).
+    adjacent optimum: every budget from 3 to min(T + 1, cap). Cached (a
+    widget redraws them for every budget and schedule): read-only arrays.
     """
     s = np.arange(1, max(1, T - 1) + 1)
     rev = np.array([costs.binomial_cost(T, int(k)).step_calls for k in s])
     rev_held = s + (2 if T >= 2 else 1)
     top = min(T + 1, cap)
     adj = adjacent.adjacent_frontier(T, max(top, adjacent.min_budget(T)))
-    return (rev_held, rev), (np.array(list(adj)), np.array(list(adj.values())))
+    curves = (rev_held, rev), (np.array(list(adj)), np.array(list(adj.values())))
+    return freeze_arrays(curves)
 
 
 def _draw_tradeoff(ax, T: int, mark: int | None = None) -> None:
@@ -306,6 +314,15 @@ WIDGETS = {
         timeline_and_cost,
         {"T": 12, "budget": 5, "schedule": "adjacent"},
     ),
+}
+
+#: Every value each widget control offers, as notebook 05 builds it.
+WIDGET_RANGES = {
+    "timeline_and_cost": {
+        "T": tuple(range(2, 41)),
+        "budget": tuple(range(3, 25)),
+        "schedule": costs.SCHEDULES,
+    },
 }
 
 ALT = {

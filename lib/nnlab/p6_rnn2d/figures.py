@@ -50,13 +50,15 @@ def field_maps(i: int, j: int, seed: int = 0):
     return one, four, conv, L
 
 
+_FIELD_CMAP = plt.get_cmap("viridis").with_extremes(bad="0.92")
+
+
 def _draw_field(ax, grad, i: int, j: int, title: str, norm):
     """log10 |gradient| with exact zeros left blank, (i, j) marked."""
     H, W = grad.shape
     with np.errstate(divide="ignore"):
         img = np.where(grad > 0, np.log10(np.where(grad > 0, grad, 1.0)), np.nan)
-    cmap = plt.get_cmap("viridis").with_extremes(bad="0.92")
-    im = ax.imshow(img, cmap=cmap, norm=norm, interpolation="nearest")
+    im = ax.imshow(img, cmap=_FIELD_CMAP, norm=norm, interpolation="nearest")
     rows, cols = np.nonzero(grad > 0)
     ax.add_patch(
         Rectangle(
@@ -317,4 +319,17 @@ ALT = {
 WIDGETS = {
     "receptive_field": (receptive_field_figure, {"i": 11, "j": 15}),
     "flop_ratio": (flop_ratio_figure, {"H": 32, "W": 32, "C": 64}),
+}
+
+#: Every value each widget control offers, as notebook 06 builds it.
+WIDGET_RANGES = {
+    "receptive_field": {
+        "i": tuple(range(FIELD_SHAPE[0])),
+        "j": tuple(range(FIELD_SHAPE[1])),
+    },
+    "flop_ratio": {
+        "H": tuple(range(1, 129)),
+        "W": tuple(range(1, 129)),
+        "C": tuple(range(1, 513)),
+    },
 }

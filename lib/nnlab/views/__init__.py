@@ -13,7 +13,6 @@ widget callback for a reader who cannot see it (the handouts' alt text).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 import matplotlib.pyplot as plt
@@ -34,17 +33,56 @@ WIDGET_MODULES = {
 def figure_png(fig: plt.Figure) -> bytes:
     """PNG bytes of `fig`, which is then closed.
 
-    The figure is saved as laid out by the function that drew it (each one
+    The figure is drawn as laid out by the function that drew it (each one
     sets tight, constrained or fixed margins), not with
     ``bbox_inches="tight"`` as the inline backend saves it: that option draws
-    the whole figure twice, and a widget redraw has 150 ms to spend.
+    the whole figure twice, and a widget redraw has 100 ms to spend.
+
+    The PNG is the one ``savefig`` writes (8-bit RGBA at the figure's dpi,
+    with its Software and pHYs chunks), but deflated at level 1 with no row
+    filters: Pillow's default (level 6, a filter chosen per row) took 25 to
+    35 ms of a redraw, this takes a quarter of that for files about 5% larger.
     """
-    buf = io.BytesIO()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     try:
-        fig.savefig(buf, format="png")
+        canvas = fig.canvas
+        if not isinstance(canvas, FigureCanvasAgg):
+            canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())  # (H, W, 4) uint8
     finally:
         plt.close(fig)
-    return buf.getvalue()
+    return _png(rgba, fig.dpi)
+
+
+def _png(rgba: np.ndarray, dpi: float) -> bytes:
+    """Encode an (H, W, 4) uint8 image as PNG: filter type 0, deflate level 1."""
+    import struct
+    import zlib
+
+    import matplotlib
+
+    H, W, _ = rgba.shape
+    rows = np.zeros((H, 1 + 4 * W), np.uint8)  # each row: filter byte 0, pixels
+    rows[:, 1:] = rgba.reshape(H, 4 * W)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    per_metre = round(dpi / 0.0254)
+    software = f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", struct.pack(">IIBBBBB", W, H, 8, 6, 0, 0, 0)),
+            chunk(b"tEXt", b"Software\0" + software.encode("latin-1")),
+            chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+            chunk(b"IEND", b""),
+        )
+    )
 
 
 def interactive(fn: Callable, **controls):

@@ -105,6 +105,9 @@ def step_size_figure(log10_h: float = -6.0):
 
 WIDGETS = {"step_size": (step_size_figure, {"log10_h": -6.0})}
 
+#: Every value each widget control offers, as notebook 00 builds it.
+WIDGET_RANGES = {"step_size": {"log10_h": tuple(STEPS[::-1])}}
+
 #: Alt text of each figure and widget callback, for the handouts.
 ALT = {
     "step_size_figure": (

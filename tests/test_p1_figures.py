@@ -1,0 +1,41 @@
+"""Problem 1's widgets: the preset drop-down redraws the table and the figure."""
+
+import matplotlib.pyplot as plt
+import pytest
+
+from nnlab.p1_cnn import figures
+from nnlab.p1_cnn.presets import presets
+
+
+def test_network_widget_shows_every_preset():
+    box = figures.network_widget("Problem 1")
+    (controls, out) = box.children
+    (choice,) = controls.children
+    assert list(choice.options) == list(presets())
+    for name in choice.options:
+        choice.value = name  # redraws: any failure raises inside the callback
+    assert plt.get_fignums() == []  # each figure was closed after drawing
+
+
+@pytest.mark.parametrize("name", list(presets()))
+def test_network_growth_figure_titles_the_full_field_row(name):
+    fig = figures.network_growth_figure(name)
+    table = figures._preset_table(name)
+    title = fig.axes[0].get_title()
+    if table.first_full is None:
+        assert "no row's every output sees the whole input" in title
+    else:
+        assert f"from row {table.first_full.index} ({table.first_full.name})" in title
+    plt.close(fig)
+
+
+def test_network_widget_refuses_an_unknown_preset():
+    with pytest.raises(ValueError, match="name must be one of"):
+        figures.network_widget("LeNet")
+
+
+def test_field_figure_clamps_the_layer_to_a_shorter_network():
+    # The all-convolutional variant has 16 rows; the slider goes to 21.
+    fig = figures.field_figure(layer=21, variant="strided, no pool")
+    assert "layer 16" in fig.axes[0].get_title()
+    plt.close(fig)
