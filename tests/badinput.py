@@ -225,3 +225,41 @@ def check_valid(c: Case) -> None:
 def signature_names(func) -> set[str]:
     """The parameter names of `func`."""
     return set(inspect.signature(func).parameters)
+
+
+def array_arguments(c: Case) -> list[str]:
+    """The floating array arguments of `c` that may be spoilt."""
+    kwargs = c.make()
+    names = list(c.spoil or kwargs)
+    return [
+        n
+        for n in names
+        if isinstance(kwargs[n], np.ndarray)
+        and np.issubdtype(kwargs[n].dtype, np.floating)
+        and kwargs[n].size
+    ]
+
+
+def poisoned_calls(c: Case):
+    """Hypothesis strategy: NaN or +-inf at a drawn index of a drawn array.
+
+    The enumerated spoils put them at the first, middle and last element;
+    this draws the position anywhere (hypothesis shrinks a failure to the
+    smallest index that shows it).
+    """
+    from hypothesis import strategies as st
+
+    names = array_arguments(c)
+
+    @st.composite
+    def draw(draw):
+        kwargs = c.make()
+        name = draw(st.sampled_from(names))
+        a = kwargs[name].copy()
+        i = draw(st.integers(0, a.size - 1))
+        value = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+        a.flat[i] = value
+        kwargs[name] = a
+        return Spoilt((name, f"{name}[{i}] = {value}", kwargs))
+
+    return draw()

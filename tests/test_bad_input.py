@@ -4,7 +4,9 @@ The valid calls live in ``tests/cases_*.py``, one file per part of the
 package; each exports ``CASES`` (a list of `badinput.Case`) and ``EXEMPT``
 (qualified name -> why the function takes no user input worth spoiling).
 The coverage test below fails when a public function has neither, so a new
-function cannot skip this test by accident.
+function cannot skip this test by accident. Every enumerated spoil of every
+case is tried (`badinput.spoilt_calls`); on top, hypothesis puts NaN or
++-inf at drawn positions of every array argument (`badinput.poisoned_calls`).
 
 Not covered, by design: the tooling (`nnlab.kernel`, `nnlab.execute` and
 the handout builder `nnlab.book`: command lines that read the repository's
@@ -20,9 +22,16 @@ import pkgutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 
 import nnlab
-from badinput import check_call, check_valid, spoilt_calls
+from badinput import (
+    array_arguments,
+    check_call,
+    check_valid,
+    poisoned_calls,
+    spoilt_calls,
+)
 
 TOOLING = {"nnlab.kernel", "nnlab.execute"}
 HERE = Path(__file__).resolve().parent
@@ -86,3 +95,19 @@ def test_bad_input_is_refused_by_name_or_handled(c):
     assert calls, c.name
     for call in calls:
         check_call(c, *call)
+
+
+POISONABLE = [c for c in CASES if array_arguments(c)]
+
+
+@pytest.mark.parametrize("c", POISONABLE, ids=lambda c: c.name.removeprefix("nnlab."))
+def test_nan_or_inf_anywhere_is_refused_or_propagates(c):
+    # hypothesis draws the array, the position and the value; the outcomes
+    # allowed are those of check_call (refused by name, or returned with no
+    # numpy warning)
+    @settings(max_examples=8, derandomize=True, database=None, deadline=None)
+    @given(poisoned_calls(c))
+    def run(call):
+        check_call(c, *call)
+
+    run()
