@@ -11,7 +11,7 @@ import numpy as np
 
 from badinput import case
 from nnlab.mlp import init_mlp
-from nnlab.p3_expansion import batched, experiments, grow, study
+from nnlab.p3_expansion import batched, experiments, grow, study, tables
 
 NOT_SPOILT = "which the harness does not spoil"
 
@@ -102,8 +102,8 @@ CASES = [
         make=lambda: {"params": _net(), "layer": 1, "factors": np.array([1.0, 2, 3])},
     ),
     case(study.added_sweep, layer=0, added=(8,), seed=0),
-    case(study.table_rows, make=lambda: {"runs": _runs()}),
-    case(study.comparison_rows, spoil=("runs",), make=lambda: {"runs": _runs()}),
+    case(tables.table_rows, make=lambda: {"runs": _runs()}),
+    case(tables.comparison_rows, spoil=("runs",), make=lambda: {"runs": _runs()}),
     case(experiments.rounding_bound, make=lambda: {"X": _x((4, 2)), "params": _net()}),
     case(
         experiments.keep_tolerance,
@@ -115,15 +115,15 @@ CASES = [
     ),
     case(experiments.ulps_apart, a=_x(5), b=_x(5) + 1e-12),
     case(study.study, perturb=0.0, seeds=study.SEEDS),
-    case(study.table_lines, make=lambda: {"runs": _runs()}),
-    case(study.comparison_lines, spoil=("runs",), make=lambda: {"runs": _runs()}),
-    case(study.kaiming_summary, make=lambda: {"runs": _runs()}),
+    case(tables.table_lines, make=lambda: {"runs": _runs()}),
+    case(tables.comparison_lines, spoil=("runs",), make=lambda: {"runs": _runs()}),
+    case(tables.kaiming_summary, make=lambda: {"runs": _runs()}),
 ]
 EXEMPT = {
     "nnlab.p3_expansion.batched.stack": f"networks is a list of networks, "
     f"{NOT_SPOILT}; it checks each with nnlab.mlp.check_params",
     "nnlab.p3_expansion.grow.new_parameters": f"params (layer dicts) and "
     f"expansion (a record) are {NOT_SPOILT}; both are checked",
-    "nnlab.p3_expansion.study.where": f"setting is a (kind, layer, added) tuple, "
+    "nnlab.p3_expansion.tables.where": f"setting is a (kind, layer, added) tuple, "
     f"{NOT_SPOILT}; its kind goes through check_choice",
 }

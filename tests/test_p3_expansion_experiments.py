@@ -31,7 +31,7 @@ from nnlab.p3_expansion.experiments import (
     ulps_apart,
 )
 from nnlab.p3_expansion.grow import Expansion
-from nnlab.p3_expansion.study import JUMP_TOL
+from nnlab.p3_expansion.tables import JUMP_TOL
 from nnlab.training import fit
 
 SETTINGS = [("widen", 0, 24), ("widen", 1, 24), ("deepen", 0, 0), ("deepen", 1, 0)]

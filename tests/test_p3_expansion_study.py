@@ -13,15 +13,17 @@ import pytest
 
 from nnlab.p3_expansion import experiments as expansion
 from nnlab.p3_expansion.study import (
-    JUMP_TOL,
     SEEDS,
     SETTINGS,
     SettingRuns,
     added_sweep,
+    study,
+)
+from nnlab.p3_expansion.tables import (
+    JUMP_TOL,
     comparison_lines,
     comparison_rows,
     kaiming_summary,
-    study,
     table_lines,
     table_rows,
 )
