@@ -8,6 +8,8 @@ unit gradient at one output, over random inputs and He-initialised weights
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
@@ -28,6 +30,7 @@ from nnlab.views import plain_log_ticks
 ERF_IMAGES = 32
 
 
+@lru_cache(maxsize=4)
 def erf_maps(variant: str = VARIANTS[0], n_images: int = ERF_IMAGES, seed: int = 0):
     """(n_layers, 32, 32) effective fields at every layer's centre output."""
     net = variant_network(variant)

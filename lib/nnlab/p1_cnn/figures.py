@@ -180,7 +180,6 @@ def corner_fields_figure(variant: str = VARIANTS[0], layers=(3, 8, 11, 15, 16, 1
     return fig
 
 
-@lru_cache(maxsize=4)
 def rf_growth_figure():
     """Plot the theoretical field side by row for the readings of part (c).
 
