@@ -495,3 +495,17 @@ def test_phone_page_never_scrolls_sideways(name, rendered):
         if image["figure"] and image["natural"] >= seen["clientWidth"]:
             # The page keeps a margin of 8 px on each side.
             assert image["width"] >= seen["clientWidth"] - 16 - 1, image
+
+
+def test_python_dash_m_nnlab_book_runs_the_builder():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "nnlab.book", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "--no-pdf" in out.stdout

@@ -134,3 +134,16 @@ def test_the_kernel_reports_what_execute_stores_as_language_info():
         client.stop_channels()
         manager.shutdown_kernel(now=True)
     assert reply["content"]["language_info"] == LANGUAGE_INFO
+
+
+def test_the_kernel_class_only_drops_the_interpreter_version():
+    from ipykernel.ipkernel import IPythonKernel
+
+    from nnlab.kernel_app import NnlabKernel
+
+    ours, theirs = NnlabKernel.language_info, dict(IPythonKernel.language_info)
+    assert "version" in theirs
+    del theirs["version"]
+    assert ours == theirs
+    assert issubclass(NnlabKernel, IPythonKernel)
+    assert kernel.KERNEL_CLASS == f"{NnlabKernel.__module__}.{NnlabKernel.__name__}"

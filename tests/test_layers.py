@@ -385,3 +385,18 @@ def test_kernels_refuse_nan_naming_the_argument_but_relu_lets_it_through():
     np.testing.assert_array_equal(out, [np.nan, np.inf, 0.0, 0.0, 2.0])
     with pytest.raises(ValueError, match=r"dout must be finite, got inf"):
         relu_backward(np.array([np.inf, 0, 0, 0, 0]), cache)
+
+
+def test_layers_re_exports_the_sliding_window_layers_of_conv():
+    # one implementation, two import paths: nnlab.layers keeps its API
+    from nnlab import conv, layers
+
+    for name in (
+        "conv2d_forward",
+        "conv2d_backward",
+        "conv_output_size",
+        "maxpool_forward",
+        "maxpool_backward",
+        "ConvCache",
+    ):
+        assert getattr(layers, name) is getattr(conv, name), name

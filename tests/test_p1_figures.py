@@ -39,3 +39,19 @@ def test_field_figure_clamps_the_layer_to_a_shorter_network():
     fig = figures.field_figure(layer=21, variant="strided, no pool")
     assert "layer 16" in fig.axes[0].get_title()
     plt.close(fig)
+
+
+def test_figures_re_exports_the_effective_field_figures_and_shares_the_variants():
+    from nnlab.p1_cnn import erf_figures, figure_parts, figures
+    from nnlab.p1_cnn.presets import problem1_variants
+
+    for name in ("erf_figure", "erf_growth_figure", "erf_maps", "erf_sweep_figure"):
+        assert getattr(figures, name) is getattr(erf_figures, name), name
+    assert figures.ERF_IMAGES == erf_figures.ERF_IMAGES
+    assert figure_parts.VARIANTS == tuple(problem1_variants())
+    # the table is computed once per variant: the same object comes back
+    v = figure_parts.VARIANTS[0]
+    assert figure_parts.variant_table(v) is figure_parts.variant_table(v)
+    assert figure_parts.variant_row(v, 1) is figure_parts.variant_table(v).rows[0]
+    with pytest.raises(ValueError, match="variant must be one of"):
+        figure_parts.variant_network("no such network")

@@ -339,3 +339,10 @@ def test_net2net_trains_as_the_rescaled_narrow_network(layer, seed):
     # and not the narrow network trained on: far more than rounding apart
     cont = narrow_continued(seed).loss
     assert np.abs(cont / wide - 1).max() > 1e-3
+
+
+def test_experiments_re_exports_the_rounding_helpers():
+    from nnlab.p3_expansion import experiments, rounding
+
+    for name in ("CURVE_ULPS", "keep_tolerance", "rounding_bound", "ulps_apart"):
+        assert getattr(experiments, name) is getattr(rounding, name), name
