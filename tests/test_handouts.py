@@ -509,3 +509,11 @@ def test_python_dash_m_nnlab_book_runs_the_builder():
     )
     assert out.returncode == 0, out.stderr
     assert "--no-pdf" in out.stdout
+
+
+def test_an_unknown_notebook_name_exits_2_and_lists_them(tmp_path, capsys):
+    # as `python -m nnlab.execute` does; a number selects a project notebook
+    assert handouts.main(["99", "--no-pdf", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "matches 0 notebooks" in err and "00_tour" in err
+    assert not (tmp_path / "index.html").exists()

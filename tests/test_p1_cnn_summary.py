@@ -249,3 +249,11 @@ def test_the_three_readings_of_part_b():
     assert table.first_full.index == 18 and isinstance(net[17], MaxPool)
     first_conv = next(r for r in table.rows if r.full and r.name.startswith("Conv"))
     assert first_conv.index == 19 and first_conv.name == "Conv F=128, 3x3"
+
+
+def test_count_bias_must_be_a_bool():
+    # a truthy string would silently add the bias FLOPs (found in review)
+    from nnlab.p1_cnn import specs, summary
+
+    with pytest.raises(TypeError, match="count_bias must be True or False, got str"):
+        summary.layer_table([specs.Conv(8, 3)], (32, 32, 3), count_bias="no")

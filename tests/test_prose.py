@@ -75,3 +75,28 @@ def test_empty_text_is_refused():
 def test_paragraphs_join():
     both = md("One.") + md("Two.")
     assert both.markdown == "One.\n\nTwo."
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"header": "ab", "rows": [["x", "y"]]}, "header must be a non-empty list"),
+        ({"header": ["a"], "rows": None}, "rows must be a list of rows, got NoneType"),
+        ({"header": ["a", "b"], "rows": ["xy"]}, r"rows\[0\] must be a list of values"),
+        (
+            {"header": ["a"], "rows": [[1]], "caption": 3},
+            "caption must be a str or None",
+        ),
+        ({"header": ["a"], "rows": [[1]], "align": 3}, "align must be a str or None"),
+    ],
+)
+def test_table_refuses_what_is_not_a_table_by_name(kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        table(**kwargs)
+
+
+def test_claim_numbers_are_ints_or_strings():
+    assert claim("4b", "q", "holds", "e").markdown.startswith("**4b. ")
+    for bad in (None, True, 1.5):
+        with pytest.raises(TypeError, match="number must be an int or a str"):
+            claim(bad, "q", "holds", "e")

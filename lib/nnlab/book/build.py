@@ -32,6 +32,7 @@ import nbformat
 from nnlab.book.page import Entry, decorate, footer_html, provenance, toc_html
 from nnlab.book.pdf import write_pdf, write_zip
 from nnlab.book.prepare import first_heading, plain_title, prepare
+from nnlab.execute import notebook_paths
 
 STATIC = Path(__file__).parents[1] / "_static"
 ROOT = Path(__file__).resolve().parents[3]
@@ -192,21 +193,32 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 on success, 1 when there is no notebook to export.
+        The exit status: 0 on success, 1 when there is no notebook to export,
+        2 when a NOTEBOOK names no notebook (the message lists them).
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "notebooks",
         nargs="*",
-        type=Path,
-        help="notebooks to export (default: every notebooks/*.ipynb)",
+        help="notebooks to export: a path, or a project notebook's number (04) "
+        "or stem (default: every notebooks/*.ipynb)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "handouts")
     parser.add_argument(
         "--no-pdf", action="store_true", help="skip nnlab.pdf (needs Chromium)"
     )
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = []
+    for name in args.notebooks:
+        if Path(name).suffix == ".ipynb" and Path(name).is_file():
+            notebooks.append(Path(name))  # any notebook, the project's or not
+            continue
+        try:  # a number or stem, resolved as `make notebooks` resolves them
+            notebooks += notebook_paths([name])
+        except ValueError as e:
+            print(e, file=sys.stderr)
+            return 2
+    notebooks = notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not notebooks:
         print("no notebooks found under notebooks/", file=sys.stderr)
         return 1

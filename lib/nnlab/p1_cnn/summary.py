@@ -192,6 +192,14 @@ def _conv_flops(spec: Conv, C: int, out) -> int:
     return conv2d_flops(g, H_out, W_out, kh * kw * (C // g), F // g, 1)
 
 
+def _check_count_bias(count_bias) -> None:
+    if not isinstance(count_bias, bool):  # a truthy "no" would add the bias
+        raise TypeError(
+            f"count_bias must be True or False, got {type(count_bias).__name__} "
+            f"{count_bias!r}"
+        )
+
+
 def layer_cost(
     spec, shape_in, row: int = 1, pool_flops: str = "output", count_bias: bool = False
 ) -> tuple[int, int, int, int]:
@@ -202,6 +210,7 @@ def layer_cost(
     TypeError, ValueError
         As `nnlab.p1_cnn.geometry.step`, or for an unknown `pool_flops`.
     """
+    _check_count_bias(count_bias)
     check_choice("pool_flops", pool_flops, ("output", "comparisons"))
     shape_in = check_input_shape(shape_in)
     H, W, C = shape_in
@@ -286,6 +295,7 @@ def layer_table(
     learning", arXiv:1603.07285, 2016.
     """
     check_choice("pool_flops", pool_flops, ("output", "comparisons"))
+    _check_count_bias(count_bias)
     layers = check_layers(layers)
     input_shape = check_input_shape(input_shape)
     geo = steps(layers, input_shape)

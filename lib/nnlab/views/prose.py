@@ -155,6 +155,10 @@ def claim(number, quote: str, verdict: str, evidence: str) -> Prose:
     TypeError, ValueError
         If `verdict` is not one of `VERDICTS`, or a text is empty.
     """
+    if isinstance(number, bool) or not isinstance(number, int | str):
+        raise TypeError(
+            f"number must be an int or a str, got {type(number).__name__} {number!r}"
+        )
     check_choice("verdict", verdict, VERDICTS)
     quote = _check_text("quote", quote).strip()
     evidence = _check_text("evidence", evidence).strip()
@@ -185,10 +189,30 @@ def table(
 
     Raises
     ------
+    TypeError
+        If `header` or `rows` is not a list (a str is not), a row is not a
+        list, or `align` / `caption` is neither a str nor None.
     ValueError
         If a row's length differs from the header's, or `align` does not
         give one "l" or "r" a column.
     """
+    if isinstance(header, str) or not isinstance(header, Sequence) or not header:
+        raise TypeError(
+            f"header must be a non-empty list of column titles, got {header!r:.60}"
+        )
+    if isinstance(rows, str) or not isinstance(rows, Sequence):
+        raise TypeError(f"rows must be a list of rows, got {type(rows).__name__}")
+    for i, row in enumerate(rows):
+        if isinstance(row, str) or not isinstance(row, Sequence):
+            raise TypeError(
+                f"rows[{i}] must be a list of values, got {type(row).__name__} "
+                f"{row!r:.40}"
+            )
+    for name, value in (("align", align), ("caption", caption)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(
+                f"{name} must be a str or None, got {type(value).__name__} {value!r}"
+            )
     header = [str(h) for h in header]
     rows = [[str(v) for v in row] for row in rows]
     n = len(header)
