@@ -1,35 +1,18 @@
 """Test-wide settings and the headless Chromium that browser tests share."""
 
 import os
-import shutil
 from pathlib import Path
 
 import matplotlib
 import pytest
 
+# One Chromium setup for the book's PDF and the browser tests.
+from nnlab.book.pdf import CHROMIUM_ARGS, chromium_path
+
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "tests" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    # Without these Chromium phones home at start; the network here is closed.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def chromium_path() -> str | None:
-    """Debian's chromium (``apt-get install chromium``), if installed."""
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 def pytest_collection_modifyitems(config, items):

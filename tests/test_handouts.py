@@ -501,6 +501,10 @@ def test_python_dash_m_nnlab_book_runs_the_builder():
     import subprocess
     import sys
 
+    import nnlab.book.__main__ as entry  # importing it builds nothing
+
+    assert entry.main is handouts.main
+
     out = subprocess.run(
         [sys.executable, "-m", "nnlab.book", "--help"],
         capture_output=True,
