@@ -385,3 +385,34 @@ def test_widget_ranges_are_the_notebooks_controls():
                 if "value" in literals:
                     assert literals["value"] in values[arg], (notebook, arg)
     assert swept >= 8
+
+
+def test_live_figure_builds_once_and_refuses_pyplot_figures():
+    from matplotlib.figure import Figure
+
+    from nnlab import views
+
+    calls = []
+
+    def build():
+        calls.append(1)
+        fig = Figure(figsize=(2, 2))
+        (line,) = fig.add_subplot().plot([0, 1], [0, 1])
+        return fig, {"line": line}
+
+    key = "test.live_figure"
+    views._LIVE.pop(key, None)
+    first = views.live_figure(key, build)
+    first[1]["line"].set_ydata([1, 0])
+    again = views.live_figure(key, build)
+    assert again[0] is first[0] and len(calls) == 1
+    png = figure_png(again[0])  # drawing it leaves pyplot with nothing to close
+    assert png.startswith(b"\x89PNG") and plt.get_fignums() == []
+    assert views.live_figure(key, build)[0] is first[0]  # still usable after drawing
+    views._LIVE.pop(key)
+
+    with pytest.raises(ValueError, match="made without pyplot"):
+        views.live_figure("test.pyplot", lambda: (plt.figure(), None))
+    plt.close("all")
+    with pytest.raises(TypeError, match="key must be a str, got int"):
+        views.live_figure(3, build)
