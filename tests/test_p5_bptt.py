@@ -491,7 +491,7 @@ def test_helpers_refuse_bad_arguments(call, match):
 
 @pytest.mark.parametrize("T, schedule, slots", admissible([1, 9, 16]))
 def test_timeline_draws_what_is_counted(T, schedule, slots):
-    from nnlab.p5_bptt.figures import timeline
+    from nnlab.p5_bptt.figure_parts import timeline
 
     tl = timeline(T, schedule, slots)
     stats = cost(T, schedule, slots)
