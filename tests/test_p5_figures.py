@@ -111,6 +111,11 @@ def test_every_setting_draws_its_own_plan(setting):
         .get_title()
         .endswith(f"revolve {rev} calls, adjacent optimum {adj} calls")
     )
+    # both frontiers inside the limits (autoscaled again, not left from before)
+    (rx, ry), (ax_, ay) = figure_parts.frontiers(T)
+    (x0, x1), (y0, y1) = lines["ax"].get_xlim(), lines["ax"].get_ylim()
+    assert x0 <= min(rx.min(), ax_.min()) and x1 >= max(rx.max(), ax_.max())
+    assert y0 <= min(ry.min(), ay.min()) / T and y1 >= max(ry.max(), ay.max()) / T
     _pixels(fig)  # and it renders
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from nnlab.p3_expansion.experiments import (
     ADDED,
@@ -28,7 +29,8 @@ from nnlab.p3_expansion.experiments import (
     scratch_run,
 )
 from nnlab.p3_expansion.study import added_sweep
-from nnlab.views import plain_log_ticks
+from nnlab.p5_bptt.figure_parts import freeze
+from nnlab.views import live_figure, plain_log_ticks
 
 COLORS = dict(
     zip(COMPARED_STRATEGIES, ("C3", "C1", "C5", "C0", "C2", "C4"), strict=True)
@@ -164,22 +166,64 @@ def deepen_figure(strategy: str = "preserve", layer: int = 0):
 
 
 def _single_figure(kind: str, strategy: str, layer: int, added: int):
+    """Update the live figure of `kind`'s widget in place to one expansion."""
+    fig, parts = live_figure(f"p3.{kind}", lambda: _build_single(kind))
     g = grow(kind, strategy, layer, added)
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.8))
-    _draw_baselines(ax0, kind, layer, added)
-    _draw_loss(ax0, g, COLORS[strategy], f"{LABELS[strategy]}, expanded")
-    plain_log_ticks(ax0, "y", subs=(1, 2, 5))  # after the last semilogy
-    ax0.legend(fontsize=9.5, loc="lower left")
-    ax0.set_title(_panel_title(g, strategy), fontsize=10)
-    _draw_norms(ax1, g, COLORS[strategy])
-    ax1.legend(fontsize=9.5)
-    ax1.set_title(
-        f"largest new-parameter gradient: {g.history.watched['grad'].max():.1e}",
-        fontsize=10,
-    )
-    # Fixed margins: tight_layout draws the figure once more on every redraw.
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.22)
+    parts["scratch"].set_ydata(scratch_run(kind, layer, added).loss)
+    parts["loss"].set_ydata(g.history.loss)
+    w = g.history.watched
+    for name in parts["norms"]:
+        parts[name].set_ydata(w[name])
+    for line in parts["coloured"]:
+        line.set_color(COLORS[strategy])
+    for ax in fig.axes:
+        ax.relim()
+        ax.autoscale_view()
+    parts["title0"].set_text(_panel_title(g, strategy))
+    parts["title1"].set_text(f"largest new-parameter gradient: {w['grad'].max():.1e}")
     return fig
+
+
+def _build_single(kind: str):
+    """Build the widget's figure at strategy zero, layer 0; return it and its artists.
+
+    Built without pyplot: the callback then only changes data, colours and
+    text (`nnlab.views.live_figure`), which halves the cost of a redraw. One
+    legend for both panels, below them, so that it never covers a curve: its
+    entries never change, so it is drawn once and kept as pixels
+    (`nnlab.p5_bptt.figure_parts.freeze`), but for the keys of the expanded
+    network's lines, whose colour is the strategy's (named in the title).
+    """
+    fig = Figure(figsize=(10, 4.4))
+    ax0, ax1 = fig.subplots(1, 2)
+    g = grow(kind, "zero", 0, ADDED[0] if kind == "widen" else 0)
+    _draw_baselines(ax0, kind, 0, ADDED[0] if kind == "widen" else 0)
+    _draw_loss(ax0, g, COLORS["zero"], "expanded")
+    plain_log_ticks(ax0, "y", subs=(1, 2, 5))  # after the last semilogy
+    _draw_norms(ax1, g, COLORS["zero"])
+    lines = ax0.get_lines()
+    # a widening has new incoming and outgoing weights, an inserted layer one
+    norms = ("in", "out") if kind == "widen" else ("in",)
+    parts = {"scratch": lines[2], "loss": lines[-1], "norms": norms}
+    parts.update(zip(norms, ax1.get_lines(), strict=True))
+    # Fixed margins: tight_layout draws the figure once more on every redraw.
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.25, top=0.895, wspace=0.22)
+    # Fixed places for titles and axis labels (in axes fractions): placing
+    # them after the tick labels measured every tick label again, a sixth of
+    # a redraw. These are the places matplotlib chose for the widest tick
+    # labels over the widgets' settings (the norms' "-0.04" of the zero rows).
+    for n, (ax, ylabel_x) in enumerate(((ax0, -0.091), (ax1, -0.142))):
+        parts[f"title{n}"] = ax.set_title(" ", fontsize=10, y=1.0)
+        ax.xaxis.set_label_coords(0.5, -0.102)
+        ax.yaxis.set_label_coords(ylabel_x, 0.5)
+    coloured = [parts["loss"], *(parts[name] for name in norms)]
+    handles = [*lines[:3], *coloured]
+    legend = fig.legend(
+        handles=handles, loc="lower center", ncol=3, fontsize=9.5, frameon=False
+    )
+    keys = freeze(legend, keep=legend.legend_handles[3:])
+    parts["coloured"] = coloured + keys
+    return fig, parts
 
 
 def symmetry_figure(layer: int = 0, added: int = 24):
