@@ -1,7 +1,7 @@
 """Problem 5's widget redraws one figure in place: it must draw what a new one draws.
 
 `timeline_and_cost` keeps one figure (`nnlab.views.live_figure`) and only
-updates its artists; its legends are frozen to pixels (`figure_parts.freeze`).
+updates its artists; its legends are frozen to pixels (`nnlab.views.freeze`).
 A redraw after another setting must give the pixels of a figure built for
 that setting alone, and every setting must show its own plan.
 """
@@ -125,6 +125,6 @@ def test_freeze_keeps_a_legend_s_pixels():
     ax.plot([0, 1], [0, 1], label="a line")
     fig.legend(handles=figure_parts.legend_handles(), loc="lower center", ncol=2)
     drawn = _pixels(fig)
-    figure_parts.freeze(fig.legends[0])
+    views.freeze(fig.legends[0])
     assert not fig.legends and len(fig.images) == 1  # the legend is now a picture
     np.testing.assert_array_equal(_pixels(fig), drawn)

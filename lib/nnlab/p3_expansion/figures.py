@@ -29,8 +29,7 @@ from nnlab.p3_expansion.experiments import (
     scratch_run,
 )
 from nnlab.p3_expansion.study import added_sweep
-from nnlab.p5_bptt.figure_parts import freeze
-from nnlab.views import live_figure, plain_log_ticks
+from nnlab.views import freeze, live_figure, plain_log_ticks
 
 COLORS = dict(
     zip(COMPARED_STRATEGIES, ("C3", "C1", "C5", "C0", "C2", "C4"), strict=True)
@@ -191,7 +190,7 @@ def _build_single(kind: str):
     text (`nnlab.views.live_figure`), which halves the cost of a redraw. One
     legend for both panels, below them, so that it never covers a curve: its
     entries never change, so it is drawn once and kept as pixels
-    (`nnlab.p5_bptt.figure_parts.freeze`), but for the keys of the expanded
+    (`nnlab.views.freeze`), but for the keys of the expanded
     network's lines, whose colour is the strategy's (named in the title).
     """
     fig = Figure(figsize=(10, 4.4))

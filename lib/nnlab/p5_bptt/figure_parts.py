@@ -19,13 +19,11 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgba_array
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import AutoLocator
-from matplotlib.transforms import IdentityTransform
 
 from nnlab.p5_bptt import adjacent, costs, plans
 from nnlab.records import freeze_arrays
@@ -264,56 +262,3 @@ def show_tradeoff(lines: dict, T: int, mark: int | None = None) -> None:
     ax = lines["ax"]
     ax.relim()
     ax.autoscale_view()
-
-
-def freeze(artist, keep=()) -> list:
-    """Replace a static `artist` by its pixels, drawn as one image from then on.
-
-    A legend lays out and renders each label on every draw: 15 ms for each of
-    the widget's two legends, whose entries no setting changes. Frozen, the
-    legend costs a copy of its pixels. Only for an artist whose pixels do not
-    depend on what lies under it: here one over the white figure, or a legend
-    with an opaque frame. Call once the figure's layout is final; the figure
-    must then be drawn at its own dpi (`nnlab.views.figure_png` does).
-
-    Parameters
-    ----------
-    artist : matplotlib.artist.Artist
-        A legend, say; it is removed from the figure.
-    keep : sequence of matplotlib.lines.Line2D
-        Lines inside `artist` to keep live (a legend key whose colour a
-        setting changes): left out of the pixels and drawn on top instead.
-
-    Returns
-    -------
-    list of matplotlib.lines.Line2D
-        The kept lines' stand-ins, in figure pixels, one for each of `keep`.
-    """
-    fig = artist.get_figure(root=True)
-    canvas = fig.canvas
-    if not isinstance(canvas, FigureCanvasAgg):
-        canvas = FigureCanvasAgg(fig)
-    renderer = canvas.get_renderer()
-    renderer.clear()
-    fig.patch.draw(renderer)
-    for line in keep:
-        line.set_visible(False)
-    artist.draw(renderer)  # which places it, and the lines in `keep`
-    box = artist.get_window_extent(renderer)  # a legend's frame, not its edge line
-    W, H = int(renderer.width), int(renderer.height)
-    x0, y0 = max(int(np.floor(box.x0)) - 2, 0), max(int(np.floor(box.y0)) - 2, 0)
-    x1, y1 = min(int(np.ceil(box.x1)) + 2, W), min(int(np.ceil(box.y1)) + 2, H)
-    pixels = np.array(renderer.buffer_rgba())[H - y1 : H - y0, x0:x1]  # (h, w, 4)
-    # (pixels counted from the bottom, the buffer's rows from the top)
-    zorder = artist.get_zorder()
-    fig.figimage(pixels, xo=x0, yo=y0, origin="upper", zorder=zorder)
-    stand_ins = []
-    for line in keep:
-        x, y = line.get_transform().transform(line.get_xydata()).T  # pixels
-        stand_in = Line2D(x, y)
-        stand_in.update_from(line)
-        # above the image, which a figure draws after its artists of equal zorder
-        stand_in.set(transform=IdentityTransform(), visible=True, zorder=zorder + 0.1)
-        stand_ins.append(fig.add_artist(stand_in))
-    artist.remove()
-    return stand_ins

@@ -16,7 +16,6 @@ from nnlab.p5_bptt import adjacent, costs
 from nnlab.p5_bptt.figure_parts import (
     FRONTIER_CAP,
     draw_timeline,
-    freeze,
     legend_handles,
     optima,
     other_points,
@@ -26,7 +25,7 @@ from nnlab.p5_bptt.figure_parts import (
     tradeoff_artists,
 )
 from nnlab.validate import check_choice
-from nnlab.views import live_figure
+from nnlab.views import freeze, live_figure
 
 REVOLVE_ROW = ("constant", "sqrt_untaped", "bisect", "binomial")
 ADJACENT_ROW = ("store_all", "sqrt_taped", "adjacent")
