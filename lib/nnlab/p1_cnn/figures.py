@@ -6,6 +6,10 @@ receptive field.
 Layers are numbered from 1 as in the `nnlab.p1_cnn.summary.layer_table` table (0 is
 the input). Expensive results (the effective fields) are computed once per
 network and cached.
+
+Each ``*_figure`` function draws a new pyplot figure; the widget callbacks
+(``*_view``, listed in `WIDGETS`) draw the same artists into one figure kept
+by `nnlab.views.live_figure` and update them in place, which halves a redraw.
 """
 
 from __future__ import annotations
