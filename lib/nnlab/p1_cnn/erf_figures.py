@@ -12,7 +12,9 @@ from functools import lru_cache
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator, MultipleLocator
 
 from nnlab.p1_cnn.erf import effective_fields, spread
 from nnlab.p1_cnn.figure_parts import (
@@ -25,7 +27,7 @@ from nnlab.p1_cnn.figure_parts import (
     variant_table,
 )
 from nnlab.p1_cnn.presets import PROBLEM1_INPUT
-from nnlab.views import plain_log_ticks
+from nnlab.views import live_figure, plain_log_ticks
 
 ERF_IMAGES = 32
 
@@ -45,22 +47,77 @@ def _centre_field(variant: str, layer: int):
     return r, (i, j), np.flatnonzero(rows[i]), np.flatnonzero(cols[j])
 
 
+def _erf_artists(ax):
+    """Put an empty effective-field image and theoretical square on `ax`."""
+    H, W, _ = PROBLEM1_INPUT
+    image = ax.imshow(np.zeros((H, W)), cmap="magma", interpolation="nearest")
+    square = Rectangle((0, 0), 1, 1, fill=False, edgecolor="C2", lw=2)
+    ax.add_patch(square)
+    ax.set_xlim(-0.5, W - 0.5)
+    ax.set_ylim(H - 0.5, -0.5)
+    return image, square
+
+
+def _set_erf(image, square, m, rr, cc) -> None:
+    image.set_data(m)
+    image.set_clim(m.min(), m.max())
+    square.set_bounds(cc[0] - 0.5, rr[0] - 0.5, cc[-1] - cc[0] + 1, rr[-1] - rr[0] + 1)
+
+
 def _draw_erf(ax, variant: str, layer: int) -> None:
-    m = erf_maps(variant)[layer - 1]
     _, _, rr, cc = _centre_field(variant, layer)
-    ax.imshow(m, cmap="magma", interpolation="nearest")
-    ax.add_patch(
-        Rectangle(
-            (cc[0] - 0.5, rr[0] - 0.5),
-            cc[-1] - cc[0] + 1,
-            rr[-1] - rr[0] + 1,
-            fill=False,
-            edgecolor="C2",
-            lw=2,
-        )
+    _set_erf(*_erf_artists(ax), erf_maps(variant)[layer - 1], rr, cc)
+
+
+@lru_cache(maxsize=128)
+def _erf_curves(variant: str, layer: int):
+    """Compute once what `erf_figure` draws at one setting."""
+    m = erf_maps(variant)[layer - 1]
+    r, _, rr, cc = _centre_field(variant, layer)
+    s = spread(m)
+    x = np.arange(m.shape[1])
+    gauss = np.exp(-((x - s.centre[1]) ** 2) / (2 * s.sigma**2)) if s.sigma else x == 0
+    box = ((x >= cc[0]) & (x <= cc[-1])).astype(float)
+    return m, r, rr, cc, s, x, m.sum(axis=0), gauss / gauss.sum(), box / box.sum()
+
+
+def _erf_parts(fig) -> dict:
+    """Build `erf_figure`'s axes and artists in `fig`, for `_erf_update`."""
+    ax0, ax1 = fig.subplots(1, 2)
+    image, square = _erf_artists(ax0)
+    parts = {"ax1": ax1, "image": image, "square": square}
+    parts["title0"] = ax0.set_title(" ", fontsize=10)
+    ax0.set_xlabel("input column")
+    ax0.set_ylabel("input row")
+    parts["profile"] = ax1.plot([], [], "o-", ms=3, color="k", label="effective field")
+    parts["gauss"] = ax1.plot([], [], color="C3", label="Gaussian")
+    uniform = "theoretical (uniform)"
+    parts["box"] = ax1.step([], [], where="mid", color="C2", label=uniform)
+    ax1.set_xlabel("input column")
+    ax1.set_ylabel("share of gradient mass")
+    parts["title1"] = ax1.set_title(" ", fontsize=10)
+    parts["legend"] = ax1.legend(fontsize=8)
+    return parts
+
+
+def _erf_update(parts: dict, layer: int, variant: str) -> None:
+    layer = min(layer, len(variant_table(variant).rows))  # networks differ in rows
+    m, r, rr, cc, s, x, profile, gauss, box = _erf_curves(variant, layer)
+    _set_erf(parts["image"], parts["square"], m, rr, cc)
+    parts["title0"].set_text(f"layer {layer} ({r.name}): |gradient| map")
+    for name, y in (("profile", profile), ("gauss", gauss), ("box", box)):
+        parts[name][0].set_data(x, y)
+    parts["legend"].get_texts()[1].set_text(f"Gaussian, sigma {s.sigma:.1f}")
+    parts["ax1"].relim()
+    parts["ax1"].autoscale_view()
+    parts["title1"].set_text(
+        f"95% of the mass in {s.side95}x{s.side95}; field {r.rf[0]}x{r.rf[1]} "
+        f"({rr.size}x{cc.size} inside)"
     )
-    ax.set_xlim(-0.5, 31.5)
-    ax.set_ylim(31.5, -0.5)
+
+
+ERF_SIZE = (9.5, 4.2)
+ERF_MARGINS = {"left": 0.06, "right": 0.98, "bottom": 0.12, "top": 0.92, "wspace": 0.3}
 
 
 def erf_figure(layer: int = 15, variant: str = VARIANTS[0]):
@@ -70,33 +127,31 @@ def erf_figure(layer: int = 15, variant: str = VARIANTS[0]):
     He weights, ReLU, max-pool, averaged over random inputs), with the
     theoretical field inside the input (green). Right: the
     column profile against a Gaussian of the same spread and the uniform
-    profile the theoretical square would give.
+    profile the theoretical square would give. A new pyplot figure;
+    `erf_view` redraws one.
     """
-    layer = min(layer, len(variant_table(variant).rows))  # networks differ in rows
-    m = erf_maps(variant)[layer - 1]
-    r, _, rr, cc = _centre_field(variant, layer)
-    s = spread(m)
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 4.2))
-    _draw_erf(ax0, variant, layer)
-    ax0.set_title(f"layer {layer} ({r.name}): |gradient| map", fontsize=10)
-    ax0.set_xlabel("input column")
-    ax0.set_ylabel("input row")
-    x = np.arange(m.shape[1])
-    profile = m.sum(axis=0)
-    gauss = np.exp(-((x - s.centre[1]) ** 2) / (2 * s.sigma**2)) if s.sigma else x == 0
-    box = ((x >= cc[0]) & (x <= cc[-1])).astype(float)
-    ax1.plot(x, profile, "o-", ms=3, color="k", label="effective field")
-    ax1.plot(x, gauss / gauss.sum(), color="C3", label=f"Gaussian, sigma {s.sigma:.1f}")
-    ax1.step(x, box / box.sum(), where="mid", color="C2", label="theoretical (uniform)")
-    ax1.set_xlabel("input column")
-    ax1.set_ylabel("share of gradient mass")
-    ax1.set_title(
-        f"95% of the mass in {s.side95}x{s.side95}; field {r.rf[0]}x{r.rf[1]} "
-        f"({rr.size}x{cc.size} inside)",
-        fontsize=10,
-    )
-    ax1.legend(fontsize=8)
+    fig = plt.figure(figsize=ERF_SIZE)
+    _erf_update(_erf_parts(fig), layer, variant)
     fig.tight_layout()
+    return fig
+
+
+def erf_view(layer: int = 15, variant: str = VARIANTS[0]):
+    """Widget view: `erf_figure`, its one figure updated in place."""
+
+    def build():
+        fig = Figure(figsize=ERF_SIZE)
+        fig.subplots_adjust(**ERF_MARGINS)
+        parts = _erf_parts(fig)
+        # A pixel tick every 10, not 5, and about 4 ticks of mass, not 8: each
+        # label costs a redraw about 1.5 ms.
+        for axis in (fig.axes[0].xaxis, fig.axes[0].yaxis, fig.axes[1].xaxis):
+            axis.set_major_locator(MultipleLocator(10))
+        fig.axes[1].yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
+        return fig, parts
+
+    fig, parts = live_figure("p1_cnn.erf", build)
+    _erf_update(parts, layer, variant)
     return fig
 
 
@@ -174,3 +229,4 @@ ALT = {
         "and 20 pixels once the field outgrows the image."
     ),
 }
+ALT["erf_view"] = ALT["erf_figure"]

@@ -6,6 +6,10 @@ receptive field.
 Layers are numbered from 1 as in the `nnlab.p1_cnn.summary.layer_table` table (0 is
 the input). Expensive results (the effective fields) are computed once per
 network and cached.
+
+Each ``*_figure`` function draws a new pyplot figure; the widget callbacks
+(``*_view``, listed in `WIDGETS`) draw the same artists into one figure kept
+by `nnlab.views.live_figure` and update them in place, which halves a redraw.
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from functools import lru_cache
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
-from nnlab.p1_cnn import erf_figures
+from nnlab.p1_cnn import erf_figures, network_figures
 
 # Re-exported: the notebook draws them as `view.erf_*`, and the handout
 # builder finds figures (and their ALT text) through this module.
@@ -25,6 +33,7 @@ from nnlab.p1_cnn.erf_figures import erf_figure as erf_figure
 from nnlab.p1_cnn.erf_figures import erf_growth_figure as erf_growth_figure
 from nnlab.p1_cnn.erf_figures import erf_maps as erf_maps
 from nnlab.p1_cnn.erf_figures import erf_sweep_figure as erf_sweep_figure
+from nnlab.p1_cnn.erf_figures import erf_view as erf_view
 from nnlab.p1_cnn.figure_parts import (
     VARIANTS,
     growth_steps,
@@ -34,12 +43,16 @@ from nnlab.p1_cnn.figure_parts import (
     variant_row,
     variant_table,
 )
+from nnlab.p1_cnn.network_figures import OWN_DEFAULT as OWN_DEFAULT
+from nnlab.p1_cnn.network_figures import (
+    network_growth_figure as network_growth_figure,
+)
+from nnlab.p1_cnn.network_figures import network_growth_view as network_growth_view
+from nnlab.p1_cnn.network_figures import network_widget as network_widget
 from nnlab.p1_cnn.presets import PROBLEM1_INPUT, presets
 from nnlab.p1_cnn.receptive import gradient_fields
 from nnlab.p1_cnn.specs import MaxPool
-from nnlab.p1_cnn.summary import layer_table
-from nnlab.validate import check_choice
-from nnlab.views import figure_png, plain_log_ticks
+from nnlab.views import live_figure, plain_log_ticks
 
 
 @lru_cache(maxsize=64)
@@ -55,10 +68,9 @@ def _unclipped(row, i: int, j: int) -> tuple[float, float]:
     return top + i * row.jump[0], left + j * row.jump[1]
 
 
-def _draw_field(ax, variant: str, layer: int, locs, colours, measured: bool):
+def _field_artists(ax, colours, measured: bool) -> dict:
+    """Draw the input on `ax` and, per colour, empty artists of one field."""
     H, W, _ = PROBLEM1_INPUT
-    row = variant_row(variant, layer)
-    rows, cols = variant_masks(variant)[layer - 1]
     ax.add_patch(
         Rectangle(
             (-200, -200),
@@ -73,42 +85,91 @@ def _draw_field(ax, variant: str, layer: int, locs, colours, measured: bool):
     ax.add_patch(
         Rectangle((-0.5, -0.5), W, H, facecolor="white", edgecolor="k", zorder=-1)
     )
+    parts = {"ax": ax, "images": [], "boxes": [], "centres": [], "dots": None}
+    for colour in colours:
+        extent = (-0.5, W - 0.5, H - 0.5, -0.5)
+        image = ax.imshow(np.zeros((H, W, 4)), extent=extent, interpolation="nearest")
+        box = Rectangle((0, 0), 1, 1, fill=False, edgecolor=colour, ls="--", lw=1.5)
+        parts["images"].append((image, colour))
+        parts["boxes"].append(ax.add_patch(box))
+        parts["centres"].append(ax.plot([], [], "*", color=colour, ms=10)[0])
+        if measured:
+            parts["dots"] = ax.plot([], [], ".", color="k", ms=1.5, alpha=0.6)[0]
+    ax.set_aspect("equal")
+    return parts
+
+
+def _set_fields(parts: dict, variant: str, layer: int, locs) -> None:
+    """Show the fields of output locations `locs` of a layer, zoomed to fit."""
+    H, W, _ = PROBLEM1_INPUT
+    row = variant_row(variant, layer)
+    rows, cols = variant_masks(variant)[layer - 1]
     lims = [-0.5, W - 0.5]
-    for (i, j), colour in zip(locs, colours, strict=True):
+    for (i, j), (image, colour), box, centre in zip(
+        locs, parts["images"], parts["boxes"], parts["centres"], strict=True
+    ):
         field = rows[i][:, None] & cols[j][None, :]
         rgba = np.zeros((H, W, 4))
-        rgba[field] = (*plt.matplotlib.colors.to_rgb(colour), 0.35)
-        ax.imshow(rgba, extent=(-0.5, W - 0.5, H - 0.5, -0.5), interpolation="nearest")
+        rgba[field] = (*to_rgb(colour), 0.35)
+        image.set_data(rgba)
         top, left = _unclipped(row, i, j)
-        ax.add_patch(
-            Rectangle(
-                (left - 0.5, top - 0.5),
-                row.rf[1],
-                row.rf[0],
-                fill=False,
-                edgecolor=colour,
-                ls="--",
-                lw=1.5,
-            )
-        )
-        ax.plot(
-            row.start[1] + j * row.jump[1],
-            row.start[0] + i * row.jump[0],
-            "*",
-            color=colour,
-            ms=10,
+        box.set_bounds(left - 0.5, top - 0.5, row.rf[1], row.rf[0])
+        centre.set_data(
+            [row.start[1] + j * row.jump[1]], [row.start[0] + i * row.jump[0]]
         )
         lims = [
             min(lims[0], left - 0.5, top - 0.5),
             max(lims[1], left + row.rf[1], top + row.rf[0]),
         ]
-        if measured:
+        if parts["dots"] is not None:
             yy, xx = np.nonzero(_measured(variant, layer, i, j))
-            ax.plot(xx, yy, ".", color="k", ms=1.5, alpha=0.6)
+            parts["dots"].set_data(xx, yy)
     pad = 1.5
-    ax.set_xlim(lims[0] - pad, lims[1] + pad)
-    ax.set_ylim(lims[1] + pad, lims[0] - pad)
-    ax.set_aspect("equal")
+    parts["ax"].set_xlim(lims[0] - pad, lims[1] + pad)
+    parts["ax"].set_ylim(lims[1] + pad, lims[0] - pad)
+
+
+def _field_parts(fig) -> dict:
+    """Build `field_figure`'s axes and artists in `fig`, for `_field_update`."""
+    ax = fig.add_subplot()
+    parts = _field_artists(ax, ["C0"], measured=True)
+    # About 5 ticks an axis, not 8: each label costs a redraw about 1.5 ms.
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.set_xlabel("input column (hatched: zero padding)")
+    ax.set_ylabel("input row")
+    handles = [
+        Rectangle(
+            (0, 0), 1, 1, facecolor="C0", alpha=0.35, label="field inside the input"
+        ),
+        Rectangle(
+            (0, 0), 1, 1, fill=False, edgecolor="C0", ls="--", label="unclipped field"
+        ),
+        Line2D([], [], ls="", marker=".", color="k", label="gradient support"),
+    ]
+    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+    parts["title"] = ax.set_title("\n\n", fontsize=10)
+    return parts
+
+
+def _field_update(parts: dict, layer: int, row: int, col: int, variant: str) -> None:
+    layer = min(layer, len(variant_table(variant).rows))  # networks differ in rows
+    r = variant_row(variant, layer)
+    i, j = min(row, r.shape[0] - 1), min(col, r.shape[1] - 1)
+    _set_fields(parts, variant, layer, [(i, j)])
+    rows, cols = variant_masks(variant)[layer - 1]
+    rr, cc = np.flatnonzero(rows[i]), np.flatnonzero(cols[j])
+    whole = rows[i].all() and cols[j].all()
+    parts["title"].set_text(
+        f"{variant}: layer {layer} ({r.name})\n"
+        f"output ({i}, {j}) of {r.shape[0]}x{r.shape[1]}: field {r.rf[0]}x{r.rf[1]}, "
+        f"sees rows {rr[0]}-{rr[-1]}, cols {cc[0]}-{cc[-1]}\n"
+        + ("the whole input" if whole else "not the whole input")
+    )
+
+
+FIELD_SIZE = (5.6, 5.8)
+FIELD_MARGINS = {"left": 0.12, "right": 0.97, "bottom": 0.09, "top": 0.87}
 
 
 def field_figure(
@@ -120,36 +181,24 @@ def field_figure(
     unclipped field, whose part outside the input falls on zero padding
     (hatched). Black dots: the support of the back-propagated unit gradient.
     The layer is clamped to the network's rows, the row and column to the
-    layer's output size.
+    layer's output size. A new pyplot figure; `field_view` redraws one.
     """
-    layer = min(layer, len(variant_table(variant).rows))  # networks differ in rows
-    r = variant_row(variant, layer)
-    i, j = min(row, r.shape[0] - 1), min(col, r.shape[1] - 1)
-    fig, ax = plt.subplots(figsize=(5.6, 5.8))
-    _draw_field(ax, variant, layer, [(i, j)], ["C0"], measured=True)
-    rows, cols = variant_masks(variant)[layer - 1]
-    rr, cc = np.flatnonzero(rows[i]), np.flatnonzero(cols[j])
-    whole = rows[i].all() and cols[j].all()
-    ax.set_title(
-        f"{variant}: layer {layer} ({r.name})\n"
-        f"output ({i}, {j}) of {r.shape[0]}x{r.shape[1]}: field {r.rf[0]}x{r.rf[1]}, "
-        f"sees rows {rr[0]}-{rr[-1]}, cols {cc[0]}-{cc[-1]}\n"
-        + ("the whole input" if whole else "not the whole input"),
-        fontsize=10,
-    )
-    ax.set_xlabel("input column (hatched: zero padding)")
-    ax.set_ylabel("input row")
-    handles = [
-        Rectangle(
-            (0, 0), 1, 1, facecolor="C0", alpha=0.35, label="field inside the input"
-        ),
-        Rectangle(
-            (0, 0), 1, 1, fill=False, edgecolor="C0", ls="--", label="unclipped field"
-        ),
-        plt.Line2D([], [], ls="", marker=".", color="k", label="gradient support"),
-    ]
-    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+    fig = plt.figure(figsize=FIELD_SIZE)
+    _field_update(_field_parts(fig), layer, row, col, variant)
     fig.tight_layout()
+    return fig
+
+
+def field_view(layer: int = 18, row: int = 0, col: int = 0, variant: str = VARIANTS[0]):
+    """Widget view: `field_figure`, its one figure updated in place."""
+
+    def build():
+        fig = Figure(figsize=FIELD_SIZE)
+        fig.subplots_adjust(**FIELD_MARGINS)
+        return fig, _field_parts(fig)
+
+    fig, parts = live_figure("p1_cnn.field", build)
+    _field_update(parts, layer, row, col, variant)
     return fig
 
 
@@ -164,7 +213,8 @@ def corner_fields_figure(variant: str = VARIANTS[0], layers=(3, 8, 11, 15, 16, 1
     for ax, layer in zip(np.atleast_1d(axes), layers, strict=True):
         r = variant_row(variant, layer)
         last = (r.shape[0] - 1, r.shape[1] - 1)
-        _draw_field(ax, variant, layer, [(0, 0), last], ["C0", "C1"], measured=False)
+        parts = _field_artists(ax, ["C0", "C1"], measured=False)
+        _set_fields(parts, variant, layer, [(0, 0), last])
         ax.set_title(
             f"{layer}: {r.name}\nRF {r.rf[0]}, {'full' if r.full else 'not full'}",
             fontsize=9,
@@ -219,87 +269,29 @@ def rf_growth_figure():
     return fig
 
 
-OWN_DEFAULT = "ResNet-18"
-
-
-@lru_cache(maxsize=8)
-def _preset_table(name: str):
-    nets = presets()
-    layers, shape = nets[check_choice("name", name, nets)]
-    return layer_table(layers, shape)
-
-
-def network_growth_figure(name: str = OWN_DEFAULT):
-    """Plot the field side and jump by row of a preset network.
-
-    Solid: the receptive field side; dashed: the jump (input pixels between
-    neighbouring outputs, the product of the strides so far); grey: the
-    input side; dotted: the first row whose every output sees the whole
-    input (none when no row does).
-    """
-    table = _preset_table(name)
-    H, W, _ = table.input_shape
-    fig, ax = plt.subplots(figsize=(8.5, 4.2))
-    growth_steps(ax, table, "receptive field (height)", "C0", lw=2.5)
-    idx = [r.index for r in table.rows]
-    if any(r.rf[0] != r.rf[1] for r in table.rows):
-        ax.step(idx, [r.rf[1] for r in table.rows], where="mid", color="C2", lw=1.5)
-        ax.lines[-1].set_label("receptive field (width)")
-    ax.step(
-        idx, [r.jump[0] for r in table.rows], where="mid", color="C1", ls="--", lw=2
-    )
-    ax.lines[-1].set_label("jump (product of strides)")
-    input_side_line(ax, H)
-    ax.set_yscale("log")
-    plain_log_ticks(ax, "y", subs=(1, 2, 5))
-    step = max(1, len(idx) // 20)
-    ax.set_xticks(idx[::step])
-    ax.tick_params(labelsize=9)
-    full = table.first_full
-    where = (
-        f"every output sees the whole input from row {full.index} ({full.name})"
-        if full
-        else "no row's every output sees the whole input"
-    )
-    ax.set_title(f"{name} on {H}x{W}: {where}", fontsize=10)
-    ax.set_xlabel("row of the table (input = row 0)")
-    ax.set_ylabel("pixels")
-    ax.legend(fontsize=9, loc="best")
-    fig.tight_layout()
-    return fig
-
-
-def network_widget(name: str = OWN_DEFAULT):
-    """Build a drop-down of the presets above their table and growth figure.
-
-    Returns an ``ipywidgets.VBox`` laid out as `nnlab.views.interactive`'s:
-    the control in a row, then the output, which shows `layer_table` (as
-    HTML) and `network_growth_figure` for the chosen preset.
-    """
-    import ipywidgets as widgets
-    from IPython.display import Image, display
-
-    choice = widgets.Dropdown(
-        options=list(presets()), value=check_choice("name", name, presets())
-    )
-    choice.description = "network"
-
-    def show(name):
-        display(_preset_table(name))
-        display(Image(data=figure_png(network_growth_figure(name)), format="png"))
-
-    out = widgets.interactive_output(show, {"name": choice})
-    return widgets.VBox([widgets.HBox([choice]), out])
-
-
 WIDGETS = {
-    "field": (field_figure, {"layer": 18, "row": 0, "col": 0, "variant": VARIANTS[0]}),
-    "erf": (erf_figure, {"layer": 15, "variant": VARIANTS[0]}),
-    "own_network": (network_growth_figure, {"name": OWN_DEFAULT}),
+    "field": (field_view, {"layer": 18, "row": 0, "col": 0, "variant": VARIANTS[0]}),
+    "erf": (erf_view, {"layer": 15, "variant": VARIANTS[0]}),
+    "own_network": (network_growth_view, {"name": OWN_DEFAULT}),
+}
+
+_ROWS = len(variant_table(VARIANTS[0]).rows)  # the notebook's sliders: 1 .. len(net)
+#: Every value each widget control offers, as notebook 01 builds it (the
+#: preset drop-down is `network_widget`'s).
+WIDGET_RANGES = {
+    "field": {
+        "layer": tuple(range(1, _ROWS + 1)),
+        "row": tuple(range(PROBLEM1_INPUT[0])),
+        "col": tuple(range(PROBLEM1_INPUT[1])),
+        "variant": VARIANTS,
+    },
+    "erf": {"layer": tuple(range(1, _ROWS + 1)), "variant": VARIANTS},
+    "own_network": {"name": tuple(presets())},
 }
 
 ALT = {
     **erf_figures.ALT,
+    **network_figures.ALT,
     "field_figure": (
         "The 32x32 input grid with the pixels one output location sees shaded, "
         "the unclipped receptive field as a dashed square that can reach past "
@@ -326,13 +318,5 @@ ALT = {
         "the convolutions) grows more slowly and first sees the whole input at "
         "its last convolution, Conv F=128."
     ),
-    "network_growth_figure": (
-        "For the chosen preset network (ResNet-18 by default): the receptive "
-        "field side (solid) and the jump, the product of the strides (dashed), "
-        "against the row of its table on a log scale, with a grey line at the "
-        "input side and a dotted line at the first row whose every output sees "
-        "the whole input. In ResNet-18 the field passes the input side 224 "
-        "several rows before that row, the global average pool: the corner "
-        "outputs of the last blocks still miss part of the image."
-    ),
 }
+ALT["field_view"] = ALT["field_figure"]
