@@ -98,7 +98,8 @@ def test_every_figure_and_widget_callback_has_alt_text_and_unique_names():
 
 
 def test_the_tour_describes_its_figures():
-    assert set(tour.ALT) == _own_figure_functions(tour) == {"step_size_figure"}
+    assert _own_figure_functions(tour) == {"step_size_figure"}
+    assert set(tour.ALT) == {"step_size_figure", "step_size_view"}  # + the widget's
     assert all(len(text) > 80 for text in tour.ALT.values())
 
 
@@ -416,3 +417,27 @@ def test_live_figure_builds_once_and_refuses_pyplot_figures():
     plt.close("all")
     with pytest.raises(TypeError, match="key must be a str, got int"):
         views.live_figure(3, build)
+
+
+def test_the_tour_widget_redraws_what_a_fresh_figure_shows():
+    """The live view moved along the sweep equals a figure drawn for the last h."""
+    import io
+
+    from PIL import Image
+
+    def pixels(fig):
+        return np.asarray(Image.open(io.BytesIO(figure_png(fig))))
+
+    nnlab.views._LIVE.pop("tour.step_size", None)
+    for h in (-1.0, -13.0, -6.0):
+        fig = tour.step_size_view(log10_h=h)
+    redrawn = pixels(fig)
+    nnlab.views._LIVE.pop("tour.step_size")
+    assert np.array_equal(redrawn, pixels(tour.step_size_view(log10_h=-6.0)))
+    # it marks the swept step nearest the chosen h: -7.2 lies between -7 and -7.5
+    fig = tour.step_size_view(log10_h=-7.2)
+    err = dict(tour.step_sweep())[-7.0]
+    dot = fig.axes[0].lines[1]
+    assert (dot.get_xdata()[0], dot.get_ydata()[0]) == (1e-7, err)
+    assert fig.axes[0].get_title().endswith(f"error {err:.0e} at h = 1e-7")
+    assert fig.axes[0].get_legend().get_texts()[0].get_text() == "h = 1e-7"

@@ -12,11 +12,12 @@ from functools import lru_cache
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from nnlab.flops import conv2d_flops
 from nnlab.gradcheck import check_gradient
 from nnlab.rnn import rnn_step_backward, rnn_step_forward
-from nnlab.views import plain_log_ticks
+from nnlab.views import live_figure, plain_log_ticks
 
 #: ResNet-18 on a 224 x 224 image: (layer, H_out = W_out, C, F, K, how many),
 #: after He et al. (2016), Table 1. Each stage after the first halves the map
@@ -80,30 +81,64 @@ def step_sweep() -> tuple[tuple[float, float], ...]:
     return tuple((e, check_gradient(f, Wh.copy(), dWh, dout, h=10.0**e)) for e in STEPS)
 
 
+def _step_size_draw(fig, log10_h: float) -> dict:
+    """Draw the sweep into `fig`; return the artists a new h changes."""
+    sweep = np.array(step_sweep())
+    ax = fig.add_subplot()
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.15, top=0.9)
+    ax.loglog(10.0 ** sweep[:, 0], sweep[:, 1], "o-", color="0.35", ms=4)
+    # placed on the sweep, so that it widens no limit when moved along it
+    first = 10.0 ** sweep[:1, 0], sweep[:1, 1]
+    (dot,) = ax.loglog(*first, "o", color="C3", ms=10, label="h")
+    ax.axhline(1e-7, color="C0", ls="--", lw=1, label="pass threshold 1e-7")
+    plain_log_ticks(ax)
+    ax.invert_xaxis()
+    ax.set_xlabel("finite-difference step h")
+    ax.set_ylabel("relative error of dWh")
+    parts = {"sweep": sweep, "dot": dot, "title": ax.set_title("")}
+    parts["label"] = ax.legend(loc="upper center").get_texts()[0]
+    _step_size_update(parts, log10_h)
+    return parts
+
+
+def _step_size_update(parts: dict, log10_h: float) -> None:
+    """Move the red dot to the swept h nearest `log10_h`; retitle."""
+    sweep = parts["sweep"]
+    e, err = sweep[int(np.argmin(np.abs(sweep[:, 0] - log10_h)))]
+    parts["dot"].set_data([10.0**e], [err])
+    parts["label"].set_text(f"h = 1e{e:g}")
+    title = f"Gradient check of one RNN step: error {err:.0e} at h = 1e{e:g}"
+    parts["title"].set_text(title)
+
+
 def step_size_figure(log10_h: float = -6.0):
     """Relative error of a gradient check against the step h, with one h marked.
 
     Large h: the O(h**2) truncation error of the centred difference
     dominates. Small h: round-off, about machine epsilon / h, dominates.
     """
-    sweep = np.array(step_sweep())
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.15, top=0.9)
-    ax.loglog(10.0 ** sweep[:, 0], sweep[:, 1], "o-", color="0.35", ms=4)
-    nearest = int(np.argmin(np.abs(sweep[:, 0] - log10_h)))
-    e, err = sweep[nearest]
-    ax.loglog([10.0**e], [err], "o", color="C3", ms=10, label=f"h = 1e{e:g}")
-    ax.axhline(1e-7, color="C0", ls="--", lw=1, label="pass threshold 1e-7")
-    plain_log_ticks(ax)
-    ax.invert_xaxis()
-    ax.set_xlabel("finite-difference step h")
-    ax.set_ylabel("relative error of dWh")
-    ax.set_title(f"Gradient check of one RNN step: error {err:.0e} at h = 1e{e:g}")
-    ax.legend(loc="upper center")
+    fig = plt.figure(figsize=(6.4, 3.6))
+    _step_size_draw(fig, log10_h)
     return fig
 
 
-WIDGETS = {"step_size": (step_size_figure, {"log10_h": -6.0})}
+def step_size_view(log10_h: float = -6.0):
+    """`step_size_figure` for the widget: one figure, its dot moved in place.
+
+    The axes, ticks and legend are drawn once (`nnlab.views.live_figure`);
+    a new h moves the red dot and rewrites the legend entry and the title.
+    """
+    fig, parts = live_figure("tour.step_size", _step_size_build)
+    _step_size_update(parts, log10_h)
+    return fig
+
+
+def _step_size_build():
+    fig = Figure(figsize=(6.4, 3.6))
+    return fig, _step_size_draw(fig, -6.0)
+
+
+WIDGETS = {"step_size": (step_size_view, {"log10_h": -6.0})}
 
 #: Every value each widget control offers, as notebook 00 builds it.
 WIDGET_RANGES = {"step_size": {"log10_h": tuple(STEPS[::-1])}}
@@ -120,3 +155,4 @@ ALT = {
         "chosen h, at the default 1e-6 in the valley, far below the threshold."
     ),
 }
+ALT["step_size_view"] = ALT["step_size_figure"]
