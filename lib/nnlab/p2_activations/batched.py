@@ -310,6 +310,11 @@ def fit_seeds(
 
     The update is `nnlab.training.sgd_momentum`'s, ``v <- momentum v + g``,
     ``p <- p - lr v``, for every seed at once; `params` is not modified.
+    Work that cannot change a bit of the result is skipped: the layers
+    below an activation whose backward gives exactly 0 everywhere (their
+    gradients are 0) and the forward of leading layers whose velocity is
+    still 0 (their parameters, input and so outputs are those of the step
+    before).
 
     Parameters
     ----------
