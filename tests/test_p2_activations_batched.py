@@ -8,6 +8,7 @@ from nnlab.data import spirals
 from nnlab.gradcheck import numerical_gradient
 from nnlab.mlp import mlp_backward, mlp_forward, softmax_cross_entropy
 from nnlab.p2_activations.batched import (
+    _batch_sum,
     backward_seeds,
     cross_entropy_seeds,
     fit_seeds,
@@ -90,6 +91,59 @@ def test_fit_seeds_follows_each_single_run():
         np.testing.assert_allclose(batched.loss[:, s], one.loss, rtol=1e-10)
         assert batched.test_acc[s] == one.final_test_acc
         assert batched.train_acc[s] == one.final_train_acc
+
+
+def _every_step_in_full(params, data, activation, steps, lr, momentum):
+    """fit_seeds's loop by the public kernels: no layer reused or skipped."""
+    params = [{k: v.copy() for k, v in layer.items()} for layer in params]
+    velocity = [{k: np.zeros_like(v) for k, v in layer.items()} for layer in params]
+    loss, norms = [], []
+    for _ in range(steps):
+        scores, cache, _ = forward_seeds(data.X, params, activation)
+        step_loss, dscores = cross_entropy_seeds(scores, data.y)
+        _, grads = backward_seeds(dscores, cache)
+        loss.append(step_loss)
+        norms.append([np.sqrt((g["W"] ** 2).sum(axis=(1, 2))) for g in grads])
+        velocity = [
+            {k: momentum * v[k] + g[k] for k in v}
+            for v, g in zip(velocity, grads, strict=True)
+        ]
+        params = [
+            {k: p[k] - lr * v[k] for k in p}
+            for p, v in zip(params, velocity, strict=True)
+        ]
+    return np.array(loss), np.array(norms).transpose(0, 2, 1), params
+
+
+@pytest.mark.parametrize("activation", ["shifted_relu", "sign", "relu", "sigmoid"])
+def test_fit_seeds_is_every_step_in_full_to_the_bit(activation):
+    # fit_seeds skips the layers below an activation that passes no gradient
+    # (shifted_relu, sign: every gradient there exactly 0) and reuses the
+    # outputs of the layers that therefore never change; the loss, the
+    # gradient norms and the parameters must be those of the full steps
+    data = stack_splits([spirals(40, 0.05, s) for s in SEEDS])
+    start = init_bn_mlp_seeds(4, 8, SEEDS)
+    h = fit_seeds(start, data, activation=activation, steps=12, lr=0.03, momentum=0.9)
+    loss, norms, params = _every_step_in_full(start, data, activation, 12, 0.03, 0.9)
+    assert np.array_equal(h.loss, loss)
+    assert np.array_equal(h.grad_norms, norms)
+    for got, want in zip(h.params, params, strict=True):
+        for k in want:
+            assert np.array_equal(got[k], want[k]), k
+    if activation in ("shifted_relu", "sign"):  # the skipped gradients are 0
+        assert np.all(h.grad_norms[:, :, :-1] == 0)
+        for k, v in start[0].items():  # layer 0 never moved
+            assert np.array_equal(h.params[0][k], v), k
+
+
+@pytest.mark.parametrize(
+    "shape", [(1, 1, 1), (3, 7, 1), (2, 5, 2), (5, 200, 32), (4, 513, 17)]
+)
+def test_batch_sum_is_numpys_sum_to_the_bit(shape):
+    rng = np.random.default_rng(sum(shape))
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    assert np.array_equal(_batch_sum(a), a.sum(axis=1))
+    assert np.array_equal(_batch_sum(a, b), (a * b).sum(axis=1))
 
 
 def test_seed_runs_in_a_non_chaotic_regime_print_the_same_after_a_few_ulps():

@@ -40,7 +40,10 @@ def test_batch_backward_matches_centred_differences(sizes):
         return batch_cross_entropy(batch_forward(X, params)[0], y)[0].sum()
 
     scores, cache = batch_forward(X, params)
-    _, grads = batch_backward(batch_cross_entropy(scores, y)[1], cache)
+    dX, grads = batch_backward(batch_cross_entropy(scores, y)[1], cache)
+    num = numerical_gradient(lambda v: loss_sum(), X)
+    assert rel_error(dX, num) < 1e-4, sizes
+    assert np.abs(dX - num).max() < 1e-8, sizes
     for i, layer in enumerate(params):
         for k in ("W", "b"):
             num = numerical_gradient(lambda v: loss_sum(), layer[k])
@@ -49,6 +52,22 @@ def test_batch_backward_matches_centred_differences(sizes):
             # agree to ~2e-5 relative; a wrong gradient is off by O(1)
             assert rel_error(grads[i][k], num) < 1e-4, (sizes, i, k)
             assert np.abs(grads[i][k] - num).max() < 1e-8, (sizes, i, k)
+
+
+@pytest.mark.parametrize("C", [2, 3])
+def test_batch_cross_entropy_is_the_direct_formula_to_the_bit(C):
+    # class by class, the same operations as the formula over the class axis
+    rng = np.random.default_rng(C)
+    scores = 4 * rng.standard_normal((5, 11, C))
+    y = rng.integers(0, C, (5, 11))
+    shifted = scores - scores.max(axis=2, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=2)
+    picked = np.take_along_axis(shifted, y[..., None], axis=2)[..., 0]
+    want_d = (e / total[..., None] - (y[..., None] == np.arange(C))) / 11
+    loss, dscores = batch_cross_entropy(scores, y)
+    assert np.array_equal(loss, -(picked - np.log(total)).mean(axis=1))
+    assert np.array_equal(dscores, want_d)
 
 
 def test_each_network_of_a_batch_is_the_network_alone():

@@ -129,8 +129,11 @@ def sigmoid_forward(x):
     accuracy in both tails (``1 - s`` would round to 0 for large x).
     """
     _check_x(x)
-    z = np.exp(-np.abs(x))
-    s = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+    z = np.abs(x)
+    np.exp(np.negative(z, out=z), out=z)  # exp(-|x|) in one array
+    # 1 / (1 + z) where x >= 0, z / (1 + z) elsewhere: one division
+    s = np.where(x >= 0, 1.0, z)
+    s /= 1.0 + z
     return s, z
 
 
@@ -138,7 +141,9 @@ def sigmoid_backward(dout, cache):
     """Gradient of `sigmoid_forward`: dout * s (1 - s) = dout * z / (1 + z)**2."""
     z = cache
     check_dout(dout, z.shape)
-    return dout * (z / ((1.0 + z) * (1.0 + z)))
+    t = 1.0 + z
+    t *= t  # (1 + z)**2
+    return dout * np.divide(z, t, out=t)
 
 
 def sign_forward(x):

@@ -96,7 +96,7 @@ def shifted_moments(x, axis: int):
     with np.errstate(invalid="ignore"):  # inf - inf: NaN propagates, as documented
         d = x - shift
         md = d.mean(axis=axis, keepdims=True, dtype=acc).astype(x.dtype, copy=False)
-        xc = d - md
+        xc = np.subtract(d, md, out=d)  # d - md, into d: one temporary fewer
         var = (xc * xc).mean(axis=axis, keepdims=True, dtype=acc)
     return shift + md, xc, var.astype(x.dtype, copy=False)
 

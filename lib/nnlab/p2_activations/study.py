@@ -78,6 +78,9 @@ class ActivationStudy(NamedTuple):
     runs : (activation, depth) -> SeedHistory, seed axis as in `seeds`.
     linear_acc : (S,) test accuracy of the linear classifier, per seed.
     seeds : the seeds, one a run.
+    linear_params : per seed, the linear classifier's final parameters
+        (`bn_mlp.train_linear_classifier` on the seed's spirals), so that
+        a reader comparing its predictions need not train it again.
 
     `run_study` returns it cached, so `runs` is a read-only mapping and
     every array in it is read-only.
@@ -86,6 +89,7 @@ class ActivationStudy(NamedTuple):
     runs: Mapping
     linear_acc: np.ndarray
     seeds: tuple
+    linear_params: tuple = ()
 
 
 def _check_seeds(seeds, least: int = 1) -> tuple:
@@ -214,8 +218,10 @@ def _run_study(seeds: tuple, perturb: float) -> ActivationStudy:
                     lr=LR,
                     momentum=MOMENTUM,
                 )
-    linear = np.array([train_linear_classifier(s).final_test_acc for s in splits])
-    return freeze_arrays(ActivationStudy(MappingProxyType(runs), linear, seeds))
+    linear = [train_linear_classifier(s) for s in splits]
+    acc = np.array([h.final_test_acc for h in linear])
+    params = tuple(h.params for h in linear)
+    return freeze_arrays(ActivationStudy(MappingProxyType(runs), acc, seeds, params))
 
 
 def single(h: SeedHistory, s: int):

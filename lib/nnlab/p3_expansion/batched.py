@@ -194,7 +194,8 @@ def batch_backward(dout, cache: BatchCache):
     return _backward(dout, cache)
 
 
-def _backward(dout, cache: BatchCache):
+def _backward(dout, cache: BatchCache, input_grad: bool = True):
+    # input_grad=False skips dX, one matmul a step that training never reads
     inputs, weights = cache
     grads = [None] * len(inputs)
     dz = dout
@@ -207,10 +208,12 @@ def _backward(dout, cache: BatchCache):
             # middle axis several times slower than BLAS does
             "b": np.matmul(ones, dz)[:, 0, :],  # (B, D_out)
         }
+        if i == 0:
+            break
         dz = np.matmul(dz, weights[i].transpose(0, 2, 1))  # (B, N, D_in)
-        if i > 0:
-            np.multiply(dz, h > 0, out=dz)  # ReLU'(z) = [z > 0] = [ReLU(z) > 0]
-    return dz, grads
+        np.multiply(dz, h > 0, out=dz)  # ReLU'(z) = [z > 0] = [ReLU(z) > 0]
+    dX = np.matmul(dz, weights[0].transpose(0, 2, 1)) if input_grad else None
+    return dX, grads
 
 
 def batch_cross_entropy(scores, y):
@@ -235,18 +238,23 @@ def batch_cross_entropy(scores, y):
 
 def _cross_entropy(scores, y):
     B, N, C = scores.shape
-    # Classes one at a time: numpy reduces over a short last axis slowly.
+    # Classes one at a time: numpy reduces over a short last axis slowly, and
+    # broadcasting a (B, N) array along it runs a loop of C elements B N times.
     top = scores[..., 0].copy()  # (B, N)
     for c in range(1, C):
         np.maximum(top, scores[..., c], out=top)
-    shifted = scores - top[..., None]  # (B, N, C)
+    shifted = np.empty_like(scores)  # (B, N, C)
+    for c in range(C):
+        np.subtract(scores[..., c], top, out=shifted[..., c])
     e = np.exp(shifted)
     total = e[..., 0].copy()
     for c in range(1, C):
         total += e[..., c]
     logp_y = np.take_along_axis(shifted, y[..., None], axis=2)[..., 0] - np.log(total)
-    dscores = e / total[..., None]
-    dscores -= y[..., None] == np.arange(C)  # p - onehot(y)
+    dscores = np.empty_like(e)
+    for c in range(C):
+        p = np.divide(e[..., c], total, out=dscores[..., c])
+        p -= y == c  # p - onehot(y)
     dscores /= N
     return -logp_y.mean(axis=1), dscores
 
@@ -294,7 +302,7 @@ def fit_batch(
         # checked once above; the private kernels skip the per-step checks
         scores, cache = _forward(X, params)
         loss[:, step], dscores = _cross_entropy(scores, y)
-        _, grads = _backward(dscores, cache)
+        _, grads = _backward(dscores, cache, input_grad=False)
         # in place, on our own copies: the same operations as sgd_momentum
         for p, v, g in zip(params, velocity, grads, strict=True):
             for k in p:
