@@ -16,13 +16,19 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from nnlab import views
+from nnlab.p2_activations import figures as p2
 from nnlab.p4_seqnorm import figures as p4
 from nnlab.p6_rnn2d import costs
 from nnlab.p6_rnn2d import figures as p6
 
 # (live key, callback, setting drawn first, setting compared)
 RF, FR, PT = p6.receptive_field_widget, p6.flop_ratio_widget, p4.perturbation_widget
+TR, RELU = p2.training_widget, {"activation": "relu", "depth": 5, "lr": 0.03}
+DEAD = {"activation": "shifted_relu", "depth": 20, "lr": 0.1}
 SWITCHES = [
+    ("p2.training", TR, RELU, DEAD),
+    ("p2.training", TR, DEAD, {"activation": "sign", "depth": 10, "lr": 0.01}),
+    ("p2.training", TR, DEAD, RELU),
     ("p6.receptive_field", RF, {"i": 11, "j": 15}, {"i": 0, "j": 0}),
     ("p6.receptive_field", RF, {"i": 0, "j": 0}, {"i": 6, "j": 9}),
     ("p6.flop_ratio", FR, {"H": 32, "W": 32, "C": 64}, {"H": 1, "W": 1, "C": 1}),
@@ -133,7 +139,7 @@ def test_receptive_field_widget_counts_the_inputs_that_reach_the_output(i, j):
     counts = [(i + 1) * (j + 1), H * W, int((conv > 0).sum())]
     assert (one > 0).sum() == counts[0] and (four > 0).all()
     for ax, n, grad in zip(fig.axes[:3], counts, (one, four, conv), strict=True):
-        assert ax.get_title().endswith(f"\n{n} of {H * W} inputs reach ({i}, {j})")
+        assert ax.get_title().endswith(f"\n{n} of {H * W} inputs")
         shown = ax.images[0].get_array()
         # grey (NaN) exactly where the gradient is zero
         np.testing.assert_array_equal(np.isnan(shown), grad == 0)
@@ -142,7 +148,29 @@ def test_receptive_field_widget_counts_the_inputs_that_reach_the_output(i, j):
         rows, cols = np.nonzero(grad > 0)
         assert (box.get_x(), box.get_width()) == (cols.min() - 0.5, np.ptp(cols) + 1)
         assert (box.get_y(), box.get_height()) == (rows.min() - 0.5, np.ptp(rows) + 1)
+    title = fig._suptitle.get_text()
+    assert title == f"Receptive field of output ({i}, {j}) on a {H}x{W} image"
     views.figure_png(fig)
+
+
+def test_training_widget_draws_the_run_chosen():
+    p2.training_widget(**RELU)
+    fig = p2.training_widget(**DEAD)
+    loss_ax, regions_ax = fig.axes
+    h = p2.run(**DEAD)
+    line = loss_ax.get_lines()[0]
+    np.testing.assert_array_equal(line.get_ydata(), h.loss)
+    key = loss_ax.get_legend().legend_handles[0]
+    assert line.get_color() == key.get_color() == p2.COLORS["shifted_relu"]
+    assert loss_ax.get_title() == "ReLU(x - 10), depth 20, lr 0.1, seed 0"
+    # dead at initialization: the loss stays at log 2, so the log axis gets
+    # one decade, 0.1 to 1, plus 5% margins (matplotlib's LogLocator rule),
+    # whatever the run drawn before
+    np.testing.assert_allclose(h.loss, np.log(2), rtol=1e-12)
+    assert loss_ax.get_ylim() == pytest.approx((0.1 * 10**-0.05, 10**0.05))
+    # one class everywhere: the regions image is uniform
+    assert np.unique(regions_ax.images[0].get_array()).size == 1
+    assert regions_ax.get_title().startswith("train ")
 
 
 def test_static_figures_are_pyplot_figures_and_widgets_are_not():

@@ -74,13 +74,16 @@ def perturbation_figure(T: int = 16, step: int = 8):
     bit-identical. `step` is clipped to T - 1.
     """
     fig = plt.figure(figsize=_PERTURBATION_SIZE)
-    _update_perturbation(_build_perturbation(fig), T, step)
+    _update_perturbation(_build_perturbation(fig)[1], T, step)
     return fig
 
 
 def perturbation_widget(T: int = 16, step: int = 8):
     """Widget view: `perturbation_figure`, one figure updated in place."""
-    fig, parts = views.live_figure("p4.perturbation", _build_live_perturbation)
+    fig, parts = views.live_figure(
+        "p4.perturbation",
+        lambda: _build_perturbation(Figure(figsize=_PERTURBATION_SIZE)),
+    )
     _update_perturbation(parts, T, step)
     return fig
 
@@ -88,13 +91,8 @@ def perturbation_widget(T: int = 16, step: int = 8):
 _PERTURBATION_SIZE = (7.5, 6.0)
 
 
-def _build_live_perturbation():
-    fig = Figure(figsize=_PERTURBATION_SIZE)
-    return fig, _build_perturbation(fig)
-
-
 def _build_perturbation(fig):
-    """Axes and artists of `perturbation_figure`, for `_update_perturbation`."""
+    """`fig` and the artists of `perturbation_figure` in it, for the update."""
     axes = fig.subplots(3, 1, sharex=True)
     rows = []
     for ax, norm in zip(axes, NORMS, strict=True):
@@ -112,7 +110,7 @@ def _build_perturbation(fig):
     axes[-1].set_xlabel("output step t")
     # fixed margins: tight_layout would take half of the widget's redraw time
     fig.subplots_adjust(left=0.1, right=0.98, top=0.86, bottom=0.09, hspace=0.42)
-    return {"rows": rows, "suptitle": fig.suptitle(" ")}
+    return fig, {"rows": rows, "suptitle": fig.suptitle(" ")}
 
 
 def _update_perturbation(parts, T: int, step: int) -> None:

@@ -37,7 +37,7 @@ def receptive_field_figure(i: int = 6, j: int = 9):
 
 def receptive_field_widget(i: int = 6, j: int = 9):
     """Widget view: `receptive_field_figure`, one figure updated in place."""
-    fig, parts = views.live_figure("p6.receptive_field", _build_live_fields)
+    fig, parts = views.live_figure("p6.receptive_field", _new_lean_fields)
     figure_parts.update_fields(parts, *_field_point(i, j))
     return fig
 
@@ -47,8 +47,8 @@ def _field_point(i: int, j: int) -> tuple[int, int]:
     return int(np.clip(i, 0, H - 1)), int(np.clip(j, 0, W - 1))
 
 
-def _build_live_fields():
-    fig = Figure(figsize=figure_parts.FIELD_SIZE)
+def _new_lean_fields():
+    fig = Figure(figsize=figure_parts.FIELD_SIZE)  # not pyplot's: see live_figure
     return fig, figure_parts.build_fields(fig, lean=True)
 
 
@@ -110,12 +110,12 @@ def flop_ratio_figure(H: int = 32, W: int = 32, C: int = 64):
 
 def flop_ratio_widget(H: int = 32, W: int = 32, C: int = 64):
     """Widget view: `flop_ratio_figure`, one figure updated in place."""
-    fig, parts = views.live_figure("p6.flop_ratio", _build_live_ratios)
+    fig, parts = views.live_figure("p6.flop_ratio", _new_lean_ratios)
     figure_parts.update_ratios(parts, H, W, C)
     return fig
 
 
-def _build_live_ratios():
+def _new_lean_ratios():
     fig = Figure(figsize=figure_parts.RATIO_SIZE)
     return fig, figure_parts.build_ratios(fig, lean=True)
 
