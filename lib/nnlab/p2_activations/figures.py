@@ -8,19 +8,19 @@ any depth and learning rate, and caches it.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from nnlab import views
 from nnlab.activations import evaluate
 from nnlab.mlp import mlp_backward, mlp_forward, softmax_cross_entropy
 from nnlab.p2_activations import study
-from nnlab.p2_activations.batched import forward_seeds
-from nnlab.p2_activations.bn_mlp import init_bn_mlp, preactivations, train_bn_mlp
-from nnlab.views import plain_log_ticks
+from nnlab.p2_activations.bn_mlp import init_bn_mlp, preactivations
+from nnlab.p2_activations.figure_parts import EXTENT, run, run_grid, study_grid
+from nnlab.p2_activations.figure_parts import widget_spirals as widget_spirals
 
 NAMES = study.NAMES
 DEPTHS = study.DEPTHS
@@ -38,68 +38,12 @@ COLORS = dict(zip(NAMES, ("C0", "C1", "C2", "C3", "C4", "C5"), strict=True))
 STYLES = {"min0": "--"}  # min0 retraces ReLU-like curves; dash it to see both
 CLASS_COLORS = ("#3b75af", "#e1812c")
 REGION_CMAP = ListedColormap(["#cdd9e8", "#f6dcc4"])  # the class colours, light
-EXTENT = 1.3
-
-
-@lru_cache(maxsize=1)
-def widget_spirals():
-    """Seed 0's spirals, which the widget's single runs train on."""
-    return study.seed_spirals((0,))[0]
-
-
-def run(activation: str, depth: int, lr: float = study.LR):
-    """One `train_bn_mlp` run on `widget_spirals()`, seed 0; cached, do not mutate."""
-    # one cache key per setting, however the arguments were spelled
-    return _run(activation, int(depth), float(lr))
-
-
-@lru_cache(maxsize=64)
-def _run(activation: str, depth: int, lr: float):
-    return train_bn_mlp(
-        activation,
-        depth,
-        width=study.WIDTH,
-        steps=study.STEPS,
-        lr=lr,
-        seed=0,
-        data=widget_spirals(),
-        momentum=study.MOMENTUM,
-    )
-
-
-def _pixels(n: int = 80):
-    half = EXTENT / n  # half a pixel
-    ticks = np.linspace(-EXTENT + half, EXTENT - half, n)
-    xx, yy = np.meshgrid(ticks, ticks)
-    return np.c_[xx.ravel(), yy.ravel()]  # (n*n, 2), rows go up in y
-
-
-def _p1(scores):
-    scores = scores - scores.max(axis=-1, keepdims=True)
-    return np.exp(scores[..., 1]) / np.exp(scores).sum(axis=-1)
-
-
-@lru_cache(maxsize=16)
-def _study_grid(activation: str, depth: int, seed_index: int, n: int = 80):
-    """(n, n) P(class 1) of one seed's trained network on the pixels."""
-    h = study.run_study().runs[activation, depth]
-    s = slice(seed_index, seed_index + 1)  # keep the seed axis, of length 1
-    params = [{k: v[s] for k, v in layer.items()} for layer in h.params]
-    running = [(mean[s], var[s]) for mean, var in h.running]
-    scores, _, _ = forward_seeds(_pixels(n)[None], params, activation, running)
-    return _p1(scores[0]).reshape(n, n)
-
-
-@lru_cache(maxsize=64)
-def _run_grid(activation: str, depth: int, lr: float, n: int = 80):
-    h = run(activation, depth, lr)
-    scores, _, _ = mlp_forward(_pixels(n), h.params, activation, h.running, False)
-    return _p1(scores).reshape(n, n)
 
 
 def _draw_regions(ax, p, X, y, title: str):
+    """Draw the predicted class of `p` over the points; return the image."""
     # an image of the predicted class draws much faster than filled contours
-    ax.imshow(
+    image = ax.imshow(
         p > 0.5,
         cmap=REGION_CMAP,
         vmin=0,
@@ -116,6 +60,7 @@ def _draw_regions(ax, p, X, y, title: str):
     ax.set_yticks([])
     ax.set_aspect("equal")
     ax.set_title(title, fontsize=11)
+    return image
 
 
 def init_preactivation_figure(depth: int = 5, layer: int = 2):
@@ -298,7 +243,7 @@ def boundaries_figure(seed_index: int = 0):
                 )
                 continue
             acc = st.runs[name, depth].test_acc[seed_index]
-            p = _study_grid(name, depth, seed_index)
+            p = study_grid(name, depth, seed_index)
             _draw_regions(ax, p, X, y, f"{LABELS[name]}, test {acc:.0%}")
         row[0].set_ylabel(f"depth {depth}", fontsize=11)
     fig.suptitle(
@@ -311,32 +256,72 @@ def boundaries_figure(seed_index: int = 0):
 
 def training_figure(activation: str = "relu", depth: int = 5, lr: float = study.LR):
     """Widget view: the loss curve and the decision regions of one run."""
-    h = run(activation, depth, lr)
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 3.8))
-    ax0.semilogy(
-        h.loss, color=COLORS[activation], ls=STYLES.get(activation, "-"), label="loss"
-    )
-    ax0.axhline(np.log(2), color="0.5", lw=0.8, ls=":", label="chance (log 2)")
-    # plain labels, no minor ticks: mathtext labels took a fifth of the redraw
-    plain_log_ticks(ax0, "y", subs=(1, 2, 5))
-    ax0.set_xlabel("step")
-    ax0.set_ylabel("cross-entropy (log scale)")
-    ax0.legend(fontsize=10)
-    ax0.set_title(f"{LABELS[activation]}, depth {depth}, lr {lr}, seed 0")
-    _draw_regions(
-        ax1,
-        _run_grid(activation, int(depth), float(lr)),
-        widget_spirals().X,
-        widget_spirals().y,
-        f"train {h.final_train_acc:.0%}, test {h.final_test_acc:.0%}",
-    )
-    # Fixed margins, those tight_layout chose: it would lay the text out twice.
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.05)
+    fig = plt.figure(figsize=_TRAINING_SIZE)
+    _update_training(_build_training(fig)[1], activation, depth, lr)
     return fig
 
 
+def training_widget(activation: str = "relu", depth: int = 5, lr: float = study.LR):
+    """Widget view: `training_figure`, one figure updated in place."""
+    fig, parts = views.live_figure(
+        "p2.training", lambda: _build_training(Figure(figsize=_TRAINING_SIZE))
+    )
+    _update_training(parts, activation, depth, lr)
+    return fig
+
+
+_TRAINING_SIZE = (9, 3.8)
+
+
+def _build_training(fig):
+    """`fig` and the artists of `training_figure` in it, for `_update_training`."""
+    ax0, ax1 = fig.subplots(1, 2)
+    ax0.set_yscale("log")
+    (loss,) = ax0.plot([], [], label="loss")
+    ax0.axhline(np.log(2), color="0.5", lw=0.8, ls=":", label="chance (log 2)")
+    # plain labels, no minor ticks: mathtext labels took a fifth of the redraw
+    views.plain_log_ticks(ax0, "y", subs=(1, 2, 5))
+    ax0.set_xlabel("step")
+    ax0.set_ylabel("cross-entropy (log scale)")
+    legend = ax0.legend(fontsize=10)
+    data = widget_spirals()
+    blank = np.zeros((80, 80))
+    regions = _draw_regions(ax1, blank, data.X, data.y, " ")
+    # Fixed margins, those tight_layout chose: it would lay the text out twice.
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.05)
+    key = legend.legend_handles[0]
+    return fig, {"ax": ax0, "loss": loss, "key": key, "regions": regions,
+                 "title": ax0.title, "score": ax1.title}  # fmt: skip
+
+
+def _update_training(parts, activation: str, depth: int, lr: float) -> None:
+    """Show the run of one setting: its loss, colour, regions and accuracies."""
+    h = run(activation, depth, lr)
+    style = {"color": COLORS[activation], "ls": STYLES.get(activation, "-")}
+    steps = np.arange(len(h.loss))
+    parts["loss"].set(xdata=steps, ydata=h.loss, **style)
+    parts["key"].set(**style)  # the legend keeps its own copy of the line
+    # The limits by hand, as axhline sets them: the loss's, widened to the
+    # chance line only if it lies outside. Not relim(): it maps the chance
+    # line through the log scale and back, an ulp off or not depending on
+    # what was drawn before, so a flat loss at log 2 (a dead network) got a
+    # decade of room or none.
+    ax = parts["ax"]
+    ax.ignore_existing_data_limits = True
+    ax.update_datalim(np.column_stack([steps, h.loss]))
+    ax.autoscale_view()
+    lo, hi = ax.get_ylim()
+    if not lo <= np.log(2) <= hi:
+        ax.update_datalim([(0.0, np.log(2))], updatex=False)
+        ax.autoscale_view()
+    parts["title"].set_text(f"{LABELS[activation]}, depth {depth}, lr {lr}, seed 0")
+    parts["regions"].set_data(run_grid(activation, int(depth), float(lr)) > 0.5)
+    acc = f"train {h.final_train_acc:.0%}, test {h.final_test_acc:.0%}"
+    parts["score"].set_text(acc)
+
+
 WIDGETS = {
-    "training": (training_figure, {"activation": "relu", "depth": 5, "lr": study.LR}),
+    "training": (training_widget, {"activation": "relu", "depth": 5, "lr": study.LR}),
 }
 
 #: Every value each widget control offers, as notebook 02 builds it.
@@ -380,6 +365,14 @@ ALT = {
         "follow the spiral arms, x / sqrt(2) cuts the plane with one straight "
         "line, ReLU(x - 10) gives one class everywhere, and sign gives wedges "
         "unrelated to the arms."
+    ),
+    "training_widget": (
+        "The training figure for the activation, depth and learning rate chosen "
+        "in the menus: the run's training loss per step on a log scale with "
+        "the chance level log 2 dotted, and its decision regions over seed "
+        "0's spirals with the training points, titled with its training and "
+        "test accuracy. ReLU and min(0, x) follow the spiral arms, "
+        "ReLU(x - 10) stays flat at log 2 with one class everywhere."
     ),
     "training_figure": (
         "One training run of the chosen activation, depth and learning rate on "

@@ -7,7 +7,9 @@ from functools import lru_cache
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
 
+from nnlab import views
 from nnlab.p4_seqnorm.layernorm import layernorm_forward
 from nnlab.p4_seqnorm.leakage import NORMS, running_gap, time_jacobian
 from nnlab.p4_seqnorm.nextstep import leak_study
@@ -48,6 +50,10 @@ def output_change(T: int, step: int, norm: str, bump: float = 1.0):
     return np.abs(normalize(moved, norm) - normalize(x, norm)).max(axis=1)  # (T,)
 
 
+# what a slider only re-reads; the arrays are not to be changed
+_output_change = lru_cache(maxsize=1024)(output_change)
+
+
 def _draw_change(ax, change, step: int, norm: str, title: str | None = None):
     T = change.size
     t = np.arange(T)
@@ -67,26 +73,72 @@ def perturbation_figure(T: int = 16, step: int = 8):
     One row a normalization; a cross marks an output that stayed
     bit-identical. `step` is clipped to T - 1.
     """
-    step = min(step, T - 1)
-    fig, axes = plt.subplots(3, 1, figsize=(7.5, 6.0), sharex=True)
+    fig = plt.figure(figsize=_PERTURBATION_SIZE)
+    _update_perturbation(_build_perturbation(fig)[1], T, step)
+    return fig
+
+
+def perturbation_widget(T: int = 16, step: int = 8):
+    """Widget view: `perturbation_figure`, one figure updated in place."""
+    fig, parts = views.live_figure(
+        "p4.perturbation",
+        lambda: _build_perturbation(Figure(figsize=_PERTURBATION_SIZE)),
+    )
+    _update_perturbation(parts, T, step)
+    return fig
+
+
+_PERTURBATION_SIZE = (7.5, 6.0)
+
+
+def _build_perturbation(fig):
+    """`fig` and the artists of `perturbation_figure` in it, for the update."""
+    axes = fig.subplots(3, 1, sharex=True)
+    rows = []
     for ax, norm in zip(axes, NORMS, strict=True):
-        change = output_change(T, step, norm)
-        _draw_change(ax, change, step, norm)
+        # the artists of `_draw_change`, empty until the update fills them
+        line = ax.axvline(0, color="0.6", lw=1, ls=":")
+        bars = ax.vlines([], 0, [], color=COLORS[norm], lw=2)
+        (moved,) = ax.plot([], [], "o", color=COLORS[norm], ms=4, label="moved")
+        (still,) = ax.plot([], [], "x", color="0.3", ms=5,
+                           label="unchanged (bit-identical)")  # fmt: skip
         ax.set_ylabel("max |change of y[t]|")
-        # few, fixed ticks: tick text is most of the redraw time
-        ticks = [0.0, change.max()] if change.max() > 0 else [0.0]
-        ax.set_yticks(ticks, [f"{v:.2g}" for v in ticks])
-    axes[-1].set_xticks(np.unique(np.linspace(0, T - 1, 5).round()))
+        rows.append((ax, norm, line, bars, moved, still))
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.95),
                fontsize=8, ncols=2, frameon=False)  # fmt: skip
     axes[-1].set_xlabel("output step t")
-    fig.suptitle(
-        f"Nudging x[{step}, 0] by +1 in a sequence of T = {T}, D = 4 (dotted line)"
-    )
     # fixed margins: tight_layout would take half of the widget's redraw time
     fig.subplots_adjust(left=0.1, right=0.98, top=0.86, bottom=0.09, hspace=0.42)
-    return fig
+    return fig, {"rows": rows, "suptitle": fig.suptitle(" ")}
+
+
+def _update_perturbation(parts, T: int, step: int) -> None:
+    """Show the nudge of x[step, 0] in a sequence of length T (`step` clipped)."""
+    step = min(step, T - 1)
+    t = np.arange(T)
+    for ax, norm, line, bars, moved, still in parts["rows"]:
+        change = _output_change(T, step, norm)
+        hit = change > 0
+        line.set_xdata([step, step])
+        segments = np.zeros((hit.sum(), 2, 2))  # (moved, (bottom, top), (t, y))
+        segments[:, :, 0] = t[hit, None]
+        segments[:, 1, 1] = change[hit]
+        bars.set_segments(segments)
+        moved.set_data(t[hit], change[hit])
+        still.set_data(t[~hit], np.zeros((~hit).sum()))
+        ax.set_title(f"{LABELS[norm]}: {hit.sum()} of {T} outputs move")
+        ax.set_xlim(-0.8, T - 0.2)
+        ax.relim()  # skips the bars, which vlines adds to the limits by hand
+        ax.update_datalim([(t[hit].min(), 0.0), (t[hit].max(), change.max())])
+        ax.autoscale_view(scalex=False)
+        # few, fixed ticks: tick text is most of the redraw time
+        ticks = [0.0, change.max()] if change.max() > 0 else [0.0]
+        ax.set_yticks(ticks, [f"{v:.2g}" for v in ticks])
+    ax.set_xticks(np.unique(np.linspace(0, T - 1, 5).round()))
+    parts["suptitle"].set_text(
+        f"Nudging x[{step}, 0] by +1 in a sequence of T = {T}, D = 4 (dotted line)"
+    )
 
 
 def perturbation_sweep_figure(T: int = 16, steps: tuple[int, ...] = (0, 8, 15)):
@@ -278,7 +330,7 @@ def norm_axes_figure(N: int = 3, T: int = 6, D: int = 4):
     return fig
 
 
-WIDGETS = {"perturbation": (perturbation_figure, {"T": 16, "step": 8})}
+WIDGETS = {"perturbation": (perturbation_widget, {"T": 16, "step": 8})}
 
 #: Every value each widget control offers, as notebook 04 builds it.
 WIDGET_RANGES = {"perturbation": {"T": tuple(range(2, 49)), "step": tuple(range(48))}}
@@ -305,11 +357,20 @@ ALT = {
         "nudged step and later ones; under layer norm only the nudged step. "
         "Crosses mark outputs that stayed bit-for-bit identical."
     ),
+    "perturbation_widget": (
+        "The perturbation figure for the length T and nudged step chosen with "
+        "the sliders: three rows, full sequence norm, causal sequence norm and "
+        "layer norm, with a bar at each output step that changes and a cross "
+        "at each that stays bit-identical. Full norm moves every output, "
+        "causal norm the nudged step and the later ones (never the first "
+        "output, which is beta), layer norm only the nudged step."
+    ),
     "perturbation_sweep_figure": (
         "A 3 by 3 grid: rows full sequence norm, causal sequence norm and layer "
         "norm; columns nudging input step 0, 8 and 15 of a 16-step sequence. "
         "Full norm moves all 16 outputs in every column; causal moves the nudged "
-        "step and every later one, so 16, 8 and 1 outputs; layer norm one."
+        "step and every later one except the first output, which is beta "
+        "whatever the input, so 15, 8 and 1 outputs; layer norm one."
     ),
     "leakage_figure": (
         "Left: training loss minus the loss of predicting 0, over 100 Adam steps, "

@@ -6,12 +6,10 @@ Receptive fields, FLOP ratios and wall times of the 2D RNN module against a
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import Normalize
-from matplotlib.patches import Rectangle
+from matplotlib.figure import Figure
 from matplotlib.ticker import (
     FuncFormatter,
     LogLocator,
@@ -19,76 +17,10 @@ from matplotlib.ticker import (
     NullLocator,
 )
 
-from nnlab.p6_rnn2d import costs, fields, rnn2d
-
-FIELD_SHAPE = (12, 16, 4)  # H, W, C of the receptive-field examples
-_PANELS = ("one-way (A rows, B columns)", "four-way (ReNet)", "3x3 conv stack")
-
-
-@lru_cache(maxsize=64)
-def field_maps(i: int, j: int, seed: int = 0):
-    """Gradient maps of out[i, j] for the two modules and an equal-FLOP conv stack.
-
-    On a random (1, H, W, C) input of `FIELD_SHAPE`, with C output channels
-    each (Hd = C one-way, C / 2 per direction four-way) and a stack of
-    `costs.equal_flop_conv_layers` 3x3 convolutions.
-
-    Returns
-    -------
-    tuple
-        ``(one_way, four_way, conv, n_conv_layers)``, each map (H, W).
-    """
-    H, W, C = FIELD_SHAPE
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((1, H, W, C))
-    one = fields.input_gradient_map(x, rnn2d.init_rnn2d(C, C, rng=rng), i, j)
-    p4 = rnn2d.init_rnn2d(C, C // 2, four_way=True, rng=rng)
-    four = fields.input_gradient_map(x, p4, i, j, four_way=True)
-    L = costs.equal_flop_conv_layers(H, W, C)
-    ws = [rng.standard_normal((3, 3, C, C)) / np.sqrt(9 * C) for _ in range(L)]
-    conv = fields.conv_stack_gradient_map(x, ws, i, j)
-    return one, four, conv, L
-
-
-_FIELD_CMAP = plt.get_cmap("viridis").with_extremes(bad="0.92")
-
-
-def _draw_field(ax, grad, i: int, j: int, title: str, norm):
-    """log10 |gradient| with exact zeros left blank, (i, j) marked."""
-    H, W = grad.shape
-    with np.errstate(divide="ignore"):
-        img = np.where(grad > 0, np.log10(np.where(grad > 0, grad, 1.0)), np.nan)
-    im = ax.imshow(img, cmap=_FIELD_CMAP, norm=norm, interpolation="nearest")
-    rows, cols = np.nonzero(grad > 0)
-    ax.add_patch(
-        Rectangle(
-            (cols.min() - 0.5, rows.min() - 0.5),
-            cols.max() - cols.min() + 1,
-            rows.max() - rows.min() + 1,
-            fill=False,
-            ec="C3",
-            lw=1.5,
-        )
-    )
-    ax.plot(j, i, marker="x", color="C3", ms=9, mew=2.5)
-    ax.set_title(f"{title}\n{rows.size} of {H * W} inputs reach ({i}, {j})", fontsize=9)
-    ax.set_xticks(range(0, W, 3))
-    ax.set_yticks(range(0, H, 3))
-    ax.set_xlabel("column j'")
-    ax.set_ylabel("row i'")
-    return im
-
-
-def _field_row(axes, i: int, j: int):
-    one, four, conv, L = field_maps(i, j)
-    maps = (one, four, conv)
-    positive = np.concatenate([m[m > 0] for m in maps])
-    norm = Normalize(np.log10(positive.min()), np.log10(positive.max()))
-    # the cheapest whole stack with at least the module's FLOPs
-    titles = (*_PANELS[:2], f"{_PANELS[2]}, {L} layer{'s' * (L > 1)} (>= its FLOPs)")
-    for ax, m, t in zip(axes, maps, titles, strict=True):
-        im = _draw_field(ax, m, i, j, t, norm)
-    return im
+from nnlab import views
+from nnlab.p6_rnn2d import costs, figure_parts
+from nnlab.p6_rnn2d.figure_parts import FIELD_SHAPE, PANELS
+from nnlab.p6_rnn2d.figure_parts import field_maps as field_maps  # notebook 06's
 
 
 def receptive_field_figure(i: int = 6, j: int = 9):
@@ -98,16 +30,26 @@ def receptive_field_figure(i: int = 6, j: int = 9):
     cells have an exact zero gradient (outside the receptive field). The
     red box bounds the support.
     """
-    H, W, _ = FIELD_SHAPE
-    i, j = int(np.clip(i, 0, H - 1)), int(np.clip(j, 0, W - 1))
-    # Fixed margins: a layout engine would double the time to draw.
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.7))
-    fig.subplots_adjust(left=0.05, right=0.9, bottom=0.14, top=0.78, wspace=0.3)
-    im = _field_row(axes, i, j)
-    cax = fig.add_axes((0.92, 0.2, 0.012, 0.52))
-    fig.colorbar(im, cax=cax, label="log10 |d out[i, j] / dx|")
-    fig.suptitle(f"Receptive field of output ({i}, {j}) on a {H}x{W} image")
+    fig = plt.figure(figsize=figure_parts.FIELD_SIZE)
+    figure_parts.update_fields(figure_parts.build_fields(fig), *_field_point(i, j))
     return fig
+
+
+def receptive_field_widget(i: int = 6, j: int = 9):
+    """Widget view: `receptive_field_figure`, one figure updated in place."""
+    fig, parts = views.live_figure("p6.receptive_field", _new_lean_fields)
+    figure_parts.update_fields(parts, *_field_point(i, j))
+    return fig
+
+
+def _field_point(i: int, j: int) -> tuple[int, int]:
+    H, W, _ = FIELD_SHAPE
+    return int(np.clip(i, 0, H - 1)), int(np.clip(j, 0, W - 1))
+
+
+def _new_lean_fields():
+    fig = Figure(figsize=figure_parts.FIELD_SIZE)  # not pyplot's: see live_figure
+    return fig, figure_parts.build_fields(fig, lean=True)
 
 
 def field_size_figure(one, four, conv, n_conv_layers: int):
@@ -126,9 +68,9 @@ def field_size_figure(one, four, conv, n_conv_layers: int):
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
     fig.subplots_adjust(left=0.05, right=0.9, bottom=0.16, top=0.8, wspace=0.25)
     titles = (
-        _PANELS[0],
-        _PANELS[1],
-        f"{_PANELS[2]}, {n_conv_layers} layer{'s' * (n_conv_layers > 1)}",
+        PANELS[0],
+        PANELS[1],
+        f"{PANELS[2]}, {n_conv_layers} layer{'s' * (n_conv_layers > 1)}",
     )
     norm = Normalize(0, H * W)
     for ax, sizes, title in zip(axes, (one, four, conv), titles, strict=True):
@@ -154,30 +96,6 @@ def field_size_figure(one, four, conv, n_conv_layers: int):
     return fig
 
 
-_COUNTS = {
-    "matmul": ("products performed", "-"),
-    "nonzero": ("without zero state / padding", "--"),
-    "all": ("plus adds, bias, tanh", ":"),
-}
-
-
-_SWEEPS = {
-    "C": ("C (channels)", tuple(np.unique(np.geomspace(1, 512, 30).astype(int)))),
-    "H": ("H (rows)", tuple(range(1, 129, 3))),
-    "W": ("W (columns)", tuple(range(1, 129, 3))),
-}
-
-
-@lru_cache(maxsize=256)
-def _ratio_curve(H: int, W: int, C: int, name: str, four_way: bool, count: str):
-    """flop_ratio along the sweep of `name`, the other two held."""
-    point = {"H": H, "W": W, "C": C}
-    return tuple(
-        costs.flop_ratio(**{**point, name: v}, four_way=four_way, count=count)
-        for v in _SWEEPS[name][1]
-    )
-
-
 def flop_ratio_figure(H: int = 32, W: int = 32, C: int = 64):
     """Forward FLOPs of the module / a 3x3 conv C -> C, against C, H and W.
 
@@ -185,39 +103,21 @@ def flop_ratio_figure(H: int = 32, W: int = 32, C: int = 64):
     chosen values (marked). Lines: one-way and four-way, three ways of
     counting (see `costs.flop_ratio`).
     """
-    point = {"H": H, "W": W, "C": C}
-    top = 1.0
-    fig, axes = plt.subplots(1, 3, figsize=(11, 4.2), sharey=True)
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.27, top=0.86, wspace=0.08)
-    for ax, (name, (label, values)) in zip(axes, _SWEEPS.items(), strict=True):
-        # C is drawn against log2 C on a linear axis: a log-scaled axis takes
-        # a third of the drawing time.
-        xs = np.log2(values) if name == "C" else values
-        x_here = np.log2(point[name]) if name == "C" else point[name]
-        for four_way, color in ((False, "C0"), (True, "C1")):
-            kind = "four-way" if four_way else "one-way"
-            for count, (what, ls) in _COUNTS.items():
-                ratios = _ratio_curve(H, W, C, name, four_way, count)
-                top = max(top, max(ratios))
-                ax.plot(xs, ratios, ls, color=color, label=f"{kind}, {what}")
-            here = costs.flop_ratio(H, W, C, four_way=four_way)
-            ax.plot(x_here, here, "o", color=color, ms=7)
-        ax.axhline(1.0, color="0.5", lw=1)
-        if name == "C":
-            ax.set_xticks(range(0, 9, 2), [str(2**k) for k in range(0, 9, 2)])
-        ax.set_xlabel(label)
-        ax.set_title(f"vary {name}, the others as chosen", fontsize=9)
-    axes[0].set_ylabel("module FLOPs / 3x3 conv FLOPs")
-    axes[0].set_ylim(0, 1.1 * top)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
-    one = costs.flop_ratio(H, W, C)
-    four = costs.flop_ratio(H, W, C, four_way=True)
-    fig.suptitle(
-        f"H={H}, W={W}, C={C}: forward matmul FLOPs one-way {one:.3f}, "
-        f"four-way {four:.3f} of the 3x3 convolution's"
-    )
+    fig = plt.figure(figsize=figure_parts.RATIO_SIZE)
+    figure_parts.update_ratios(figure_parts.build_ratios(fig), H, W, C)
     return fig
+
+
+def flop_ratio_widget(H: int = 32, W: int = 32, C: int = 64):
+    """Widget view: `flop_ratio_figure`, one figure updated in place."""
+    fig, parts = views.live_figure("p6.flop_ratio", _new_lean_ratios)
+    figure_parts.update_ratios(parts, H, W, C)
+    return fig
+
+
+def _new_lean_ratios():
+    fig = Figure(figsize=figure_parts.RATIO_SIZE)
+    return fig, figure_parts.build_ratios(fig, lean=True)
 
 
 def timing_figure(sizes, times):
@@ -291,6 +191,15 @@ ALT = {
         "image, the conv stack's a small square around (i, j); the one-way "
         "gradient fades by orders of magnitude towards the far corner."
     ),
+    "receptive_field_widget": (
+        "The receptive-field figure for the output chosen with the sliders: "
+        "three heatmaps of log10 |d out[i, j] / dx| on a 12x16 image (one-way "
+        "2D RNN, ReNet, an equal-FLOP 3x3 conv stack), grey where the gradient "
+        "is exactly zero, a red box around the support and a cross at (i, j); "
+        "each title counts the inputs that reach (i, j). The one-way field is "
+        "the rectangle from the top-left corner to (i, j), ReNet's the whole "
+        "image, the conv stack's a small square around (i, j)."
+    ),
     "field_size_figure": (
         "Three grids of numbers, one a module, giving how many input pixels "
         "reach each output of a 5x7 image. One-way: (i+1)(j+1), growing from 1 "
@@ -305,6 +214,14 @@ ALT = {
         "the counts with elementwise work or without the products with zeros "
         "depart from it only with a few channels or a tiny image."
     ),
+    "flop_ratio_widget": (
+        "The FLOP-ratio figure at the sizes chosen with the sliders: the "
+        "module's forward FLOPs over a 3x3 convolution's against C, H and W, "
+        "each panel holding the other two as chosen (dots), for the one-way "
+        "module (blue) and ReNet (orange), counted three ways (solid, dashed, "
+        "dotted); the title gives the matmul ratio at the chosen sizes, 0.444 "
+        "one-way and 0.333 four-way at any size."
+    ),
     "timing_figure": (
         "Left: bars of measured time ratio (2D RNN over convolution, forward "
         "plus backward) next to the FLOP ratio for four sizes, on a log scale "
@@ -317,8 +234,8 @@ ALT = {
 
 
 WIDGETS = {
-    "receptive_field": (receptive_field_figure, {"i": 11, "j": 15}),
-    "flop_ratio": (flop_ratio_figure, {"H": 32, "W": 32, "C": 64}),
+    "receptive_field": (receptive_field_widget, {"i": 11, "j": 15}),
+    "flop_ratio": (flop_ratio_widget, {"H": 32, "W": 32, "C": 64}),
 }
 
 #: Every value each widget control offers, as notebook 06 builds it.
