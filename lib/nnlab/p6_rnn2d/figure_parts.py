@@ -20,6 +20,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from nnlab.p6_rnn2d import costs, fields, rnn2d
+from nnlab.views import freeze
 
 FIELD_SHAPE = (12, 16, 4)  # H, W, C of the receptive-field examples
 FIELD_SIZE = (11, 3.7)  # figsize of the receptive-field figure
@@ -214,7 +215,11 @@ def build_ratios(fig, lean: bool = False) -> dict:
             Line2D([], [], ls=ls, color="0.3") for _, ls in COUNTS.values()
         ]
         labels = ["one-way", "four-way", *(what for what, _ in COUNTS.values())]
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    legend = fig.legend(
+        handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False
+    )
+    if lean:  # no setting changes it: drawn once, then copied as pixels
+        freeze(legend)
     parts["suptitle"] = fig.suptitle(" ")
     return parts
 
