@@ -39,10 +39,16 @@ $(STAMP): pyproject.toml $(LOCK) lib/nnlab/kernel.py
 	$(BIN)/python -m nnlab.kernel
 	@touch $(STAMP)
 
+# Two pytest workers (pytest-xdist), one a core: the browser files wait on a
+# kernel or on Chromium most of the time, and the unit tests and notebooks
+# fill the other core meanwhile. Each file goes whole to one worker (see
+# pyproject's addopts and the root conftest.py). WORKERS=0 runs in one process.
+WORKERS ?= 2
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest tests notebooks
+	$(BIN)/python -m pytest -n $(WORKERS) tests notebooks
 
 # The unit tests and the notebooks under nbval with one OpenBLAS kernel family,
 # e.g. `make test-core CORE=Sandybridge`; the browser tests are left to `make
@@ -60,7 +66,7 @@ _test-core:
 	  'import numpy; numpy.ones((2, 2)) @ numpy.ones((2, 2))' 2>&1 | grep -o 'Core: [A-Za-z]*'); \
 	  echo "OPENBLAS_CORETYPE=$(CORE): OpenBLAS reports $$core"; \
 	  test "$$core" = "Core: $(CORE)" || { echo "OpenBLAS did not take $(CORE)"; exit 1; }
-	OPENBLAS_CORETYPE=$(CORE) $(BIN)/python -m pytest -m "not browser" tests notebooks
+	OPENBLAS_CORETYPE=$(CORE) $(BIN)/python -m pytest -n $(WORKERS) -m "not browser" tests notebooks
 
 # The course book: handouts/index.html and one page per notebook, then
 # handouts/nnlab.pdf (printed by headless Chromium; without one, a line says

@@ -5,6 +5,10 @@ that its widgets render in JupyterLab and that moving one redraws what it
 drives. The server runs on 127.0.0.1 with a random free port and token, on a
 copy of the notebooks (JupyterLab saves what it runs), and is shut down
 however the test ends.
+
+Each notebook is opened once, in one kernel: first saved unrun (the file
+must not change), then cleared and run with Run All, so the kernel start and
+the page load are paid once per notebook, not twice.
 """
 
 import json
@@ -50,16 +54,8 @@ def lab(tmp_path_factory, browser):
     )
     (root / "stored").mkdir()
     for path in NOTEBOOKS:
-        # Byte-for-byte copies, for opening and saving without running.
+        # Byte-for-byte copies: saved unrun, then cleared and run (`opened`).
         shutil.copyfile(path, root / "stored" / path.name)
-        # Stored outputs and execution counts removed: the test then waits
-        # for every cell to get a count of its own, and sees only new output.
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
-        nb.metadata.pop("widgets", None)
-        nbformat.write(nb, root / path.name)
     port, token = _free_port(), secrets.token_hex(16)
     log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
@@ -169,7 +165,7 @@ def lab_page(lab, browser):
         page.close()
 
 
-def _start_session(base: str, token: str, name: str, path: str | None = None) -> None:
+def _start_session(base: str, token: str, name: str, path: str) -> str:
     """Start the notebook's own kernel for it before the page opens.
 
     JupyterLab then finds a session for the path and attaches to it, instead
@@ -181,7 +177,7 @@ def _start_session(base: str, token: str, name: str, path: str | None = None) ->
     nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
     body = json.dumps(
         {
-            "path": path or name,
+            "path": path,
             "name": name,
             "type": "notebook",
             "kernel": {"name": nb.metadata.kernelspec.name},
@@ -194,7 +190,16 @@ def _start_session(base: str, token: str, name: str, path: str | None = None) ->
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=60) as r:
-        json.load(r)
+        return json.load(r)["id"]
+
+
+def _end_session(base: str, token: str, session: str) -> None:
+    """Shut the session's kernel down: seven idle kernels need not wait."""
+    request = urllib.request.Request(
+        f"{base}/api/sessions/{session}?token={token}", method="DELETE"
+    )
+    with urllib.request.urlopen(request, timeout=60):
+        pass
 
 
 def _menu(page, menu: str, item: str) -> None:
@@ -320,18 +325,98 @@ def _nudge(widget_box, page) -> str:
     raise AssertionError("the first widget box has no slider, drop-down or button")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
-    path, lab, lab_page, screenshot_dir
-):
+@pytest.fixture(scope="module", params=NOTEBOOKS, ids=lambda p: p.name)
+def opened(request, lab, lab_page):
+    """A stored notebook, open alone in the page, with an idle kernel of its own.
+
+    Module scope and parameters make pytest run both tests below for one
+    notebook before it opens the next: the save test first (file order), then
+    the run test in the same kernel.
+    """
+    path = request.param
     base, token, _ = lab
+    name = f"stored/{path.name}"
+    session = _start_session(base, token, path.name, name)
+    page = lab_page.page
+    try:
+        _open_alone(page, name)
+        # Wait for the kernel, or the first cells run may queue behind its start.
+        page.wait_for_selector(IDLE, timeout=120_000)
+        _accept_kernel_dialog(page)
+        yield path, name
+    finally:
+        page.evaluate(CLOSE_ALL)
+        _end_session(base, token, session)
+
+
+def test_opening_and_saving_without_running_leaves_the_file_unchanged(
+    opened, lab, lab_page, screenshot_dir
+):
+    """A student opens a stored notebook, reads it and saves: no git diff.
+
+    JupyterLab rewrites what it saves from its own model of the notebook
+    (metadata from the kernel it starts, the widget state it holds), so any
+    field the stored file has in another form shows up as a change.
+    """
+    path, name = opened
+    stored = lab[2] / name
+    page = lab_page.page
+    page.wait_for_selector(".jp-OutputArea-output", timeout=60_000)
+    page.wait_for_timeout(1000)  # let every stored output render
+    shown = page.evaluate("() => document.body.innerText")
+    drawn = page.locator(".jp-OutputArea-output .widget-vbox").count()
+    before = stored.stat().st_mtime_ns
+    page.locator(".jp-Notebook").first.click()
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 30
+    while stored.stat().st_mtime_ns == before:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} was not saved within 30 s")
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(500)  # the write may land in two steps
+    page.screenshot(path=str(screenshot_dir / f"lab-saved-{path.stem}.png"))
+    # an unrun widget output shows the instruction (or the saved widget),
+    # never ipywidgets' VBox(children=... repr
+    assert "VBox(children" not in shown
+    assert WIDGET_PLACEHOLDER in shown or drawn > 0
+    saved, original = stored.read_text(), path.read_text()
+    if saved != original:
+        import difflib
+
+        diff = "".join(
+            list(
+                difflib.unified_diff(
+                    original.splitlines(True), saved.splitlines(True), n=1
+                )
+            )[:60]
+        )
+        raise AssertionError(f"saving {path.name} unrun changed it:\n{diff}")
+
+
+CLEAR_ALL = (
+    "() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')"
+)
+
+
+def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
+    opened, lab_page, screenshot_dir
+):
+    """Cleared, then Run All: every cell gets a count from this kernel."""
+    path, _ = opened
     page, page_errors = lab_page
     page_errors.clear()
-    _start_session(base, token, path.name)
-    _open_alone(page, path.name)
-    # Wait for the kernel before running, or the first cells may queue
-    # behind its start.
-    page.wait_for_selector(IDLE, timeout=120_000)
+    # Stored outputs and execution counts cleared: the test then waits for
+    # every cell to get a count of its own, and sees only new output.
+    page.locator(".jp-Notebook").first.click()
+    page.evaluate(CLEAR_ALL)
+    page.wait_for_function(
+        "() => !document.querySelector('.jp-Notebook .jp-OutputArea-output')",
+        timeout=30_000,
+    )
+    unrun = page.evaluate(PROGRESS)
+    assert unrun and not any(re.search(r"\d", p) for p in unrun), (
+        f"{path.name}: clearing left execution counts: {unrun}"
+    )
     try:
         _run_all(page)
     finally:
@@ -377,53 +462,3 @@ def test_notebook_runs_in_jupyterlab_and_its_widget_responds(
     assert box_count > 0, f"{path.name}: no widget rendered"
     assert changed, f"{path.name}: changing the first widget did not redraw it"
     assert page_errors == [], page_errors
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_opening_and_saving_without_running_leaves_the_file_unchanged(
-    path, lab, lab_page, screenshot_dir
-):
-    """A student opens a stored notebook, reads it and saves: no git diff.
-
-    JupyterLab rewrites what it saves from its own model of the notebook
-    (metadata from the kernel it starts, the widget state it holds), so any
-    field the stored file has in another form shows up as a change.
-    """
-    base, token, root = lab
-    stored = root / "stored" / path.name
-    name = f"stored/{path.name}"
-    _start_session(base, token, path.name, name)
-    page = lab_page.page
-    _open_alone(page, name)
-    page.wait_for_selector(IDLE, timeout=120_000)
-    _accept_kernel_dialog(page)
-    page.wait_for_selector(".jp-OutputArea-output", timeout=60_000)
-    page.wait_for_timeout(1000)  # let every stored output render
-    shown = page.evaluate("() => document.body.innerText")
-    drawn = page.locator(".jp-OutputArea-output .widget-vbox").count()
-    before = stored.stat().st_mtime_ns
-    page.locator(".jp-Notebook").first.click()
-    page.keyboard.press("Control+s")
-    deadline = time.monotonic() + 30
-    while stored.stat().st_mtime_ns == before:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name} was not saved within 30 s")
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(500)  # the write may land in two steps
-    page.screenshot(path=str(screenshot_dir / f"lab-saved-{path.stem}.png"))
-    # an unrun widget output shows the instruction (or the saved widget),
-    # never ipywidgets' VBox(children=... repr
-    assert "VBox(children" not in shown
-    assert WIDGET_PLACEHOLDER in shown or drawn > 0
-    saved, original = stored.read_text(), path.read_text()
-    if saved != original:
-        import difflib
-
-        diff = "".join(
-            list(
-                difflib.unified_diff(
-                    original.splitlines(True), saved.splitlines(True), n=1
-                )
-            )[:60]
-        )
-        raise AssertionError(f"saving {path.name} unrun changed it:\n{diff}")
