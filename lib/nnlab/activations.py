@@ -129,7 +129,7 @@ def sigmoid_forward(x):
     accuracy in both tails (``1 - s`` would round to 0 for large x).
     """
     _check_x(x)
-    z = np.abs(x)
+    z = np.abs(x, out=np.empty_like(x))  # an array even for 0-d x
     np.exp(np.negative(z, out=z), out=z)  # exp(-|x|) in one array
     # 1 / (1 + z) where x >= 0, z / (1 + z) elsewhere: one division
     s = np.where(x >= 0, 1.0, z)
