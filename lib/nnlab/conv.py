@@ -28,6 +28,9 @@ from nnlab.validate import check_array, check_dout, check_int
 # about 1.7 times as fast as on a matrix streamed from memory (measured on
 # the Problem 1 layers, issue 18).
 CHUNK_BYTES = 1 << 20
+# Below this many input channels the input gradient at stride 1 is built
+# from channels-first window gradients (see `conv2d_backward`).
+NARROW_C = 8
 
 
 class ConvCache(NamedTuple):
@@ -238,37 +241,32 @@ def conv2d_backward(dout, cache: ConvCache):
     Notes
     -----
     With ``out2d = cols @ W2d + b``: ``dW2d = cols^T dout2d`` (summed over
-    the chunks, whose ``cols`` are gathered again from the cached input) and
+    chunks whose ``cols`` are gathered again from the cached input) and
     ``db = sum_rows dout2d``. The input gradient is the adjoint of im2col
-    applied to ``dcols = dout2d W2d^T``:
+    applied to ``dcols = dout2d W2d^T`` (col2im):
 
     .. math::
         dx_{pad}[n, s i + d p, s j + d q, c] \mathrel{+}= dcols[n, i, j, p, q, c]
 
-    At stride 1 the sum over the windows that hold a pixel is itself a
-    convolution, "full" (zero border ``d (K - 1)``) with the kernel flipped
-    and its channel axes swapped:
+    It is formed in one of three ways, all one product per chunk:
 
-    .. math::
-        dx[n, h, v, c] = \sum_{p, q, f} dout_{e}[n, h + d p, v + d q, f]
-            \; w[K-1-p, K-1-q, c, f]
-
-    where ``dout_e`` is dout shifted by ``d (K - 1) - pad`` inside zeros. So
-    it is im2col of dout_e and one product, ``(rows, K K F) @ (K K F, C)``:
-    the same FLOPs as dcols, with no scatter. At larger strides (where the
-    full convolution would multiply mostly inserted zeros) dcols is formed
-    and added back onto the image, one strided add per kernel offset.
-
-    What the layout costs. Memory: a zero-bordered copy of dout at stride 1
-    (its columns, K^2 F numbers per pixel, exist one chunk at a time); at
-    larger strides a padded dx and one chunk of dcols. Copies: the
-    recomputed ``cols`` (see `conv2d_forward`), dout into its border, and
-    the windows of dout in runs of K F contiguous numbers; at larger
-    strides each add of the scatter runs over only C contiguous numbers.
+    - stride 1, C >= `NARROW_C`: the sum over the windows that hold a pixel is
+      a "full" convolution of dout (zero border ``d (K - 1)``, less pad) with
+      the kernel flipped and its channel axes swapped,
+      ``dx[n, h, v, c] = sum_{p,q,f} dout_e[n, h + d p, v + d q, f]
+      w[K-1-p, K-1-q, c, f]``: im2col of dout_e, then ``(rows, K K F) @
+      (K K F, C)``. No scatter; the columns copy K^2 F numbers per pixel.
+    - stride 1, C < `NARROW_C` (an RGB input): that product would have only C
+      output columns, which BLAS runs slowly, and K^2 F columns to copy. So
+      dcols is formed channels-first, ``W2d @ dout2d^T``, on output rows
+      padded to the input's width with zeros: each kernel offset's add is
+      then one shifted run over a whole image plane, K^2 adds per chunk.
+    - stride > 1 (where a full convolution would multiply mostly inserted
+      zeros): dcols channels-last and a scatter-add onto a padded dx, the
+      runs of the adds ``K C`` numbers long (dilation 1) or C (dilated).
     """
     xp, w, b, stride, pad, dilation = cache
     N, Hp, Wp, C = xp.shape
-    H, W = Hp - 2 * pad, Wp - 2 * pad
     K, _, _, F = w.shape
     H_out, W_out = _out_size((Hp, Wp), K, stride, dilation)
     check_dout(dout, (N, H_out, W_out, F))
@@ -278,48 +276,101 @@ def conv2d_backward(dout, cache: ConvCache):
     wd = w.astype(dtype, copy=False)
     # A product with ones: several times faster than .sum(axis=0) here.
     db = np.ones(dout2d.shape[0], dtype=dtype) @ dout2d  # (F,)
-
     win = _windows(xp, K, stride, H_out, W_out, dilation)
     dw = np.zeros((K * K * C, F), dtype=dtype)
-    if stride == 1:
-        e = dilation * (K - 1)
-        # dout_e[:, r] = dout[:, r + pad - e]: a border of e, then a crop of pad
-        dout_e = _zero_border(dout, e, e, dtype)[
-            :, pad : pad + H + e, pad : pad + W + e
-        ]
-        dwin = _windows(dout_e, K, 1, H, W, dilation)  # (N, H, W, K, K, F)
-        w_flip = wd[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, C)  # (KKF, C)
-        dx = np.empty((N, H, W, C), dtype=dtype)
+    rows = H_out * W_out  # per image
+    for n in _chunks(N, win[:1].size * dtype.itemsize):
+        dw += win[n].reshape(-1, K * K * C).T @ dout2d[n.start * rows : n.stop * rows]
+    if stride > 1:
+        dx = _dx_scatter(dout, wd, xp.shape, stride, pad, dilation)
+    elif C < NARROW_C:
+        dx = _dx_planes(dout, wd, xp.shape, pad, dilation)
     else:
-        w_t = np.ascontiguousarray(wd.reshape(-1, F).T)  # (F, KKC)
-        dxp = np.zeros(xp.shape, dtype=dtype)
-    rows_per_image = H_out * W_out
-    for n in _chunks(N, rows_per_image * K * K * max(C, F) * dtype.itemsize):
-        cols = win[n].reshape(-1, K * K * C)  # (rows, KKC), gathered again
-        dout_n = dout2d[n.start * rows_per_image : n.stop * rows_per_image]
-        dw += cols.T @ dout_n
-        if stride == 1:
-            dcols_e = dwin[n].reshape(-1, K * K * F)  # (rows, KKF)
-            np.matmul(dcols_e, w_flip, out=dx[n].reshape(-1, C))
-        else:
-            dcols = (dout_n @ w_t).reshape(-1, H_out, W_out, K, K, C)
-            _col2im_add(dxp[n], dcols, stride, dilation)
-    if stride != 1:
-        dx = np.ascontiguousarray(dxp[:, pad : pad + H, pad : pad + W])
+        dx = _dx_full_conv(dout, wd, xp.shape, pad, dilation)
     dw = dw.reshape(K, K, C, F).astype(w.dtype, copy=False)
     return dx, dw, db.astype(b.dtype, copy=False)
 
 
-def _col2im_add(dxp, dcols, stride: int, dilation: int) -> None:
-    """Add window gradients ``(N, H_out, W_out, K, K, C)`` onto `dxp` in place.
+def _dx_full_conv(dout, w, xp_shape, pad: int, dilation: int):
+    """Input gradient at stride 1 as a full convolution of dout."""
+    N, Hp, Wp, C = xp_shape
+    H, W = Hp - 2 * pad, Wp - 2 * pad
+    K, _, _, F = w.shape
+    e = dilation * (K - 1)
+    # dout_e[:, r] = dout[:, r + pad - e]: a border of e, then a crop of pad
+    dout_e = _zero_border(dout, e, e, dout.dtype)[
+        :, pad : pad + H + e, pad : pad + W + e
+    ]
+    dwin = _windows(dout_e, K, 1, H, W, dilation)  # (N, H, W, K, K, F)
+    w_flip = w[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, C)  # (KKF, C)
+    dx = np.empty((N, H, W, C), dtype=dout.dtype)
+    for n in _chunks(N, dwin[:1].size * dout.itemsize):
+        np.matmul(dwin[n].reshape(-1, K * K * F), w_flip, out=dx[n].reshape(-1, C))
+    return dx
 
-    The adjoint of `_windows`: one strided add per kernel offset.
-    """
-    _, H_out, W_out, K, _, _ = dcols.shape
-    h_span, w_span = stride * (H_out - 1) + 1, stride * (W_out - 1) + 1
-    for p, q in np.ndindex(K, K):
-        i, j = dilation * p, dilation * q
-        dxp[:, i : i + h_span : stride, j : j + w_span : stride] += dcols[:, :, :, p, q]
+
+def _dx_planes(dout, w, xp_shape, pad: int, dilation: int):
+    """Input gradient at stride 1 for few channels: K*K adds of image planes."""
+    N, Hp, Wp, C = xp_shape
+    K, _, _, F = w.shape
+    H_out, W_out = _out_size((Hp, Wp), K, 1, dilation)
+    # Output rows padded to width Wp with zero gradient: window (i, j) at
+    # offset (p, q) lands at d (p Wp + q) + i Wp + j of its image plane, so
+    # one offset's adds are a single shifted run; the padding columns add 0.
+    dwide = np.zeros((N, H_out, Wp, F), dtype=dout.dtype)
+    dwide[:, :, :W_out] = dout
+    plane, e = Hp * Wp, dilation * (K - 1)
+    flat = np.zeros(C * N * plane + e, dtype=dout.dtype)  # (C, N, Hp, Wp) + tail
+    st = flat.itemsize
+    strides = (dilation * Wp * st, dilation * st, N * plane * st, plane * st, st)
+    dst = as_strided(flat, (K, K, C, N, H_out * Wp), strides)  # shifted planes
+    w2d = w.reshape(-1, F)  # (KKC, F)
+    for n in _chunks(N, K * K * C * H_out * Wp * dout.itemsize):
+        dcols_t = w2d @ dwide[n].reshape(-1, F).T  # (KKC, rows)
+        dcols_t = dcols_t.reshape(K, K, C, -1, H_out * Wp)
+        for p, q in np.ndindex(K, K):
+            dst[p, q, :, n] += dcols_t[p, q]
+    dxp = flat[: C * N * plane].reshape(C, N, Hp, Wp)
+    return np.ascontiguousarray(
+        dxp[:, :, pad : Hp - pad, pad : Wp - pad].transpose(1, 2, 3, 0)
+    )
+
+
+def _dx_scatter(dout, w, xp_shape, stride: int, pad: int, dilation: int):
+    """Input gradient at stride > 1: dcols, then strided adds (col2im)."""
+    N, Hp, Wp, C = xp_shape
+    _, H_out, W_out, F = dout.shape
+    K = w.shape[0]
+    dxp = np.zeros(xp_shape, dtype=dout.dtype)
+    sN, sH, sW, sC = dxp.strides
+    w_t = np.ascontiguousarray(w.reshape(-1, F).T)  # (F, KKC)
+    # Dilation 1: windows j = g m + r (g = ceil(K / stride)) do not overlap,
+    # so one add covers a kernel row p of all of them, in runs of K C numbers.
+    g, run = (-(-K // stride), K * C) if dilation == 1 else (1, C)
+    views = [
+        as_strided(
+            dxp[:, :, stride * r :],
+            (K, N, H_out, len(range(r, W_out, g)), run),
+            (dilation * sH, sN, stride * sH, g * stride * sW, sC),
+        )
+        for r in range(g)
+    ]
+    dout2d = dout.reshape(-1, F)
+    for n in _chunks(N, H_out * W_out * K * K * C * dout.itemsize):
+        dcols = dout2d[n.start * H_out * W_out : n.stop * H_out * W_out] @ w_t
+        dcols = dcols.reshape(-1, H_out, W_out, K, K * C)  # (rows, KKC) as windows
+        if dilation == 1:
+            for p, r in np.ndindex(K, g):
+                views[r][p, n] += dcols[:, :, r::g, p]
+        else:
+            h_span, w_span = stride * (H_out - 1) + 1, stride * (W_out - 1) + 1
+            dcols = dcols.reshape(-1, H_out, W_out, K, K, C)
+            for p, q in np.ndindex(K, K):
+                i, j = dilation * p, dilation * q
+                dxp[n, i : i + h_span : stride, j : j + w_span : stride] += dcols[
+                    :, :, :, p, q
+                ]
+    return np.ascontiguousarray(dxp[:, pad : Hp - pad, pad : Wp - pad])
 
 
 def maxpool_forward(x, size: int = 2, stride: int = 2):

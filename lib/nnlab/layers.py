@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlab.conv import NARROW_C as NARROW_C
 from nnlab.conv import ConvCache as ConvCache
 from nnlab.conv import conv2d_backward as conv2d_backward
 from nnlab.conv import conv2d_forward as conv2d_forward
