@@ -1,17 +1,17 @@
-"""Sliding-window layers: convolution and max-pooling, forward and backward.
+"""2-D convolution, forward and backward, as im2col and matrix products.
 
 Channels-last throughout: images are ``(N, H, W, C)``, convolution weights
-``(K, K, C, F)``. The convolution is im2col: a strided view (`_windows`)
-gathers every K x K x C window into one row of a matrix, and one matrix
-product with the flattened weights does all the multiply-adds. The batch is
-cut into chunks of a few images so that each chunk's matrix stays in the
-core's cache between the copy that builds it and the product that reads it.
-The input gradient is a "full" convolution of the zero-bordered output
-gradient with the flipped kernel at stride 1 (im2col again, no scatter),
-and a scatter-add of the window gradients (col2im, K*K strided adds, never
-a loop over pixels) at larger strides. `dilation` spaces the kernel taps,
-as PyTorch's argument of that name does. Max-pooling reads the same
-windows. `nnlab.layers` re-exports everything here.
+``(K, K, C, F)``. A strided view (`_windows`) gathers every K x K x C window
+into one row of a matrix (im2col), and one matrix product with the
+flattened weights does all the multiply-adds. The batch is cut into chunks
+of a few images so that each chunk's matrix stays in the core's cache
+between the copy that builds it and the product that reads it. The input
+gradient is a "full" convolution of the zero-bordered output gradient with
+the flipped kernel at stride 1 (im2col again, no scatter), otherwise a
+scatter-add of the window gradients (col2im: a few strided adds per kernel
+offset, never a loop over pixels). `dilation` spaces the kernel taps, as
+PyTorch's argument of that name does. Max-pooling is in `nnlab.pool`;
+`nnlab.layers` re-exports both.
 """
 
 from __future__ import annotations
@@ -248,22 +248,27 @@ def conv2d_backward(dout, cache: ConvCache):
     .. math::
         dx_{pad}[n, s i + d p, s j + d q, c] \mathrel{+}= dcols[n, i, j, p, q, c]
 
-    It is formed in one of three ways, all one product per chunk:
+    It is formed in one of three ways, each one product per chunk of images:
 
-    - stride 1, C >= `NARROW_C`: the sum over the windows that hold a pixel is
-      a "full" convolution of dout (zero border ``d (K - 1)``, less pad) with
-      the kernel flipped and its channel axes swapped,
+    - C < `NARROW_C` (an RGB input): dcols channels-first, ``W2d @ dout2d^T``
+      (``(K K C, rows)``), added onto a channels-first padded dx, one add per
+      kernel offset, each running along whole output rows (W_out numbers;
+      channels-last they would be runs of C = 3). Costs a padded dx and a
+      transposing copy back to channels-last, both the size of x.
+    - stride 1, C >= `NARROW_C`: the sum over the windows that hold a pixel
+      is a "full" convolution of dout (zero border ``d (K - 1)``, less pad)
+      with the kernel flipped and its channel axes swapped,
       ``dx[n, h, v, c] = sum_{p,q,f} dout_e[n, h + d p, v + d q, f]
       w[K-1-p, K-1-q, c, f]``: im2col of dout_e, then ``(rows, K K F) @
-      (K K F, C)``. No scatter; the columns copy K^2 F numbers per pixel.
-    - stride 1, C < `NARROW_C` (an RGB input): that product would have only C
-      output columns, which BLAS runs slowly, and K^2 F columns to copy. So
-      dcols is formed channels-first, ``W2d @ dout2d^T``, on output rows
-      padded to the input's width with zeros: each kernel offset's add is
-      then one shifted run over a whole image plane, K^2 adds per chunk.
-    - stride > 1 (where a full convolution would multiply mostly inserted
-      zeros): dcols channels-last and a scatter-add onto a padded dx, the
-      runs of the adds ``K C`` numbers long (dilation 1) or C (dilated).
+      (K K F, C)``, the same FLOPs as dcols. No scatter, no padded dx; costs
+      a zero-bordered copy of dout and its columns (K^2 F numbers per pixel,
+      copied in runs of K F, one chunk at a time). With few channels that
+      product would have only C output columns, which BLAS runs slowly.
+    - stride > 1, C >= `NARROW_C` (a full convolution would multiply mostly
+      inserted zeros): dcols channels-last and a scatter-add onto a padded
+      dx. Windows ``g = ceil(K / stride)`` apart do not overlap, so one add
+      covers a kernel row of every g-th window, in runs of K C numbers
+      (runs of C when dilated): K g adds per chunk.
     """
     xp, w, b, stride, pad, dilation = cache
     N, Hp, Wp, C = xp.shape
@@ -281,12 +286,12 @@ def conv2d_backward(dout, cache: ConvCache):
     rows = H_out * W_out  # per image
     for n in _chunks(N, win[:1].size * dtype.itemsize):
         dw += win[n].reshape(-1, K * K * C).T @ dout2d[n.start * rows : n.stop * rows]
-    if stride > 1:
-        dx = _dx_scatter(dout, wd, xp.shape, stride, pad, dilation)
-    elif C < NARROW_C:
-        dx = _dx_planes(dout, wd, xp.shape, pad, dilation)
-    else:
+    if C < NARROW_C:
+        dx = _dx_planes(dout, wd, xp.shape, stride, pad, dilation)
+    elif stride == 1:
         dx = _dx_full_conv(dout, wd, xp.shape, pad, dilation)
+    else:
+        dx = _dx_scatter(dout, wd, xp.shape, stride, pad, dilation)
     dw = dw.reshape(K, K, C, F).astype(w.dtype, copy=False)
     return dx, dw, db.astype(b.dtype, copy=False)
 
@@ -309,28 +314,25 @@ def _dx_full_conv(dout, w, xp_shape, pad: int, dilation: int):
     return dx
 
 
-def _dx_planes(dout, w, xp_shape, pad: int, dilation: int):
-    """Input gradient at stride 1 for few channels: K*K adds of image planes."""
+def _dx_planes(dout, w, xp_shape, stride: int, pad: int, dilation: int):
+    """Input gradient for few channels: dcols channels-first, K*K plane adds."""
     N, Hp, Wp, C = xp_shape
-    K, _, _, F = w.shape
-    H_out, W_out = _out_size((Hp, Wp), K, 1, dilation)
-    # Output rows padded to width Wp with zero gradient: window (i, j) at
-    # offset (p, q) lands at d (p Wp + q) + i Wp + j of its image plane, so
-    # one offset's adds are a single shifted run; the padding columns add 0.
-    dwide = np.zeros((N, H_out, Wp, F), dtype=dout.dtype)
-    dwide[:, :, :W_out] = dout
-    plane, e = Hp * Wp, dilation * (K - 1)
-    flat = np.zeros(C * N * plane + e, dtype=dout.dtype)  # (C, N, Hp, Wp) + tail
-    st = flat.itemsize
-    strides = (dilation * Wp * st, dilation * st, N * plane * st, plane * st, st)
-    dst = as_strided(flat, (K, K, C, N, H_out * Wp), strides)  # shifted planes
+    _, H_out, W_out, F = dout.shape
+    K = w.shape[0]
+    dxp = np.zeros((C, N, Hp, Wp), dtype=dout.dtype)  # channels-first
+    sC, sN, sH, sW = dxp.strides
+    # dst[p, q, c, n, i, j] = dxp[c, n, s i + d p, s j + d q]: each add runs
+    # along whole output rows, W_out numbers, not along C = 3 channels.
+    strides = (dilation * sH, dilation * sW, sC, sN, stride * sH, stride * sW)
+    dst = as_strided(dxp, (K, K, C, N, H_out, W_out), strides)
     w2d = w.reshape(-1, F)  # (KKC, F)
-    for n in _chunks(N, K * K * C * H_out * Wp * dout.itemsize):
-        dcols_t = w2d @ dwide[n].reshape(-1, F).T  # (KKC, rows)
-        dcols_t = dcols_t.reshape(K, K, C, -1, H_out * Wp)
+    dout2d = dout.reshape(-1, F)
+    rows = H_out * W_out  # per image
+    for n in _chunks(N, K * K * C * rows * dout.itemsize):
+        dcols_t = w2d @ dout2d[n.start * rows : n.stop * rows].T  # (KKC, rows)
+        dcols_t = dcols_t.reshape(K, K, C, -1, H_out, W_out)
         for p, q in np.ndindex(K, K):
             dst[p, q, :, n] += dcols_t[p, q]
-    dxp = flat[: C * N * plane].reshape(C, N, Hp, Wp)
     return np.ascontiguousarray(
         dxp[:, :, pad : Hp - pad, pad : Wp - pad].transpose(1, 2, 3, 0)
     )
@@ -370,87 +372,4 @@ def _dx_scatter(dout, w, xp_shape, stride: int, pad: int, dilation: int):
                 dxp[n, i : i + h_span : stride, j : j + w_span : stride] += dcols[
                     :, :, :, p, q
                 ]
-    return np.ascontiguousarray(dxp[:, pad : Hp - pad, pad : Wp - pad])
-
-
-def maxpool_forward(x, size: int = 2, stride: int = 2):
-    r"""Max-pooling over size x size windows, channel by channel.
-
-    Parameters
-    ----------
-    x : (N, H, W, C) ndarray
-    size : int
-        Window side, >= 1 and no larger than H or W.
-    stride : int
-        Step between windows, >= 1. No padding: trailing rows/columns that do
-        not fill a window are dropped.
-
-    Returns
-    -------
-    out : (N, H_out, W_out, C) ndarray
-        ``H_out = (H - size) // stride + 1``.
-    cache : tuple
-        ``(x, argmax, size, stride)``; argmax ``(N, H_out, W_out, C)`` is the
-        flat index within each window of its (first) largest entry.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As `nnlab.validate`, or if the window is larger than the input.
-
-    Notes
-    -----
-    .. math::
-        out[n, i, j, c] = \max_{p, q < size} x[n, s i + p, s j + q, c]
-
-    The gradient flows to the arg-max only; ties go to the first in
-    row-major order, a valid subgradient.
-    """
-    check_array("x", x, 4, "(N, H, W, C)")
-    size = check_int("size", size, 1)
-    stride = check_int("stride", stride, 1)
-    N, H, W, C = x.shape
-    if size > H or size > W:
-        raise ValueError(
-            f"pool size {size} is larger than the input {H}x{W} (x {x.shape})"
-        )
-    H_out, W_out = (conv_output_size(n, size, stride, 0) for n in (H, W))
-    win = _windows(x, size, stride, H_out, W_out).reshape(N, H_out, W_out, -1, C)
-    argmax = win.argmax(axis=3)  # (N, H_out, W_out, C)
-    out = np.take_along_axis(win, argmax[:, :, :, None, :], axis=3)[:, :, :, 0, :]
-    return out, (x, argmax, size, stride)
-
-
-def maxpool_backward(dout, cache):
-    """Backward pass of `maxpool_forward`.
-
-    Parameters
-    ----------
-    dout : (N, H_out, W_out, C) ndarray
-    cache : tuple
-        From `maxpool_forward`.
-
-    Returns
-    -------
-    dx : (N, H, W, C) ndarray
-        ``dout`` routed to the arg-max of each window (summed where windows
-        overlap), zero elsewhere.
-
-    Raises
-    ------
-    TypeError, ValueError
-        If `dout` is not a finite floating array of the output's shape.
-    """
-    x, argmax, size, stride = cache
-    check_dout(dout, argmax.shape)
-    N, H_out, W_out, C = argmax.shape
-    offsets = np.arange(size * size)[:, None]  # (size*size, 1)
-    onehot = offsets == argmax[:, :, :, None, :]  # (N, H_out, W_out, size*size, C)
-    dwin = (onehot * dout[:, :, :, None, :]).astype(x.dtype, copy=False)
-    dwin = dwin.reshape(N, H_out, W_out, size, size, C)
-    # The adjoint of `_windows`: overlapping windows (size > stride) add up.
-    dx = np.zeros(x.shape, dtype=dwin.dtype)
-    h_span, w_span = stride * (H_out - 1) + 1, stride * (W_out - 1) + 1
-    for i, j in np.ndindex(size, size):
-        dx[:, i : i + h_span : stride, j : j + w_span : stride] += dwin[:, :, :, i, j]
-    return dx
+    return np.ascontiguousarray(dxp[:, pad : Hp - pad, pad : Wp - pad]) if pad else dxp
