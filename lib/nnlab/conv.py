@@ -207,13 +207,14 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
     xp = _zero_border(x, pad, pad, dtype)  # (N, H + 2 pad, W + 2 pad, C)
     H_out, W_out = _out_size(xp.shape[1:3], K, stride, dilation)
     w2d = w.astype(dtype, copy=False).reshape(-1, F)  # (KKC, F)
+    b_d = b.astype(dtype, copy=False)
     win = _windows(xp, K, stride, H_out, W_out, dilation)
     out = np.empty((N, H_out, W_out, F), dtype=dtype)
     for n in _chunks(N, win[:1].size * out.itemsize):
         cols = win[n].reshape(-1, K * K * C)  # (rows, KKC), the one copy
         out_n = out[n].reshape(-1, F)  # (rows, F), a view into out
         np.matmul(cols, w2d, out=out_n)
-        out_n += b.astype(dtype, copy=False)  # while the chunk is in cache
+        out_n += b_d  # while the chunk is in cache
     return out, ConvCache(xp, w, b, stride, pad, dilation)
 
 
