@@ -346,7 +346,7 @@ def _dx_scatter(dout, w, xp_shape, stride: int, pad: int, dilation: int):
     K = w.shape[0]
     dxp = np.zeros(xp_shape, dtype=dout.dtype)
     sN, sH, sW, sC = dxp.strides
-    w_t = np.ascontiguousarray(w.reshape(-1, F).T)  # (F, KKC)
+    w_t = w.reshape(-1, F).T  # (F, KKC), a view: BLAS reads it transposed
     # Dilation 1: windows j = g m + r (g = ceil(K / stride)) do not overlap,
     # so one add covers a kernel row p of all of them, in runs of K C numbers.
     g, run = (-(-K // stride), K * C) if dilation == 1 else (1, C)
