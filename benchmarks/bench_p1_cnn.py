@@ -18,7 +18,7 @@ The kernel that built the whole im2col matrix at once had a genuine cache
 cliff: its matrix (0.6 MB per image for this layer) outgrew the 2 MB L2
 cache at N = 4 (CPU time per doubling 1.9, 2.5, then 1.7) and every
 product then streamed it from L3 or memory; the kernels now work through
-the batch in chunks of about `nnlab.conv.CHUNK_BYTES`, so the time per
+the batch in chunks of about `nnlab.im2col.CHUNK_BYTES`, so the time per
 image is the same at N = 1 and N = 128. The wall-clock timing used before
 also read other processes' load as growth (a ratio of 2.9 at one doubling).
 

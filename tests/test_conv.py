@@ -9,7 +9,7 @@ and centred differences in float64.
 import numpy as np
 import pytest
 
-from nnlab import conv
+from nnlab import conv, im2col
 from nnlab.gradcheck import check_pair, rel_error
 from nnlab.layers import conv2d_backward, conv2d_forward
 from test_layers import GRAD_TOL, H_STEP
@@ -140,17 +140,19 @@ def test_conv_backward_layouts_agree_with_float64(C):
     assert rel_error(dx, ref) < 1e-12
 
 
-def test_conv_im2col_matrix_has_the_gemm_shape_and_its_rows_are_the_windows():
-    x, w, b, stride, pad = _conv_inputs((2, 7, 6, 3, 3, 5, 2, 1))
+@pytest.mark.parametrize("C", [3, 9])  # columns kept channels-first, or rebuilt
+def test_conv_im2col_matrix_has_the_gemm_shape_and_its_rows_are_the_windows(C):
+    x, w, b, stride, pad = _conv_inputs((2, 7, 6, C, 3, 5, 2, 1))
     out, cache = conv2d_forward(x, w, b, stride=stride, pad=pad)
     N, H_out, W_out, F = out.shape
     assert (H_out, W_out) == (4, 3)  # (7 + 2 - 3)//2 + 1, (6 + 2 - 3)//2 + 1
-    assert cache.cols.shape == (N * H_out * W_out, 3 * 3 * 3)
+    assert cache.cols.shape == (N * H_out * W_out, 3 * 3 * C)
     # row (n=1, i=2, j=1) is the window at (2*2 - 1, 2*1 - 1) of x, zeros above
     xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     row = cache.cols[(1 * H_out + 2) * W_out + 1]
     np.testing.assert_array_equal(row, xp[1, 4:7, 2:5].ravel())
     np.testing.assert_allclose(cache.cols @ w.reshape(-1, F) + b, out.reshape(-1, F))
+    assert (cache.cols_cf is not None) == (C < conv.NARROW_C)
 
 
 def test_1x1_stride_1_columns_are_x_itself():
@@ -176,7 +178,10 @@ def test_conv_float32_stays_float32_and_agrees_with_float64():
 # input gradient: C < NARROW_C (channels-first adds), C >= NARROW_C at
 # stride 1 (full convolution: pad below, at and above d (K - 1), even K),
 # and C >= NARROW_C at stride > 1 (scatter: overlapping windows g =
-# ceil(K / stride) = 2 and 3, non-overlapping K <= stride with gaps, dilated).
+# ceil(K / stride) = 2 and 3, non-overlapping K <= stride with gaps, dilated;
+# then windows that tile the padded input, 2x2/2 without and with pad, whose
+# dx is assigned without a zero fill, a 1x1/2 that skips pixels, and few
+# channels at stride 2 without dilation).
 ROUTE_CASES = [
     (2, 6, 5, 3, 3, 2, 1, 1, 1),
     (1, 7, 7, 2, 3, 2, 2, 2, 2),
@@ -191,6 +196,10 @@ ROUTE_CASES = [
     (1, 7, 8, 8, 2, 3, 2, 0, 1),
     (1, 8, 7, 8, 2, 2, 3, 1, 1),
     (1, 9, 9, 8, 3, 2, 2, 2, 2),
+    (2, 6, 8, 8, 2, 3, 2, 0, 1),
+    (1, 6, 6, 8, 2, 2, 2, 1, 1),
+    (1, 6, 5, 8, 1, 3, 2, 0, 1),
+    (2, 7, 6, 3, 3, 2, 2, 1, 1),
 ]
 
 
@@ -223,7 +232,7 @@ def test_a_batch_cut_into_one_image_chunks_gives_the_same_numbers(case, monkeypa
     )
     whole = [conv2d_forward(x, w, b, **cfg)[0]]
     whole += conv2d_backward(dout, conv2d_forward(x, w, b, **cfg)[1])
-    monkeypatch.setattr(conv, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(im2col, "CHUNK_BYTES", 1)
     chunked = [conv2d_forward(x, w, b, **cfg)[0]]
     chunked += conv2d_backward(dout, conv2d_forward(x, w, b, **cfg)[1])
     assert rel_error(chunked[0], naive_conv(x, w, b, **cfg)) < 1e-12
@@ -260,6 +269,6 @@ def test_route_cases_take_every_route(monkeypatch):
         x, w, b, cfg = _route_inputs(case)
         out, cache = conv2d_forward(x, w, b, **cfg)
         conv2d_backward(np.ones_like(out), cache)
-    assert taken.count("_dx_planes") == 2
+    assert taken.count("_dx_planes") == 3
     assert taken.count("_dx_full_conv") == 6
-    assert taken.count("_dx_scatter") == 5
+    assert taken.count("_dx_scatter") == 8
