@@ -140,8 +140,12 @@ def test_conv_backward_layouts_agree_with_float64(C):
     assert rel_error(dx, ref) < 1e-12
 
 
-@pytest.mark.parametrize("C", [3, 9])  # columns kept channels-first, or rebuilt
-def test_conv_im2col_matrix_has_the_gemm_shape_and_its_rows_are_the_windows(C):
+# columns kept channels-first (C = 3), kept as built (one chunk), or rebuilt
+@pytest.mark.parametrize(("C", "chunk_bytes"), [(3, 1), (9, 1 << 20), (9, 1)])
+def test_conv_im2col_matrix_has_the_gemm_shape_and_its_rows_are_the_windows(
+    C, chunk_bytes, monkeypatch
+):
+    monkeypatch.setattr(im2col, "CHUNK_BYTES", chunk_bytes)
     x, w, b, stride, pad = _conv_inputs((2, 7, 6, C, 3, 5, 2, 1))
     out, cache = conv2d_forward(x, w, b, stride=stride, pad=pad)
     N, H_out, W_out, F = out.shape
@@ -152,7 +156,7 @@ def test_conv_im2col_matrix_has_the_gemm_shape_and_its_rows_are_the_windows(C):
     row = cache.cols[(1 * H_out + 2) * W_out + 1]
     np.testing.assert_array_equal(row, xp[1, 4:7, 2:5].ravel())
     np.testing.assert_allclose(cache.cols @ w.reshape(-1, F) + b, out.reshape(-1, F))
-    assert (cache.cols_cf is not None) == (C < conv.NARROW_C)
+    assert (cache.cols_t is None) == (C >= conv.NARROW_C and chunk_bytes == 1)
 
 
 def test_1x1_stride_1_columns_are_x_itself():

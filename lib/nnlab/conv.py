@@ -43,13 +43,13 @@ class ConvCache(NamedTuple):
     stride: int
     pad: int
     dilation: int
-    cols_cf: np.ndarray | None = None  # (K K C, N H_out W_out) when C < NARROW_C
+    cols_t: np.ndarray | None = None  # (K K C, N H_out W_out) if kept, else None
 
     @property
     def cols(self) -> np.ndarray:
         """The im2col matrix ``(N H_out W_out, K K C)``: kept or rebuilt."""
-        if self.cols_cf is not None:
-            return self.cols_cf.T
+        if self.cols_t is not None:
+            return self.cols_t.T
         K = self.w.shape[0]
         H_out, W_out = _out_size(self.xp.shape[1:3], K, self.stride, self.dilation)
         win = _windows(self.xp, K, self.stride, H_out, W_out, self.dilation)
@@ -113,8 +113,9 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
         ``H_out = (H + 2 pad - dilation (K - 1) - 1) // stride + 1``,
         likewise W_out.
     cache : ConvCache
-        ``(xp, w, b, stride, pad, dilation, cols_cf)``; xp is x with its zero
-        border, cols_cf the channels-first columns if C < `NARROW_C`, else None.
+        ``(xp, w, b, stride, pad, dilation, cols_t)``; xp is x with its zero
+        border, cols_t the transposed im2col matrix if kept (C < `NARROW_C`,
+        or the batch's columns fit in one chunk), else None.
 
     Raises
     ------
@@ -135,14 +136,16 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
     cache (x itself when pad = 0); ``cols`` is K^2 / stride^2 times the size
     of x (9 times for a 3x3 "same" layer) but only one chunk of images,
     about `nnlab.im2col.CHUNK_BYTES`, exists at a time, and the backward
-    pass builds it again rather than keep it. Copies: x once into the border, then each
-    window row as K runs of K C contiguous numbers (dilation 1; runs of C
-    otherwise). A 1x1 kernel at stride 1 copies nothing: ``cols`` is a
-    reshape of x. With C < `NARROW_C` (RGB) runs of K C = 9 would make the
-    copy cost as much as the product, so x is bordered channels-first and
-    ``cols^T`` ``(K K C, rows)`` is copied in runs of W_out (stride 1); BLAS
-    reads its transpose in place (up to 1.4 times the contiguous product's
-    time) and it is kept for dw: K^2 times x, 10 MB for 5x5 on 32 RGB 32x32.
+    pass builds it again rather than keep it (unless the batch's columns fit
+    in one chunk, as in the late small layers: kept, for dw). Copies: x
+    once into the border, then each window row as K runs of K C contiguous
+    numbers (dilation 1; runs of C otherwise). A 1x1 kernel at stride 1
+    copies nothing: ``cols`` is a reshape of x. With C < `NARROW_C` (RGB)
+    runs of K C = 9 would make the copy cost as much as the product, so x
+    is bordered channels-first and ``cols^T`` ``(K K C, rows)`` is copied in
+    runs of W_out (stride 1); BLAS reads its transpose in place (up to 1.4
+    times the contiguous product's time) and it is kept for dw: K^2 times
+    x, 10 MB for 5x5 on 32 RGB 32x32 images.
 
     References
     ----------
@@ -183,20 +186,23 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
     b_d = b.astype(dtype, copy=False)
     win = _windows(xp, K, stride, H_out, W_out, dilation)
     out = np.empty((N, H_out, W_out, F), dtype=dtype)
-    cols_cf = np.empty((K * K * C, N * H_out * W_out), dtype) if narrow else None
+    cols_t = np.empty((K * K * C, N * H_out * W_out), dtype) if narrow else None
+    chunks = _chunks(N, win[:1].size * out.itemsize)
     rows = H_out * W_out  # per image
-    for n in _chunks(N, win[:1].size * out.itemsize):
+    for n in chunks:
         if narrow:  # copied along output rows; BLAS reads the transpose
-            cols_cf.reshape(K, K, C, N, H_out, W_out)[:, :, :, n] = win[n].transpose(
+            cols_t.reshape(K, K, C, N, H_out, W_out)[:, :, :, n] = win[n].transpose(
                 3, 4, 5, 0, 1, 2
             )
-            cols = cols_cf[:, n.start * rows : n.stop * rows].T  # (rows, KKC)
+            cols = cols_t[:, n.start * rows : n.stop * rows].T  # (rows, KKC)
         else:
             cols = win[n].reshape(-1, K * K * C)  # (rows, KKC), the one copy
         out_n = out[n].reshape(-1, F)  # (rows, F), a view into out
         np.matmul(cols, w2d, out=out_n)
         out_n += b_d  # while the chunk is in cache
-    return out, ConvCache(xp, w, b, stride, pad, dilation, cols_cf)
+    if len(chunks) == 1 and not narrow:  # small: keep it rather than copy again
+        cols_t = cols.T
+    return out, ConvCache(xp, w, b, stride, pad, dilation, cols_t)
 
 
 def conv2d_backward(dout, cache: ConvCache):
@@ -223,8 +229,8 @@ def conv2d_backward(dout, cache: ConvCache):
     Notes
     -----
     With ``out2d = cols @ W2d + b``: ``dW2d = cols^T dout2d`` (from the kept
-    columns with few channels, else summed over chunks whose ``cols`` are
-    gathered again from the cached input) and ``db = sum_rows dout2d``.
+    columns if any, else summed over chunks whose ``cols`` are gathered
+    again from the cached input) and ``db = sum_rows dout2d``.
     The input gradient is the adjoint of im2col applied to ``dcols = dout2d
     W2d^T`` (col2im):
 
@@ -250,12 +256,13 @@ def conv2d_backward(dout, cache: ConvCache):
     - stride > 1, C >= `NARROW_C` (a full convolution would multiply mostly
       inserted zeros): dcols channels-last and a scatter-add onto a padded
       dx. Windows ``g = ceil(K / stride)`` apart do not overlap, so one add
-      covers all kernel offsets of every g-th window down and across, in
-      runs of K C numbers: g^2 adds per chunk (K^2 in runs of C if dilated).
+      covers a kernel row of every g-th window, in runs of K C numbers: K g
+      adds per chunk (K^2 in runs of C if dilated; grouping the rows too,
+      g^2 adds, ran slower: inner loops over two axes).
       With K <= stride (1x1, 2x2 at stride 2) windows share no pixel: one
       assignment, and no zero fill where they tile the padded input.
     """
-    xp, w, b, stride, pad, dilation, cols_cf = cache
+    xp, w, b, stride, pad, dilation, cols_t = cache
     N, Hp, Wp, C = xp.shape
     K, _, _, F = w.shape
     H_out, W_out = _out_size((Hp, Wp), K, stride, dilation)
@@ -266,8 +273,8 @@ def conv2d_backward(dout, cache: ConvCache):
     wd = w.astype(dtype, copy=False)
     # A product with ones: several times faster than .sum(axis=0) here.
     db = np.ones(dout2d.shape[0], dtype=dtype) @ dout2d  # (F,)
-    if cols_cf is not None:  # kept by the forward pass
-        dw = cols_cf @ dout2d  # (KKC, F)
+    if cols_t is not None:  # kept by the forward pass
+        dw = cols_t @ dout2d  # (KKC, F)
     else:
         win = _windows(xp, K, stride, H_out, W_out, dilation)
         dw = np.zeros((K * K * C, F), dtype=dtype)

@@ -107,30 +107,32 @@ def _dx_scatter(dout, w, xp_shape, stride: int, pad: int, dilation: int):
     _, H_out, W_out, F = dout.shape
     K = w.shape[0]
     # Dilation 1: windows g = ceil(K / stride) apart do not overlap, so one
-    # add covers all kernel offsets of every g-th window down and across;
+    # add covers a kernel row of every g-th window, in runs of K C numbers;
     # with g = 1 an assignment, and no zero fill where the windows tile dxp.
     g = -(-K // stride) if dilation == 1 else 0
     tiled = g == 1 and (stride * H_out, stride * W_out, K) == (Hp, Wp, stride)
     dxp = (np.empty if tiled else np.zeros)(xp_shape, dtype=dout.dtype)
     sN, sH, sW, sC = dxp.strides
     w_t = w.reshape(-1, F).T  # (F, KKC), a view: BLAS reads it transposed
+    views = [  # views[r][p] = kernel row p of windows g l + r, (N, H_out, l, KC)
+        as_strided(
+            dxp[:, :, stride * r :],
+            (K, N, H_out, len(range(r, W_out, g)), K * C),
+            (sH, sN, stride * sH, g * stride * sW, sC),
+        )
+        for r in range(g)
+    ]
     dout2d = dout.reshape(-1, F)
     rows = H_out * W_out  # per image
     for n in _chunks(N, rows * K * K * C * dout.itemsize):
         dcols = dout2d[n.start * rows : n.stop * rows] @ w_t  # (rows, KKC)
         if g:
             dcols = dcols.reshape(-1, H_out, W_out, K, K * C)  # windows
-            for t, r in np.ndindex(g, g):  # window (g m + t, g l + r)
-                src = dcols[:, t::g, r::g]  # (n, m, l, K, KC)
-                dst = as_strided(
-                    dxp[n, stride * t :, stride * r :],
-                    src.shape,
-                    (sN, g * stride * sH, g * stride * sW, sH, sC),
-                )
+            for p, r in np.ndindex(K, g):
                 if g == 1:
-                    dst[...] = src
+                    views[r][p, n] = dcols[:, :, r::g, p]
                 else:
-                    dst += src
+                    views[r][p, n] += dcols[:, :, r::g, p]
         else:
             h_span, w_span = stride * (H_out - 1) + 1, stride * (W_out - 1) + 1
             dcols = dcols.reshape(-1, H_out, W_out, K, K, C)
