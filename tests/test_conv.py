@@ -140,7 +140,7 @@ def test_conv_backward_layouts_agree_with_float64(C):
     assert rel_error(dx, ref) < 1e-12
 
 
-# columns kept channels-first (C = 3), kept as built (one chunk), or rebuilt
+# columns kept channels-first (C = 3), kept as built (small), or rebuilt
 @pytest.mark.parametrize(("C", "chunk_bytes"), [(3, 1), (9, 1 << 20), (9, 1)])
 def test_conv_im2col_matrix_has_the_gemm_shape_and_its_rows_are_the_windows(
     C, chunk_bytes, monkeypatch

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nnlab import im2col
 from nnlab.im2col import (
     _chunks,
     _dx_full_conv,
@@ -115,7 +116,7 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
     cache : ConvCache
         ``(xp, w, b, stride, pad, dilation, cols_t)``; xp is x with its zero
         border, cols_t the transposed im2col matrix if kept (C < `NARROW_C`,
-        or the batch's columns fit in one chunk), else None.
+        or the batch's columns fit in two chunks), else None.
 
     Raises
     ------
@@ -137,7 +138,7 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
     of x (9 times for a 3x3 "same" layer) but only one chunk of images,
     about `nnlab.im2col.CHUNK_BYTES`, exists at a time, and the backward
     pass builds it again rather than keep it (unless the batch's columns fit
-    in one chunk, as in the late small layers: kept, for dw). Copies: x
+    in two chunks, as in the late small layers: kept, for dw). Copies: x
     once into the border, then each window row as K runs of K C contiguous
     numbers (dilation 1; runs of C otherwise). A 1x1 kernel at stride 1
     copies nothing: ``cols`` is a reshape of x. With C < `NARROW_C` (RGB)
@@ -186,22 +187,31 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
     b_d = b.astype(dtype, copy=False)
     win = _windows(xp, K, stride, H_out, W_out, dilation)
     out = np.empty((N, H_out, W_out, F), dtype=dtype)
-    cols_t = np.empty((K * K * C, N * H_out * W_out), dtype) if narrow else None
     chunks = _chunks(N, win[:1].size * out.itemsize)
     rows = H_out * W_out  # per image
+    # Keep the columns for dw when rebuilding them costs more: few channels
+    # (short runs), or up to two chunks (keeping the 3 MB of the 2x2/2 layer
+    # on 32x32x24 ran slower than rebuilding in cache); not a 1x1 view of x.
+    view = K == stride == 1
+    small = win.size * out.itemsize <= 2 * im2col.CHUNK_BYTES
+    keep = narrow or (small and not view)
+    shape = (N * rows, K * K * C)
+    kept = np.empty(shape[::-1] if narrow else shape, dtype) if keep else None
     for n in chunks:
         if narrow:  # copied along output rows; BLAS reads the transpose
-            cols_t.reshape(K, K, C, N, H_out, W_out)[:, :, :, n] = win[n].transpose(
+            kept.reshape(K, K, C, N, H_out, W_out)[:, :, :, n] = win[n].transpose(
                 3, 4, 5, 0, 1, 2
             )
-            cols = cols_t[:, n.start * rows : n.stop * rows].T  # (rows, KKC)
+            cols = kept[:, n.start * rows : n.stop * rows].T  # (rows, KKC)
+        elif keep:  # the one copy, into the kept matrix
+            cols = kept[n.start * rows : n.stop * rows]  # (rows, KKC)
+            cols.reshape(win[n].shape)[...] = win[n]
         else:
             cols = win[n].reshape(-1, K * K * C)  # (rows, KKC), the one copy
         out_n = out[n].reshape(-1, F)  # (rows, F), a view into out
         np.matmul(cols, w2d, out=out_n)
         out_n += b_d  # while the chunk is in cache
-    if len(chunks) == 1 and not narrow:  # small: keep it rather than copy again
-        cols_t = cols.T
+    cols_t = kept if narrow or not keep else kept.T  # (KKC, rows) or None
     return out, ConvCache(xp, w, b, stride, pad, dilation, cols_t)
 
 
