@@ -36,7 +36,7 @@ NARROW_C = 8
 
 
 class ConvCache(NamedTuple):
-    """What `conv2d_backward` needs: the zero-bordered input and the settings."""
+    """What `conv2d_backward` needs: the bordered input, settings, kept columns."""
 
     xp: np.ndarray
     w: np.ndarray
