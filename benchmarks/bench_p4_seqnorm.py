@@ -2,7 +2,8 @@
 
 Both passes are prefix / reverse-prefix sums, so the time should grow
 linearly in T: a ratio of 2 per doubling, exponent 1 (issue 18 item 4),
-from T = 1,000 to 64,000, each size the fastest of `REPEATS` runs. The
+from T = 1,000 to 64,000, each size the fastest of `REPEATS` runs in CPU
+time of this process (`scaling.best_time`). The
 first doubling is shown but left out of the verdict: at T = 1,000 fixed
 per-call costs still show. At 64,000 the arrays (32 MB each) no longer fit
 in cache, which a slack of 0.25 on the fitted exponent leaves room for.

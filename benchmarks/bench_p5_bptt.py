@@ -23,14 +23,16 @@ schedule's bookkeeping costs less than store_all's (which keeps T tapes).
 The constant schedule at T = 1024 makes 524,800 step calls (~10 s a run),
 so it alone is run at T = `T_CONSTANT`.
 
-Scaling (issue 18 item 4): each schedule's wall time from T = 1024 to
-16,384 on a small state (N, D, Hd = 4, 8, 16, so that a step's cost is
-mostly per call), as a ratio per doubling, against the ratio of its step
-calls counted by `nnlab.p5_bptt.costs` (exponent log2 of it: 1 for
-store_all and the sqrt schedules, a little over 1 for bisect's T log T and
-for binomial and adjacent at a fixed memory). Goal: the measured exponent
-at most the counted one + `SCALE_SLACK`. The constant schedule (T^2 calls,
-134 M at T = 16,384) is left out.
+Scaling (issue 18 item 4): each schedule's CPU time (`scaling.best_time`,
+this process's only: wall time also counts other processes' turns on the
+shared cores, which inflate some sizes and not others and so bend the fitted
+slope) from T = 1024 to 16,384 on a small state (N, D, Hd = 4, 8, 16, so
+that a step's cost is mostly per call), as a ratio per doubling, against the
+ratio of its step calls counted by `nnlab.p5_bptt.costs` (exponent log2 of
+it: 1 for store_all and the sqrt schedules, a little over 1 for bisect's T
+log T and for binomial and adjacent at a fixed memory). Goal: the measured
+exponent at most the counted one + `SCALE_SLACK`. The constant schedule (T^2
+calls, 134 M at T = 16,384) is left out.
 
 BLAS runs single-threaded (unless OPENBLAS_NUM_THREADS is set): the machine
 is shared and both sides of every ratio use the same BLAS.
@@ -165,7 +167,7 @@ def scaling_tables() -> bool:
         counted = [math.log2(b / a) for a, b in zip(calls, calls[1:], strict=False)]
         N, D, Hd = SCALE_SIZES
         ok &= doubling_table(
-            f"\n{name(schedule, memory)}: wall time as T doubles, N={N}, D={D}, "
+            f"\n{name(schedule, memory)}: CPU time as T doubles, N={N}, D={D}, "
             f"Hd={Hd}, fastest of {SCALE_REPEATS}; expected = log2 of the "
             "step-call ratio",
             "T",

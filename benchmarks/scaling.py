@@ -17,17 +17,20 @@ import numpy as np
 
 
 def best_time(fn, repeats: int) -> float:
-    """Fastest wall seconds of `repeats` calls of `fn`, after one warm-up.
+    """Fastest CPU seconds of `repeats` calls of `fn`, after one warm-up.
 
-    The fastest run is the one least disturbed by other processes, which
-    on a shared machine only ever add time.
+    CPU time of this process (`time.process_time`: user + system) leaves
+    out the spells when another process holds the core; the fastest run is
+    the one least disturbed by what remains (shared caches), which on a
+    shared machine only ever adds time. The kernels timed here are
+    single-threaded (one BLAS thread), so CPU time is their running time.
     """
     fn()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return min(times)
 
 

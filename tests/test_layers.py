@@ -28,23 +28,6 @@ H_STEP = 1e-3
 GRAD_TOL = 1e-7
 
 
-def naive_conv(x, w, b, stride, pad, dilation=1):
-    """Direct loop over output pixels: the definition, nothing clever."""
-    N, H, W, C = x.shape
-    K, _, _, F = w.shape
-    span = dilation * (K - 1) + 1
-    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    H_out = (H + 2 * pad - span) // stride + 1
-    W_out = (W + 2 * pad - span) // stride + 1
-    out = np.zeros((N, H_out, W_out, F))
-    for i in range(H_out):
-        for j in range(W_out):
-            r, c = i * stride, j * stride
-            win = xp[:, r : r + span : dilation, c : c + span : dilation, :]
-            out[:, i, j, :] = np.tensordot(win, w, axes=([1, 2, 3], [0, 1, 2])) + b
-    return out
-
-
 def naive_maxpool(x, size, stride):
     N, H, W, C = x.shape
     H_out = (H - size) // stride + 1
@@ -55,114 +38,6 @@ def naive_maxpool(x, size, stride):
             win = x[:, i * stride : i * stride + size, j * stride : j * stride + size]
             out[:, i, j, :] = win.max(axis=(1, 2))
     return out
-
-
-# (N, H, W, C, K, F, stride, pad): strides 1 and 2, pad 0 and "same" (None)
-# and a larger pad, K = 1, 2, 3, 5, odd sizes, non-square images, N = 1.
-CONV_CASES = [
-    (2, 5, 5, 3, 3, 4, 1, None),
-    (2, 5, 5, 3, 3, 4, 1, 0),
-    (1, 7, 6, 2, 3, 3, 2, None),
-    (2, 7, 7, 2, 3, 2, 2, 0),
-    (1, 6, 5, 3, 1, 4, 1, None),
-    (2, 5, 7, 2, 1, 3, 2, 0),
-    (1, 6, 6, 2, 2, 3, 2, 0),
-    (2, 5, 5, 2, 2, 2, 1, 1),
-    (1, 7, 7, 2, 5, 2, 1, None),
-    (1, 9, 8, 1, 5, 2, 2, 0),
-    (1, 3, 3, 2, 3, 2, 1, 2),
-]
-
-
-def _conv_inputs(case, seed=0):
-    N, H, W, C, K, F, stride, pad = case
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((N, H, W, C))
-    w = rng.standard_normal((K, K, C, F))
-    b = rng.standard_normal(F)
-    return x, w, b, stride, pad
-
-
-@pytest.mark.parametrize("case", CONV_CASES)
-def test_conv_forward_matches_loops(case):
-    x, w, b, stride, pad = _conv_inputs(case)
-    K = w.shape[0]
-    p = (K - 1) // 2 if pad is None else pad
-    out, _ = conv2d_forward(x, w, b, stride=stride, pad=pad)
-    ref = naive_conv(x, w, b, stride, p)
-    assert out.shape == ref.shape
-    assert rel_error(out, ref) < 1e-12
-
-
-@pytest.mark.parametrize("case", CONV_CASES)
-def test_conv_backward_gradcheck(case):
-    x, w, b, stride, pad = _conv_inputs(case)
-
-    def forward(x, w, b):
-        return conv2d_forward(x, w, b, stride=stride, pad=pad)
-
-    # seed=1: dout is default_rng(1).standard_normal(out.shape)
-    inputs = {"x": x, "w": w, "b": b}
-    errs = check_pair(forward, conv2d_backward, inputs, h=H_STEP, seed=1)
-    assert max(errs.values()) < GRAD_TOL, errs
-
-
-# (N, H, W, C, K, F, stride, pad, dilation): dilation 2 and 3, with "same"
-# padding (None), none, stride 2, a 1x1 kernel (dilation has no effect), C
-# below and above NARROW_C (the backward pass's two layouts of dcols).
-DILATED_CASES = [
-    (2, 7, 7, 2, 3, 3, 1, None, 2),
-    (1, 9, 8, 3, 3, 2, 1, 0, 3),
-    (2, 9, 9, 2, 3, 2, 2, 1, 2),
-    (1, 8, 7, 9, 2, 3, 1, 1, 2),
-    (1, 5, 5, 10, 3, 4, 2, None, 2),
-    (1, 4, 4, 2, 1, 3, 1, 0, 3),
-]
-
-
-@pytest.mark.parametrize("case", DILATED_CASES)
-def test_dilated_conv_matches_loops_and_gradcheck(case):
-    *rest, dilation = case
-    x, w, b, stride, pad = _conv_inputs(tuple(rest))
-    K = w.shape[0]
-    p = dilation * (K - 1) // 2 if pad is None else pad
-    out, _ = conv2d_forward(x, w, b, stride=stride, pad=pad, dilation=dilation)
-    ref = naive_conv(x, w, b, stride, p, dilation)
-    assert out.shape == ref.shape
-    assert rel_error(out, ref) < 1e-12
-
-    def forward(x, w, b):
-        return conv2d_forward(x, w, b, stride=stride, pad=pad, dilation=dilation)
-
-    inputs = {"x": x, "w": w, "b": b}
-    errs = check_pair(forward, conv2d_backward, inputs, h=H_STEP, seed=1)
-    assert max(errs.values()) < GRAD_TOL, errs
-
-
-def test_dilation_one_is_the_plain_convolution_and_same_pad_keeps_the_size():
-    x, w, b, _, _ = _conv_inputs((2, 6, 6, 3, 3, 4, 1, None))
-    out, _ = conv2d_forward(x, w, b)
-    out1, _ = conv2d_forward(x, w, b, dilation=1)
-    np.testing.assert_array_equal(out, out1)
-    out3, cache = conv2d_forward(x, w, b, dilation=3)  # pad None -> 3
-    assert out3.shape == out.shape and cache.pad == 3
-
-
-@pytest.mark.parametrize("C", [3, 12])
-def test_conv_backward_layouts_agree_with_float64(C):
-    # C = 3 and C = 12 take the two layouts of dcols (NARROW_C = 8).
-    x, w, b, _, _ = _conv_inputs((2, 6, 5, C, 3, 4, 1, None))
-    out, cache = conv2d_forward(x, w, b, stride=2)
-    dout = np.random.default_rng(3).standard_normal(out.shape)
-    dx, dw, db = conv2d_backward(dout, cache)
-    assert dx.flags.c_contiguous and dx.shape == x.shape
-    # dx from the definition: the adjoint of the loop forward, by linearity
-    ref = np.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        e = np.zeros_like(x)
-        e[idx] = 1.0
-        ref[idx] = np.sum(naive_conv(e, w, 0 * b, 2, 1) * dout)
-    assert rel_error(dx, ref) < 1e-12
 
 
 def test_conv_rejects_bad_dilation_naming_it():
@@ -182,26 +57,6 @@ def test_conv_rejects_bad_dilation_naming_it():
     ):
         conv_output_size(4, 3, 1, 1, dilation=3)
     assert conv_output_size(9, 3, 1, 0, dilation=3) == 3  # span 7
-
-
-def test_conv_im2col_matrix_has_the_gemm_shape():
-    x, w, b, stride, pad = _conv_inputs((2, 7, 6, 3, 3, 5, 2, 1))
-    out, cache = conv2d_forward(x, w, b, stride=stride, pad=pad)
-    N, H_out, W_out, F = out.shape
-    assert (H_out, W_out) == (4, 3)  # (7 + 2 - 3)//2 + 1, (6 + 2 - 3)//2 + 1
-    assert cache.cols.shape == (N * H_out * W_out, 3 * 3 * 3)
-
-
-def test_conv_float32_stays_float32_and_agrees_with_float64():
-    x, w, b, stride, pad = _conv_inputs((2, 6, 6, 3, 3, 4, 1, None))
-    x32, w32, b32 = (a.astype(np.float32) for a in (x, w, b))
-    out32, cache = conv2d_forward(x32, w32, b32)
-    out64, _ = conv2d_forward(x, w, b)
-    assert out32.dtype == np.float32
-    np.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-4)
-    dout = np.ones_like(out32)
-    grads = conv2d_backward(dout, cache)
-    assert [g.dtype for g in grads] == [np.float32] * 3
 
 
 # (N, H, W, C, size, stride): standard, odd sizes that drop a row,
@@ -389,14 +244,9 @@ def test_kernels_refuse_nan_naming_the_argument_but_relu_lets_it_through():
 
 def test_layers_re_exports_the_sliding_window_layers_of_conv():
     # one implementation, two import paths: nnlab.layers keeps its API
-    from nnlab import conv, layers
+    from nnlab import conv, layers, pool
 
-    for name in (
-        "conv2d_forward",
-        "conv2d_backward",
-        "conv_output_size",
-        "maxpool_forward",
-        "maxpool_backward",
-        "ConvCache",
-    ):
+    for name in ("conv2d_forward", "conv2d_backward", "conv_output_size", "ConvCache"):
         assert getattr(layers, name) is getattr(conv, name), name
+    for name in ("maxpool_forward", "maxpool_backward"):
+        assert getattr(layers, name) is getattr(pool, name), name

@@ -1,14 +1,15 @@
-"""Sliding-window layers: convolution and max-pooling, forward and backward.
+"""2-D convolution, forward and backward, as im2col and matrix products.
 
 Channels-last throughout: images are ``(N, H, W, C)``, convolution weights
-``(K, K, C, F)``. The convolution is im2col: a strided view (`_windows`)
-gathers every K x K x C window into one row of a matrix, and one matrix
-product with the flattened weights does all the multiply-adds. The backward
-pass is two more products (the input gradient's batched over the K*K kernel
-offsets) and a scatter-add of the window gradients back onto the image, a
-loop over the K*K offsets (never over pixels). `dilation` spaces the kernel
-taps, as PyTorch's argument of that name does. Max-pooling reads the same
-windows. `nnlab.layers` re-exports everything here.
+``(K, K, C, F)``. A strided view (`_windows`) gathers every K x K x C window
+into one row of a matrix (im2col), and one matrix product with the
+flattened weights does all the multiply-adds. The batch is cut into chunks
+of a few images so that each chunk's matrix stays in the core's cache
+between the copy that builds it and the product that reads it. The input
+gradient takes one of three routes (see `conv2d_backward`), none a loop
+over pixels. `dilation` spaces the kernel taps, as PyTorch's argument of
+that name does. Max-pooling is in `nnlab.pool`; `nnlab.layers` re-exports
+both.
 """
 
 from __future__ import annotations
@@ -16,37 +17,44 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
+from nnlab import im2col
+from nnlab.im2col import (
+    _chunks,
+    _dx_full_conv,
+    _dx_planes,
+    _dx_scatter,
+    _out_size,
+    _windows,
+    _zero_border,
+)
 from nnlab.validate import check_array, check_dout, check_int
 
-# Below this many input channels the backward pass forms dcols as one wide
-# product rather than K*K narrow ones (see `conv2d_backward`).
+# Below this many input channels the columns are built channels-first and
+# kept for the backward pass (see `conv2d_forward`, `conv2d_backward`).
 NARROW_C = 8
 
 
 class ConvCache(NamedTuple):
-    """What `conv2d_backward` needs; ``cols`` is im2col's ``(N H_out W_out, K K C)``."""
+    """What `conv2d_backward` needs: the bordered input, settings, kept columns."""
 
-    x: np.ndarray
+    xp: np.ndarray
     w: np.ndarray
     b: np.ndarray
     stride: int
     pad: int
     dilation: int
-    cols: np.ndarray
+    cols_t: np.ndarray | None = None  # (K K C, N H_out W_out) if kept, else None
 
-
-def _windows(xp: np.ndarray, K: int, stride: int, H_out: int, W_out: int, dilation=1):
-    """Read-only strided view ``(N, H_out, W_out, K, K, C)`` of the windows.
-
-    Window ``(i, j)`` starts at ``(stride i, stride j)``; its taps are
-    `dilation` pixels apart.
-    """
-    sN, sH, sW, sC = xp.strides
-    shape = (xp.shape[0], H_out, W_out, K, K, xp.shape[3])
-    strides = (sN, stride * sH, stride * sW, dilation * sH, dilation * sW, sC)
-    return as_strided(xp, shape=shape, strides=strides, writeable=False)
+    @property
+    def cols(self) -> np.ndarray:
+        """The im2col matrix ``(N H_out W_out, K K C)``: kept or rebuilt."""
+        if self.cols_t is not None:
+            return self.cols_t.T
+        K = self.w.shape[0]
+        H_out, W_out = _out_size(self.xp.shape[1:3], K, self.stride, self.dilation)
+        win = _windows(self.xp, K, self.stride, H_out, W_out, self.dilation)
+        return win.reshape(-1, K * K * self.xp.shape[3])
 
 
 def conv_output_size(
@@ -106,7 +114,9 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
         ``H_out = (H + 2 pad - dilation (K - 1) - 1) // stride + 1``,
         likewise W_out.
     cache : ConvCache
-        ``(x, w, b, stride, pad, dilation, cols)``.
+        ``(xp, w, b, stride, pad, dilation, cols_t)``; xp is x with its zero
+        border, cols_t the transposed im2col matrix if kept (C < `NARROW_C`,
+        or the batch's columns fit in two chunks), else None.
 
     Raises
     ------
@@ -123,12 +133,20 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
     ``cols @ w.reshape(K*K*C, F) + b``: 2 K^2 C F H_out W_out FLOPs per image
     (bias adds not counted).
 
-    What the layout costs: ``cols`` is K^2 / stride^2 times the size of x
-    (9 times for a 3x3 "same" layer), written once here and read again by
-    the backward pass for dw. Its rows are channels-last windows, so each
-    row is copied as K runs of K C contiguous numbers; with C = 3 those runs
-    are short and the copy costs about as much as the product. For a 1x1
-    kernel at stride 1 ``cols`` is x itself, no copy.
+    What the layout costs. Memory: the zero-bordered copy of x, kept in the
+    cache (x itself when pad = 0); ``cols`` is K^2 / stride^2 times the size
+    of x (9 times for a 3x3 "same" layer) but only one chunk of images,
+    about `nnlab.im2col.CHUNK_BYTES`, exists at a time, and the backward
+    pass builds it again rather than keep it (unless the batch's columns fit
+    in two chunks, as in the late small layers: kept, for dw). Copies: x
+    once into the border, then each window row as K runs of K C contiguous
+    numbers (dilation 1; runs of C otherwise). A 1x1 kernel at stride 1
+    copies nothing: ``cols`` is a reshape of x. With C < `NARROW_C` (RGB)
+    runs of K C = 9 would make the copy cost as much as the product, so x
+    is bordered channels-first and ``cols^T`` ``(K K C, rows)`` is copied in
+    runs of W_out (stride 1); BLAS reads its transpose in place (up to 1.4
+    times the contiguous product's time) and it is kept for dw: K^2 times
+    x, 10 MB for 5x5 on 32 RGB 32x32 images.
 
     References
     ----------
@@ -161,23 +179,40 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
             f"kernel {K}x{K}{shown} (w {w.shape}) is larger than the padded input "
             f"{H + 2 * pad}x{W + 2 * pad} (x {x.shape}, pad {pad})"
         )
-    H_out, W_out = (conv_output_size(n, K, stride, pad, dilation) for n in (H, W))
     dtype = np.result_type(x, w, b)
-
-    x = x.astype(dtype, copy=False)
-    if pad:
-        xp = np.zeros((N, H + 2 * pad, W + 2 * pad, C), dtype=dtype)
-        xp[:, pad : pad + H, pad : pad + W] = x
-    else:
-        xp = x
-    # The reshape of the strided view is the one copy im2col makes (none for
-    # a 1x1 kernel at stride 1, where the view is x itself).
+    narrow = C < NARROW_C
+    xp = _zero_border(x, pad, pad, dtype, cf=narrow)  # (N, H + 2 pad, W + 2 pad, C)
+    H_out, W_out = _out_size(xp.shape[1:3], K, stride, dilation)
+    w2d = w.astype(dtype, copy=False).reshape(-1, F)  # (KKC, F)
+    b_d = b.astype(dtype, copy=False)
     win = _windows(xp, K, stride, H_out, W_out, dilation)
-    cols = win.reshape(-1, K * K * C)  # (M, KKC)
-    out = cols @ w.astype(dtype, copy=False).reshape(-1, F)  # (M, F)
-    out += b
-    out = out.reshape(N, H_out, W_out, F)
-    return out, ConvCache(x, w, b, stride, pad, dilation, cols)
+    out = np.empty((N, H_out, W_out, F), dtype=dtype)
+    chunks = _chunks(N, win[:1].size * out.itemsize)
+    rows = H_out * W_out  # per image
+    # Keep the columns for dw when rebuilding them costs more: few channels
+    # (short runs), or up to two chunks (keeping the 3 MB of the 2x2/2 layer
+    # on 32x32x24 ran slower than rebuilding in cache); not a 1x1 view of x.
+    view = K == stride == 1
+    small = win.size * out.itemsize <= 2 * im2col.CHUNK_BYTES
+    keep = narrow or (small and not view)
+    shape = (N * rows, K * K * C)
+    kept = np.empty(shape[::-1] if narrow else shape, dtype) if keep else None
+    for n in chunks:
+        if narrow:  # copied along output rows; BLAS reads the transpose
+            kept.reshape(K, K, C, N, H_out, W_out)[:, :, :, n] = win[n].transpose(
+                3, 4, 5, 0, 1, 2
+            )
+            cols = kept[:, n.start * rows : n.stop * rows].T  # (rows, KKC)
+        elif keep:  # the one copy, into the kept matrix
+            cols = kept[n.start * rows : n.stop * rows]  # (rows, KKC)
+            cols.reshape(win[n].shape)[...] = win[n]
+        else:
+            cols = win[n].reshape(-1, K * K * C)  # (rows, KKC), the one copy
+        out_n = out[n].reshape(-1, F)  # (rows, F), a view into out
+        np.matmul(cols, w2d, out=out_n)
+        out_n += b_d  # while the chunk is in cache
+    cols_t = kept if narrow or not keep else kept.T  # (KKC, rows) or None
+    return out, ConvCache(xp, w, b, stride, pad, dilation, cols_t)
 
 
 def conv2d_backward(dout, cache: ConvCache):
@@ -203,144 +238,65 @@ def conv2d_backward(dout, cache: ConvCache):
 
     Notes
     -----
-    With ``out2d = cols @ W2d + b``: ``dW2d = cols^T dout2d``,
-    ``db = sum_rows dout2d`` and ``dcols = dout2d W2d^T``. The input
-    gradient is the adjoint of im2col applied to dcols (col2im):
+    With ``out2d = cols @ W2d + b``: ``dW2d = cols^T dout2d`` (from the kept
+    columns if any, else summed over chunks whose ``cols`` are gathered
+    again from the cached input) and ``db = sum_rows dout2d``.
+    The input gradient is the adjoint of im2col applied to ``dcols = dout2d
+    W2d^T`` (col2im):
 
     .. math::
         dx_{pad}[n, s i + d p, s j + d q, c] \mathrel{+}= dcols[n, i, j, p, q, c]
 
-    summed over every window (i, j) and offset (p, q) < K, then the padding
-    border is cut off. One strided add per kernel offset, K*K in all.
+    It is formed in one of three ways, each one product per chunk of images:
 
-    What the layout costs: dcols is computed as one batched product,
-    ``dout2d @ w[p, q].T`` for the K^2 offsets at once, so that it comes
-    out as K^2 contiguous ``(N, H_out, W_out, C)`` slabs and each add of the
-    scatter runs over whole ``W_out C`` rows (``dout2d @ W2d^T`` would
-    interleave the offsets, leaving runs of C numbers to add: slow for
-    small C). The price is K^2 products with only C columns each, which
-    BLAS runs at lower speed when C is small (C = 3 on an RGB input). At
-    stride 1 the scatter then moves about as many bytes as the product
-    writes.
+    - C < `NARROW_C` (an RGB input): dcols channels-first, ``W2d @ dout2d^T``
+      (``(K K C, rows)``), added onto a channels-first padded dx, one add per
+      kernel offset, each running along whole output rows (W_out numbers;
+      channels-last they would be runs of C = 3). Costs a padded dx and a
+      transposing copy back, both the size of x. dcols, K^2 times dx, is
+      written then read by the adds: with C = 3, 2.5-3 times the product.
+    - stride 1, C >= `NARROW_C`: the sum over the windows that hold a pixel
+      is a "full" convolution of dout (zero border ``d (K - 1)``, less pad)
+      with the kernel flipped and its channel axes swapped,
+      ``dx[n, h, v, c] = sum_{p,q,f} dout_e[n, h + d p, v + d q, f]
+      w[K-1-p, K-1-q, c, f]``: im2col of dout_e, then ``(rows, K K F) @
+      (K K F, C)``, the same FLOPs as dcols, no scatter; costs a bordered
+      copy of dout and its columns (runs of K F, a chunk at a time). With
+      few channels the product's C output columns would run slowly.
+    - stride > 1, C >= `NARROW_C` (a full convolution would multiply mostly
+      inserted zeros): dcols channels-last and a scatter-add onto a padded
+      dx. Windows ``g = ceil(K / stride)`` apart do not overlap, so one add
+      covers a kernel row of every g-th window, in runs of K C numbers: K g
+      adds per chunk (K^2 in runs of C if dilated; grouping the rows too,
+      g^2 adds, ran slower: inner loops over two axes).
+      With K <= stride (1x1, 2x2 at stride 2) windows share no pixel: one
+      assignment, and no zero fill where they tile the padded input.
     """
-    x, w, b, stride, pad, dilation, cols = cache
-    N, H, W, C = x.shape
+    xp, w, b, stride, pad, dilation, cols_t = cache
+    N, Hp, Wp, C = xp.shape
     K, _, _, F = w.shape
-    H_out, W_out = (conv_output_size(n, K, stride, pad, dilation) for n in (H, W))
+    H_out, W_out = _out_size((Hp, Wp), K, stride, dilation)
     check_dout(dout, (N, H_out, W_out, F))
-    dtype = cols.dtype
+    dtype = xp.dtype
     dout = dout.astype(dtype, copy=False)
     dout2d = dout.reshape(-1, F)  # (M, F)
-
-    dw = (cols.T @ dout2d).reshape(K, K, C, F)
+    wd = w.astype(dtype, copy=False)
     # A product with ones: several times faster than .sum(axis=0) here.
     db = np.ones(dout2d.shape[0], dtype=dtype) @ dout2d  # (F,)
-
-    Hp, Wp = H + 2 * pad, W + 2 * pad
-    w2d = w.astype(dtype, copy=False).reshape(K * K, C, F)
-    if C >= NARROW_C:
-        # One (M, C) slab per offset: channels-last, the scatter adds W_out C
-        # contiguous numbers at a time.
-        w_t = np.ascontiguousarray(w2d.transpose(0, 2, 1))  # (KK, F, C)
-        dcols = (dout2d @ w_t).reshape(K, K, N, H_out, W_out, C)
-        dxp = np.zeros((N, Hp, Wp, C), dtype=dtype)
+    if cols_t is not None:  # kept by the forward pass
+        dw = cols_t @ dout2d  # (KKC, F)
     else:
-        # Few channels: (K K C, M) = one wide product, stored channels-first
-        # (K, K, C, N, H_out, W_out) and viewed channels-last; the scatter
-        # then runs along W_out in memory.
-        dcols = w2d.reshape(-1, F) @ dout2d.T  # (KKC, M)
-        dcols = dcols.reshape(K, K, C, N, H_out, W_out).transpose(0, 1, 3, 4, 5, 2)
-        dxp = np.zeros((C, N, Hp, Wp), dtype=dtype).transpose(1, 2, 3, 0)
-    h_span, w_span = stride * (H_out - 1) + 1, stride * (W_out - 1) + 1
-    for p, q in np.ndindex(K, K):
-        i, j = dilation * p, dilation * q
-        dxp[:, i : i + h_span : stride, j : j + w_span : stride] += dcols[p, q]
-    dx = dxp[:, pad : pad + H, pad : pad + W] if pad else dxp  # (N, H, W, C)
-    return (
-        np.ascontiguousarray(dx),
-        dw.astype(w.dtype, copy=False),
-        db.astype(b.dtype, copy=False),
-    )
-
-
-def maxpool_forward(x, size: int = 2, stride: int = 2):
-    r"""Max-pooling over size x size windows, channel by channel.
-
-    Parameters
-    ----------
-    x : (N, H, W, C) ndarray
-    size : int
-        Window side, >= 1 and no larger than H or W.
-    stride : int
-        Step between windows, >= 1. No padding: trailing rows/columns that do
-        not fill a window are dropped.
-
-    Returns
-    -------
-    out : (N, H_out, W_out, C) ndarray
-        ``H_out = (H - size) // stride + 1``.
-    cache : tuple
-        ``(x, argmax, size, stride)``; argmax ``(N, H_out, W_out, C)`` is the
-        flat index within each window of its (first) largest entry.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As `nnlab.validate`, or if the window is larger than the input.
-
-    Notes
-    -----
-    .. math::
-        out[n, i, j, c] = \max_{p, q < size} x[n, s i + p, s j + q, c]
-
-    The gradient flows to the arg-max only; ties go to the first in
-    row-major order, a valid subgradient.
-    """
-    check_array("x", x, 4, "(N, H, W, C)")
-    size = check_int("size", size, 1)
-    stride = check_int("stride", stride, 1)
-    N, H, W, C = x.shape
-    if size > H or size > W:
-        raise ValueError(
-            f"pool size {size} is larger than the input {H}x{W} (x {x.shape})"
-        )
-    H_out, W_out = (conv_output_size(n, size, stride, 0) for n in (H, W))
-    win = _windows(x, size, stride, H_out, W_out).reshape(N, H_out, W_out, -1, C)
-    argmax = win.argmax(axis=3)  # (N, H_out, W_out, C)
-    out = np.take_along_axis(win, argmax[:, :, :, None, :], axis=3)[:, :, :, 0, :]
-    return out, (x, argmax, size, stride)
-
-
-def maxpool_backward(dout, cache):
-    """Backward pass of `maxpool_forward`.
-
-    Parameters
-    ----------
-    dout : (N, H_out, W_out, C) ndarray
-    cache : tuple
-        From `maxpool_forward`.
-
-    Returns
-    -------
-    dx : (N, H, W, C) ndarray
-        ``dout`` routed to the arg-max of each window (summed where windows
-        overlap), zero elsewhere.
-
-    Raises
-    ------
-    TypeError, ValueError
-        If `dout` is not a finite floating array of the output's shape.
-    """
-    x, argmax, size, stride = cache
-    check_dout(dout, argmax.shape)
-    N, H_out, W_out, C = argmax.shape
-    offsets = np.arange(size * size)[:, None]  # (size*size, 1)
-    onehot = offsets == argmax[:, :, :, None, :]  # (N, H_out, W_out, size*size, C)
-    dwin = (onehot * dout[:, :, :, None, :]).astype(x.dtype, copy=False)
-    dwin = dwin.reshape(N, H_out, W_out, size, size, C)
-    # The adjoint of `_windows`: overlapping windows (size > stride) add up.
-    dx = np.zeros(x.shape, dtype=dwin.dtype)
-    h_span, w_span = stride * (H_out - 1) + 1, stride * (W_out - 1) + 1
-    for i, j in np.ndindex(size, size):
-        dx[:, i : i + h_span : stride, j : j + w_span : stride] += dwin[:, :, :, i, j]
-    return dx
+        win = _windows(xp, K, stride, H_out, W_out, dilation)
+        dw = np.zeros((K * K * C, F), dtype=dtype)
+        rows = H_out * W_out  # per image
+        for n in _chunks(N, win[:1].size * dtype.itemsize):
+            cols = win[n].reshape(-1, K * K * C)  # (rows, KKC)
+            dw += cols.T @ dout2d[n.start * rows : n.stop * rows]
+    if C < NARROW_C:
+        dx = _dx_planes(dout, wd, xp.shape, stride, pad, dilation)
+    elif stride == 1:
+        dx = _dx_full_conv(dout, wd, xp.shape, pad, dilation)
+    else:
+        dx = _dx_scatter(dout, wd, xp.shape, stride, pad, dilation)
+    dw = dw.reshape(K, K, C, F).astype(w.dtype, copy=False)
+    return dx, dw, db.astype(b.dtype, copy=False)

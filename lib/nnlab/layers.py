@@ -1,8 +1,9 @@
 """Convolution, max-pooling, ReLU and affine layers, forward and backward.
 
-The sliding-window layers (convolution, max-pooling) live in `nnlab.conv`
-and are re-exported here, so ``from nnlab import layers`` gives every layer
-of the problem set. Channels-last throughout: images are ``(N, H, W, C)``.
+The sliding-window layers live in `nnlab.conv` (convolution) and
+`nnlab.pool` (max-pooling) and are re-exported here, so ``from nnlab import
+layers`` gives every layer of the problem set. Channels-last throughout:
+images are ``(N, H, W, C)``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from nnlab.conv import ConvCache as ConvCache
 from nnlab.conv import conv2d_backward as conv2d_backward
 from nnlab.conv import conv2d_forward as conv2d_forward
 from nnlab.conv import conv_output_size as conv_output_size
-from nnlab.conv import maxpool_backward as maxpool_backward
-from nnlab.conv import maxpool_forward as maxpool_forward
+from nnlab.pool import maxpool_backward as maxpool_backward
+from nnlab.pool import maxpool_forward as maxpool_forward
 from nnlab.validate import check_array, check_dout
 
 
