@@ -6,7 +6,7 @@ into one row of a matrix (im2col), and one matrix product with the
 flattened weights does all the multiply-adds. The batch is cut into chunks
 of a few images so that each chunk's matrix stays in the core's cache
 between the copy that builds it and the product that reads it. The input
-gradient takes one of four routes (see `conv2d_backward`), none a loop
+gradient takes one of three routes (see `conv2d_backward`), none a loop
 over pixels. `dilation` spaces the kernel taps, as PyTorch's argument of
 that name does. Max-pooling is in `nnlab.pool`; `nnlab.layers` re-exports
 both.
@@ -23,7 +23,6 @@ from nnlab.im2col import (
     _chunks,
     _dx_full_conv,
     _dx_planes,
-    _dx_rows,
     _dx_scatter,
     _out_size,
     _windows,
@@ -248,18 +247,18 @@ def conv2d_backward(dout, cache: ConvCache):
     .. math::
         dx_{pad}[n, s i + d p, s j + d q, c] \mathrel{+}= dcols[n, i, j, p, q, c]
 
-    It is formed in one of four ways, each one product per chunk of images:
+    It is formed in one of three ways, each one product per chunk of images:
 
     - C < `NARROW_C` (an RGB input): dcols channels-first, ``W2d @ dout2d^T``
       (``(K K C, rows)``), added onto a channels-first padded dx, one add per
-      kernel offset (channels-last they would be runs of C = 3). At stride
-      1 dout is first copied onto the padded grid (Wp columns, the extra
-      ones zero), so each add is one run of H_out Wp numbers per image and
-      channel; the product does Wp / W_out times the FLOPs (1.125 for 5x5
-      on 32x32). At larger strides each add runs along output rows (W_out
-      numbers). Costs a padded dx and a transposing copy back, both the size
-      of x. dcols, K^2 times dx, is written then read by the adds: with C =
-      3, still about twice the product's time.
+      kernel offset, each running along whole output rows (W_out numbers;
+      channels-last they would be runs of C = 3). Costs a padded dx and a
+      transposing copy back, both the size of x. dcols, K^2 times dx, is
+      written then read by the adds: with C = 3, 2.5-3 times the product.
+      Laying dout on the padded grid (Wp columns, the extra ones zero)
+      would make each add one run of H_out Wp numbers and cut the 5x5
+      layer's dx by a quarter, but the product would then do Wp / W_out
+      times the FLOPs (the counted FLOPs are the formula's: tests).
     - stride 1, C >= `NARROW_C`: the sum over the windows that hold a pixel
       is a "full" convolution of dout (zero border ``d (K - 1)``, less pad)
       with the kernel flipped and its channel axes swapped,
@@ -300,9 +299,7 @@ def conv2d_backward(dout, cache: ConvCache):
         for n in _chunks(N, win[:1].size * dtype.itemsize):
             cols = win[n].reshape(-1, K * K * C)  # (rows, KKC)
             dw += cols.T @ dout2d[n.start * rows : n.stop * rows]
-    if C < NARROW_C and stride == 1:
-        dx = _dx_rows(dout, wd, xp.shape, pad, dilation)
-    elif C < NARROW_C:
+    if C < NARROW_C:
         dx = _dx_planes(dout, wd, xp.shape, stride, pad, dilation)
     elif stride == 1:
         dx = _dx_full_conv(dout, wd, xp.shape, pad, dilation)

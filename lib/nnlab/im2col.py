@@ -2,7 +2,7 @@
 
 The helpers of `nnlab.conv`: a strided view of every K x K x C window
 (`_windows`), the zero border, the cut of the batch into chunks whose
-columns stay in cache, and the four routes of the input gradient (the
+columns stay in cache, and the three routes of the input gradient (the
 adjoint of im2col), described in `nnlab.conv.conv2d_backward`.
 """
 
@@ -78,7 +78,7 @@ def _dx_full_conv(dout, w, xp_shape, pad: int, dilation: int):
 
 
 def _dx_planes(dout, w, xp_shape, stride: int, pad: int, dilation: int):
-    """Input gradient for few channels, stride > 1: K*K channels-first adds."""
+    """Input gradient for few channels: dcols channels-first, K*K plane adds."""
     N, Hp, Wp, C = xp_shape
     _, H_out, W_out, F = dout.shape
     K = w.shape[0]
@@ -96,37 +96,6 @@ def _dx_planes(dout, w, xp_shape, stride: int, pad: int, dilation: int):
         dcols_t = dcols_t.reshape(K, K, C, -1, H_out, W_out)
         for p, q in np.ndindex(K, K):
             dst[p, q, :, n] += dcols_t[p, q]
-    return np.ascontiguousarray(
-        dxp[:, :, pad : Hp - pad, pad : Wp - pad].transpose(1, 2, 3, 0)
-    )
-
-
-def _dx_rows(dout, w, xp_shape, pad: int, dilation: int):
-    """Input gradient at stride 1 for few channels: adds over whole image rows.
-
-    dout is laid on the padded input's grid (W_out -> Wp columns, the extra
-    ones zero), so in a channels-first dx flattened per image, kernel offset
-    ``(p, q)`` adds its dcols plane at ``d (p Wp + q)`` as one contiguous run
-    of H_out Wp numbers, not H_out runs of W_out.
-    """
-    N, Hp, Wp, C = xp_shape
-    _, H_out, W_out, F = dout.shape
-    K = w.shape[0]
-    dout_g = np.zeros((N, H_out, Wp, F), dtype=dout.dtype)  # on dx's grid
-    dout_g[:, :, :W_out] = dout
-    dout_g = dout_g.reshape(-1, F)
-    run = H_out * Wp  # per image
-    # One spare row per image: the last offset's run ends d (K - 1) numbers
-    # past the plane, all of them products of the zero columns.
-    dxp = np.zeros((C, N, (Hp + 1) * Wp), dtype=dout.dtype)  # channels-first
-    w2d = w.reshape(-1, F)  # (KKC, F)
-    for n in _chunks(N, K * K * C * run * dout.itemsize):
-        dcols_t = w2d @ dout_g[n.start * run : n.stop * run].T  # (KKC, rows)
-        dcols_t = dcols_t.reshape(K, K, C, -1, run)
-        for p, q in np.ndindex(K, K):
-            at = dilation * (p * Wp + q)
-            dxp[:, n, at : at + run] += dcols_t[p, q]
-    dxp = dxp[:, :, : Hp * Wp].reshape(C, N, Hp, Wp)
     return np.ascontiguousarray(
         dxp[:, :, pad : Hp - pad, pad : Wp - pad].transpose(1, 2, 3, 0)
     )
