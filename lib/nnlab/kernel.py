@@ -22,9 +22,11 @@ notebook's printed output:
   By default a block of 128 KiB or more is a fresh ``mmap`` and is unmapped
   when freed, so every temporary array of that size (a 500 x 64 float64
   activation is 250 KiB) pays page faults on first touch, thousands of times
-  in a training loop; with both thresholds at 64 MiB the heap reuses the
-  pages (Problem 2's study ran 8 % faster). Only the speed changes, never a
-  result; a C library other than glibc ignores the variables.
+  in a training loop (glibc raises its threshold after the first such free,
+  but still trims the heap's top); with both thresholds at 64 MiB the heap
+  reuses the pages (Problem 2's study ran 8 % faster, Problem 4's
+  `leak_study` 25 %, each in a fresh process). Only the speed changes,
+  never a result; a C library other than glibc ignores the variables.
 - its ``language_info`` carries no interpreter version
   (`nnlab.kernel_app`), so a notebook opened and saved in JupyterLab is
   written back unchanged on any machine.

@@ -110,7 +110,7 @@ def _momentum_step(params, grads, velocity, lr: float, momentum: float):
 
     `fit` checks its arguments once, and every later step's trees are made
     by `nnlab.mlp` and by this function, so they are shaped like params by
-    construction; checking them again cost a third of a small run's time.
+    construction; checking them again cost a fifth of a small run's time.
     """
     if velocity is None:
         velocity = [{k: np.zeros_like(g) for k, g in layer.items()} for layer in grads]
