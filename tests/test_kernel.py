@@ -21,6 +21,8 @@ def test_kernel_runs_this_environment_with_pinned_settings():
     assert spec["env"]["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
     assert {spec["env"][v] for v in kernel.THREAD_VARIABLES} == {"1"}
     assert "OPENBLAS_CORETYPE" not in spec["env"]
+    # glibc reads these as byte counts: 64 MiB, written out in digits
+    assert {spec["env"][v] for v in kernel.MALLOC_VARIABLES} == {"67108864"}
 
 
 def test_make_installed_the_kernel_for_this_interpreter():

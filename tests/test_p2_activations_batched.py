@@ -7,7 +7,9 @@ from mlp_cases import NAMES, H, check_entries, small_net
 from nnlab.data import spirals
 from nnlab.gradcheck import numerical_gradient
 from nnlab.mlp import mlp_backward, mlp_forward, softmax_cross_entropy
+from nnlab.norm import shifted_moments
 from nnlab.p2_activations.batched import (
+    _batch_moments,
     _batch_sum,
     backward_seeds,
     cross_entropy_seeds,
@@ -144,6 +146,22 @@ def test_batch_sum_is_numpys_sum_to_the_bit(shape):
     a, b = rng.standard_normal(shape), rng.standard_normal(shape)
     assert np.array_equal(_batch_sum(a), a.sum(axis=1))
     assert np.array_equal(_batch_sum(a, b), (a * b).sum(axis=1))
+
+
+@pytest.mark.parametrize(
+    "shape", [(1, 2, 1), (3, 7, 1), (2, 5, 2), (5, 200, 32), (4, 513, 17)]
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batch_moments_are_shifted_moments_to_the_bit(shape, dtype):
+    rng = np.random.default_rng(sum(shape))
+    # an offset far above the spread, where an unshifted mean would round
+    z = (1e4 + rng.standard_normal(shape)).astype(dtype)
+    mean, zc, var = _batch_moments(z)
+    want_mean, want_zc, want_var = shifted_moments(z, axis=1)
+    assert mean.dtype == zc.dtype == var.dtype == dtype
+    assert np.array_equal(mean, want_mean[:, 0])
+    assert np.array_equal(zc, want_zc)
+    assert np.array_equal(var, want_var[:, 0])
 
 
 def test_seed_runs_in_a_non_chaotic_regime_print_the_same_after_a_few_ulps():

@@ -17,6 +17,16 @@ notebook's printed output:
 - one BLAS thread (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``,
   ``MKL_NUM_THREADS``): on a shared 2-core machine a second thread waits for
   a free core on every call;
+- glibc's malloc keeps freed memory instead of handing it back at once
+  (``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_``, `MALLOC_VARIABLES`).
+  By default a block of 128 KiB or more is a fresh ``mmap`` and is unmapped
+  when freed, so every temporary array of that size (a 500 x 64 float64
+  activation is 250 KiB) pays page faults on first touch, thousands of times
+  in a training loop (glibc raises its threshold after the first such free,
+  but still trims the heap's top); with both thresholds at 64 MiB the heap
+  reuses the pages (Problem 2's study ran 8 % faster, Problem 4's
+  `leak_study` 25 %, each in a fresh process). Only the speed changes,
+  never a result; a C library other than glibc ignores the variables.
 - its ``language_info`` carries no interpreter version
   (`nnlab.kernel_app`), so a notebook opened and saved in JupyterLab is
   written back unchanged on any machine.
@@ -45,6 +55,12 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 #: matplotlibrc files exist (the backend is not part of rcdefaults).
 STARTUP = "import matplotlib; matplotlib.rcdefaults()"
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: glibc malloc settings (bytes): blocks below the first come from the heap,
+#: not a fresh mmap; free memory up to the second stays in the heap.
+MALLOC_VARIABLES = {
+    "MALLOC_MMAP_THRESHOLD_": str(64 * 2**20),
+    "MALLOC_TRIM_THRESHOLD_": str(64 * 2**20),
+}
 #: IPython's kernel reporting no interpreter version in ``language_info``, so
 #: that opening and saving a notebook in JupyterLab changes nothing.
 KERNEL_CLASS = "nnlab.kernel_app.NnlabKernel"
@@ -62,6 +78,7 @@ def kernel_env() -> dict[str, str]:
     """Environment variables the kernel starts with (see the module doc)."""
     env = {"MPLBACKEND": INLINE_BACKEND}
     env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    env.update(MALLOC_VARIABLES)
     return env
 
 

@@ -100,9 +100,20 @@ def sgd_momentum(params, grads, velocity, lr: float, momentum: float):
     _check_like("grads", grads, params)
     lr = check_positive("lr", lr)
     momentum = check_momentum(momentum)
+    if velocity is not None:
+        _check_like("velocity", velocity, params)
+    return _momentum_step(params, grads, velocity, lr, momentum)
+
+
+def _momentum_step(params, grads, velocity, lr: float, momentum: float):
+    """`sgd_momentum` without its checks, for `fit`'s loop.
+
+    `fit` checks its arguments once, and every later step's trees are made
+    by `nnlab.mlp` and by this function, so they are shaped like params by
+    construction; checking them again cost a fifth of a small run's time.
+    """
     if velocity is None:
         velocity = [{k: np.zeros_like(g) for k, g in layer.items()} for layer in grads]
-    _check_like("velocity", velocity, params)
     new_params, new_velocity = [], []
     for p, g, v in zip(params, grads, velocity, strict=True):
         v = {k: momentum * v[k] + g[k] for k in p}
@@ -273,7 +284,7 @@ def fit(
         if watch is not None:
             for k, v in watch(params, grads).items():
                 watched.setdefault(k, np.empty(steps))[step] = v
-        params, velocity = sgd_momentum(params, grads, velocity, lr, momentum)
+        params, velocity = _momentum_step(params, grads, velocity, lr, momentum)
     eval_steps, train_acc, test_acc = (np.array(c) for c in zip(*evals, strict=True))
     # the arrays were all made here, so freezing them changes nothing the
     # caller holds; cached runs are shared, and must stay as they were made

@@ -163,8 +163,7 @@ def _forward(X, params, activation: str, running=None, reuse=None):
             layers.append(SeedLayerCache(h, layer["W"], None, None))
             return z, SeedCache(layers, activation), stats
         if running is None:
-            mean, zc, var = shifted_moments(z, axis=1)  # (S, 1, D), zc (S, N, D)
-            mean, var = mean[:, 0], var[:, 0]  # (S, D), var biased as nnlab.norm
+            mean, zc, var = _batch_moments(z)  # (S, D), zc (S, N, D), var (S, D)
         else:
             mean, var = running[i]
             zc = z - mean[:, None, :]
@@ -224,6 +223,25 @@ def _batch_sum(a, b=None):
     if a.shape[2] == 1:
         return a.sum(axis=1) if b is None else (a * b).sum(axis=1)
     return np.einsum("snd->sd", a) if b is None else np.einsum("snd,snd->sd", a, b)
+
+
+def _batch_moments(z):
+    """`nnlab.norm.shifted_moments` over axis 1, to the bit; mean and var (S, D).
+
+    Its two means go through `_batch_sum` and a division by N, which is what
+    numpy's mean over axis 1 does to a float64 array, in a fifth of the time
+    (a fifth of a training step was spent here). Other dtypes, whose sums
+    shifted_moments accumulates in float64, are passed on to it.
+    """
+    if z.dtype != np.float64:
+        mean, zc, var = shifted_moments(z, axis=1)  # (S, 1, D), zc (S, N, D)
+        return mean[:, 0], zc, var[:, 0]
+    N = z.shape[1]
+    shift = z[:, 0, :]  # (S, D)
+    d = z - shift[:, None, :]  # (S, N, D)
+    md = _batch_sum(d) / N
+    zc = np.subtract(d, md[:, None, :], out=d)
+    return shift + md, zc, _batch_sum(zc, zc) / N
 
 
 def _backward(dout, cache: SeedCache, input_grad: bool = True):

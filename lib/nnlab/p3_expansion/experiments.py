@@ -27,8 +27,8 @@ from nnlab.data import Split, spirals
 from nnlab.mlp import init_mlp, mlp_forward
 from nnlab.p3_expansion.grow import (
     Expansion,
+    _new_parameters,
     deepen,
-    new_parameters,
     rescale_units,
     widen,
 )
@@ -196,7 +196,9 @@ def _watch(expansion: Expansion, sources: np.ndarray):
     copied = np.flatnonzero(sources >= 0)
 
     def watch(params, grads):
-        new, g = new_parameters(params, expansion), new_parameters(grads, expansion)
+        # called every step of one fit: the trees are fit's own, shaped like
+        # the start that grow checked, so the views skip new_parameters' checks
+        new, g = _new_parameters(params, expansion), _new_parameters(grads, expansion)
         incoming = "W_in" if "W_in" in new else "W"
         values = {
             "in": np.linalg.norm(new[incoming]),

@@ -252,6 +252,11 @@ def new_parameters(params, expansion: Expansion) -> dict:
     gradients of the expanded network too (same structure).
     """
     _check_expansion(expansion, params)
+    return _new_parameters(params, expansion)
+
+
+def _new_parameters(params, expansion: Expansion) -> dict:
+    """`new_parameters` without its checks, for a loop that checked once."""
     kind, layer, old = expansion
     if kind == "widen":
         return {
