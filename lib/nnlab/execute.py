@@ -19,9 +19,10 @@ Two runs in a row on one machine write the same bytes:
   saving a notebook in JupyterLab changes nothing;
 - no cell timings are recorded, and consecutive stream outputs are joined
   (the kernel flushes a long print in pieces where it happens to);
-- a cell tagged ``timing`` prints or draws wall times, which no two runs
-  share: it keeps its stored output unless ``--measure`` (``make notebooks
-  MEASURE=1``) asks for new measurements. Such a cell is also tagged
+- a cell tagged ``timing`` prints or draws measurements that no two runs
+  share (wall times; notebook 05's allocation peaks, which move by a
+  fraction of a state): it keeps its stored output unless ``--measure``
+  (``make notebooks MEASURE=1``) asks for new measurements. Such a cell is also tagged
   ``nbval-ignore-output`` and says in a comment that it is not compared.
 
 Building the handouts (``python -m nnlab.book``) only reads what this
