@@ -49,9 +49,14 @@ def _beside_the_notebook(tmp_path):
     return {}
 
 
+def _mplconfig_and_agg(tmp_path):
+    # one run for two settings that cannot mask each other: the backend
+    # comes from the environment, the dpi from the config folder's rc file
+    return {**_mplconfig(tmp_path), **_agg(tmp_path)}
+
+
 SETTINGS = {
-    "MPLCONFIGDIR dpi 150": _mplconfig,
-    "MPLBACKEND=Agg": _agg,
+    "MPLCONFIGDIR dpi 150 and MPLBACKEND=Agg": _mplconfig_and_agg,
     "matplotlibrc beside it": _beside_the_notebook,
 }
 FROM_NOTEBOOKS = "pytest from notebooks/"
