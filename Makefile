@@ -93,9 +93,15 @@ notebooks: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The benchmarks run under the notebook kernel's settings (one BLAS thread,
+# glibc malloc thresholds: nnlab.kernel.kernel_env), as a reader's notebooks
+# do; without them the time of one layer swung with the allocator's state.
 bench: $(STAMP)
-	@for b in benchmarks/bench_*.py; do \
-	  echo "== $$b"; $(BIN)/python $$b || exit 1; echo; done
+	@env=$$($(BIN)/python -c 'from nnlab.kernel import kernel_env; \
+	  print(" ".join(f"{k}={v}" for k, v in kernel_env().items() if k != "MPLBACKEND"))'); \
+	echo "environment: $$env"; echo; \
+	for b in benchmarks/bench_*.py; do \
+	  echo "== $$b"; env $$env $(BIN)/python $$b || exit 1; echo; done
 
 # Regenerate the lock from pyproject.toml: exact versions of every package,
 # resolved for every platform and Python >= 3.10 (uv's universal mode).

@@ -25,6 +25,12 @@ also read other processes' load as growth (a ratio of 2.9 at one doubling).
 BLAS runs single-threaded (unless OPENBLAS_NUM_THREADS is already set): on
 the shared 2-core machine multi-threaded OpenBLAS stalls unpredictably on
 these small products, and both sides of the ratio use the same BLAS.
+`make bench` runs it with the notebook kernel's environment
+(`nnlab.kernel.kernel_env`), whose glibc malloc thresholds keep freed
+arrays in the heap: without them, whether a chunk's columns landed in
+fresh pages (faulted in again each call) depended on what had been
+allocated before, and the 3x3 layer on 3 channels took 3.3 or 8.4 ms a
+call depending on which layers ran first.
 Conv and matmul are timed alternately so that load from other processes
 falls on both; a layer's ratio is the median of the paired ratios. Times
 are CPU seconds of this process (`time.process_time`, user + system, so

