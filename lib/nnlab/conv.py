@@ -14,9 +14,9 @@ both.
 How close this comes to the bare matrix products (``make bench``: forward +
 backward against the three products on ready-made operands, batch 32,
 float32, one BLAS thread): 0.9 over the Problem 1 network, and 0.7-1.0 for
-a layer with 8 channels or more and 0.03 GFLOP or more, where the copies are
-small beside the products. Three kinds of layer stay near 0.5-0.65, and the
-copies and checks, not the code around them, set that floor:
+most layers, where the copies are small beside the products. Three kinds of
+layer stay near 0.5-0.65, and the copies and checks, not the code around
+them, set that floor:
 
 - 3 input channels (the first layer): ``K K C`` is 27 or 75, so the
   products are thin and the im2col and col2im copies, K^2 times the input,
