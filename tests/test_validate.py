@@ -87,6 +87,35 @@ def test_check_array_refuses_with_a_message_naming_the_argument(value, error, me
         check_array("x", value, ndim=2, layout="(N, D)")
 
 
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        np.float16,
+        np.float32,
+        np.float64,
+        np.longdouble,
+        ">f8",
+        np.int32,
+        np.uint8,
+        bool,
+        np.complex128,
+        object,
+        "datetime64[s]",
+        "U3",
+        "V8",
+        [("a", "f8")],
+    ],
+)
+def test_check_array_takes_exactly_numpy_floating_dtypes(dtype):
+    # numpy's own type hierarchy is the reference: np.floating
+    value = np.zeros((2, 2), dtype=dtype)
+    if np.issubdtype(value.dtype, np.floating):
+        assert check_array("x", value) is value
+    else:
+        with pytest.raises(TypeError, match=r"^x must have a floating dtype \(such as"):
+            check_array("x", value, finite=False)
+
+
 def test_check_array_accepts_one_of_several_ranks_and_lists_them():
     check_array("x", np.zeros((2, 3)), ndim=(2, 3))
     with pytest.raises(ValueError, match=r"^x must be 2-D or 3-D, got 4-D"):

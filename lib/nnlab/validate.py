@@ -117,7 +117,8 @@ def check_array(
     ------
     TypeError
         If `value` is not an ndarray or its dtype is not floating (an integer
-        array would silently truncate updates and gradients).
+        array would silently truncate updates and gradients). Every floating
+        dtype passes, float16 and longdouble too; results keep the input's.
     ValueError
         If the rank is not `ndim`, an axis is empty, or (with `finite`) an
         entry is NaN or inf; the message gives the first such index.
@@ -136,7 +137,8 @@ def check_array(
             )
     if value.dtype.kind != "f":  # np.issubdtype(dtype, np.floating), 5x faster
         raise TypeError(
-            f"{name} must have a floating dtype (float32 or float64), got {value.dtype}"
+            f"{name} must have a floating dtype (such as float32 or float64), "
+            f"got {value.dtype}"
         )
     if nonempty and value.size == 0:
         raise ValueError(
