@@ -280,3 +280,28 @@ def test_route_cases_take_every_route(monkeypatch):
     assert taken.count("_dx_planes") == 6
     assert taken.count("_dx_full_conv") == 6
     assert taken.count("_dx_scatter") == 8
+
+
+def test_a_stride_past_the_input_takes_the_first_window_only():
+    # 10**30 overflowed the strided views' int64 byte steps; any stride of
+    # at least the padded size gives one output pixel, the top-left window
+    rng = np.random.default_rng(3)
+    x, w, b = (
+        rng.standard_normal((2, 5, 7, 3)),
+        rng.standard_normal((3, 3, 3, 4)),
+        rng.standard_normal(4),
+    )
+    out, cache = conv2d_forward(x, w, b, stride=10**30, pad=1)
+    expected = (
+        np.einsum(
+            "npqc,pqcf->nf", np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))[:, :3, :3], w
+        )
+        + b
+    )
+    np.testing.assert_allclose(out[:, 0, 0], expected, rtol=1e-12)
+    assert out.shape == (2, 1, 1, 4)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = conv2d_backward(dout, cache)
+    ref = conv2d_backward(dout, conv2d_forward(x, w, b, stride=9, pad=1)[1])
+    for got, want in zip((dx, dw, db), ref, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -201,6 +201,9 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int | None = None, dilation: i
             f"kernel {K}x{K}{shown} (w {w.shape}) is larger than the padded input "
             f"{H + 2 * pad}x{W + 2 * pad} (x {x.shape}, pad {pad})"
         )
+    # A stride past the padded input takes the first window only, as this
+    # one does; it keeps the views' byte steps within int64 (10**30 did not).
+    stride = min(stride, max(H, W) + 2 * pad)
     dtype = np.result_type(x, w, b)
     narrow = C < NARROW_C
     xp = _zero_border(x, pad, pad, dtype, cf=narrow)  # (N, H + 2 pad, W + 2 pad, C)
