@@ -13,10 +13,12 @@ both.
 
 How close this comes to the bare matrix products (``make bench``: forward +
 backward against the three products on ready-made operands, batch 32,
-float32, one BLAS thread): 0.9 over the Problem 1 network, and 0.7-1.0 for
-most layers, where the copies are small beside the products. Three kinds of
-layer stay near 0.5-0.65, and the copies and checks, not the code around
-them, set that floor:
+float32, one BLAS thread): 0.9 over the Problem 1 network and 0.8-1.0 for
+its layers from 8 channels up, where the copies are small beside the
+products. The 3x3 layers at stride 2 sit at the line, 0.69-0.78 from run to
+run: their col2im adds, in runs of K C numbers, take about 1 of 4.5 ms at
+32x32x16. Three kinds of layer stay near 0.5-0.65, and the copies and
+checks, not the code around them, set that floor:
 
 - 3 input channels (the first layer): ``K K C`` is 27 or 75, so the
   products are thin and the im2col and col2im copies, K^2 times the input,
