@@ -13,7 +13,7 @@ both.
 
 How close this comes to the bare matrix products (``make bench``: forward +
 backward against the three products on ready-made operands, batch 32,
-float32, one BLAS thread): 0.9 over the Problem 1 network and 0.8-1.0 for
+float32, one BLAS thread): 0.9 over the Problem 1 network and 0.7-1.0 for
 its layers from 8 channels up, where the copies are small beside the
 products. The 3x3 layers at stride 2 sit at the line, 0.69-0.78 from run to
 run: their col2im adds, in runs of K C numbers, take about 1 of 4.5 ms at
